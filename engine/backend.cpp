@@ -1,0 +1,45 @@
+#include "engine/backend.h"
+
+#include "engine/common/error.h"
+#include "engine/cpu/cpu_backend.h"
+#if defined(SENTI_WITH_CUDA)
+#include "engine/cuda/cuda_backend.h"
+#endif
+
+namespace senti {
+
+bool cuda_available(std::string* why) {
+#if defined(SENTI_WITH_CUDA)
+  return cuda_device_present(why);
+#else
+  if (why) *why = "this senti was built without CUDA (configure with -DSENTI_CUDA=ON and nvcc/cuDNN present)";
+  return false;
+#endif
+}
+
+std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts, bool* fell_back) {
+  if (fell_back) *fell_back = false;
+  std::string why;
+  switch (device) {
+    case Device::Cpu:
+      return make_cpu_backend(opts);
+    case Device::Cuda:
+      if (!cuda_available(&why)) SENTI_FAIL("--device cuda: no usable GPU: ", why);
+#if defined(SENTI_WITH_CUDA)
+      return make_cuda_backend(opts);
+#else
+      break;
+#endif
+    case Device::Auto:
+      if (cuda_available(&why)) {
+#if defined(SENTI_WITH_CUDA)
+        return make_cuda_backend(opts);
+#endif
+      }
+      if (fell_back) *fell_back = true;
+      return make_cpu_backend(opts);
+  }
+  SENTI_FAIL("unknown device");
+}
+
+}  // namespace senti

@@ -1,0 +1,73 @@
+#pragma once
+// The one interface the trainer, evaluator, predictor and benchmarks use. Two implementations:
+// CpuBackend (engine/cpu, the oracle) and CudaBackend (engine/cuda). Both keep parameters and Adam
+// state in the ParamLayout order so checkpoints and tests can compare them element by element.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/batch.h"
+#include "engine/model_config.h"
+#include "engine/params.h"
+
+namespace senti {
+
+// Host memory handed out by a backend: pinned (page-locked) on CUDA so copies can be async.
+using HostBuffer = std::unique_ptr<void, std::function<void(void*)>>;
+
+struct BackendOptions {
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  int max_batch = 32;    // largest B any call will pass
+  int max_steps = 500;   // largest T any call will pass
+  bool deterministic = true;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "cpu (OpenBLAS, 2 threads)", "cuda (NVIDIA H100 80GB HBM3, driver 550.54)" ...
+  virtual std::string describe() const = 0;
+  const BackendOptions& options() const { return opts_; }
+
+  // Host memory for batches; pinned where that lets copies overlap compute.
+  virtual HostBuffer alloc_host(size_t bytes) = 0;
+
+  // Load / read back parameters, Adam moments and step (ParamLayout order). get_state synchronises.
+  virtual void set_state(const TrainState& state) = 0;
+  virtual TrainState get_state() = 0;
+
+  // One optimizer step: forward, BCE loss, backward, clipping, Adam. May run asynchronously, but
+  // when it returns the backend no longer reads the batch's host memory. Loss and accuracy of the
+  // batch (before the update) are accumulated into the running metrics.
+  virtual void train_step(const Batch& batch) = 0;
+
+  // Forward only. Accumulates loss/accuracy into the running metrics; if probs is not null, writes
+  // the B probabilities of the positive class to it (this call then synchronises).
+  virtual void eval_step(const Batch& batch, float* probs) = 0;
+
+  // Returns the metrics accumulated since the last call and resets them (synchronises).
+  virtual Metrics take_metrics() = 0;
+
+  // Mean loss over the batch and its gradient for every parameter (ParamLayout order, before any
+  // clipping), without updating anything. For tests and gradient checks.
+  virtual double loss_and_gradients(const Batch& batch, float* grads) = 0;
+
+ protected:
+  explicit Backend(BackendOptions opts) : opts_(std::move(opts)) {}
+  BackendOptions opts_;
+};
+
+enum class Device { Cpu, Cuda, Auto };
+
+// True when this build has the CUDA backend and a usable GPU is present; `why` says why not.
+bool cuda_available(std::string* why);
+
+// Creates the backend for `device`. Auto picks CUDA when cuda_available(), otherwise the CPU (and
+// sets *fell_back when given). Cuda without a GPU throws a UsageError that says why.
+std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts,
+                                      bool* fell_back = nullptr);
+
+}  // namespace senti

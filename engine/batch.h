@@ -1,0 +1,24 @@
+#pragma once
+// A batch of padded id sequences in host memory, as the trainer hands it to a backend.
+#include <cstdint>
+
+namespace senti {
+
+struct Batch {
+  const int32_t* ids = nullptr;      // (B, T) row-major token ids in [0, V); 0 = padding
+  const float* labels = nullptr;     // (B) 0 or 1
+  const int32_t* lengths = nullptr;  // (B) true lengths (start token included), 1 <= len <= T
+  int batch = 0;                     // B (the last batch of an epoch may be smaller)
+  int steps = 0;                     // T (maxlen)
+};
+
+// Sums over the samples seen since the last Backend::take_metrics().
+struct Metrics {
+  double loss_sum = 0;  // sum of per-sample binary cross-entropy
+  int64_t correct = 0;  // predictions with (p > 0.5) == label
+  int64_t count = 0;    // samples
+  double loss() const { return count ? loss_sum / count : 0.0; }
+  double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }
+};
+
+}  // namespace senti

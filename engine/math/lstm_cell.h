@@ -1,0 +1,45 @@
+#pragma once
+// One LSTM unit's step, forward and backward, Keras semantics (activation tanh, recurrent_activation
+// sigmoid, gate order i, f, c, o). Pre-activations z = x·W + h_prev·R + b are computed by GEMMs
+// elsewhere; these functions are the per-element part that the CPU twin and the CUDA code share.
+#include <cmath>
+
+#include "engine/math/activations.h"
+#include "engine/math/hd.h"
+
+namespace senti::math {
+
+struct LstmGates {
+  float i, f, g, o;  // activated input, forget, candidate ("c" in Keras) and output gates
+};
+
+// Forward: activates the gates and returns them; writes the new cell and hidden state.
+SENTI_HD LstmGates lstm_cell_forward(float zi, float zf, float zg, float zo, float c_prev,
+                                     float* c_out, float* h_out) {
+  LstmGates a{sigmoid(zi), sigmoid(zf), tanhf(zg), sigmoid(zo)};
+  const float c = a.f * c_prev + a.i * a.g;
+  *c_out = c;
+  *h_out = a.o * tanhf(c);
+  return a;
+}
+
+struct LstmCellGrad {
+  float dzi, dzf, dzg, dzo;  // gradient w.r.t. the pre-activations
+  float dc_prev;             // gradient flowing to the previous cell state
+};
+
+// Backward: dh is dL/dh_t (from the layer above plus the recurrent path), dc is dL/dc_t carried
+// from step t+1; gates and c come from the forward pass.
+SENTI_HD LstmCellGrad lstm_cell_backward(LstmGates a, float c_prev, float c, float dh, float dc) {
+  const float tc = tanhf(c);
+  const float dct = dc + dh * a.o * (1.f - tc * tc);
+  LstmCellGrad r;
+  r.dzi = dct * a.g * a.i * (1.f - a.i);
+  r.dzf = dct * c_prev * a.f * (1.f - a.f);
+  r.dzg = dct * a.i * (1.f - a.g * a.g);
+  r.dzo = dh * tc * a.o * (1.f - a.o);
+  r.dc_prev = dct * a.f;
+  return r;
+}
+
+}  // namespace senti::math

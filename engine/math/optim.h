@@ -1,0 +1,42 @@
+#pragma once
+// Gradient clipping and the Adam update exactly as Keras 3 computes them; shared by the CPU
+// optimizer and the fused CUDA kernels.
+#include <cmath>
+
+#include "engine/math/hd.h"
+
+namespace senti::math {
+
+// Scale that clip_by_norm applies to a tensor (clipnorm, per variable) or clip_by_global_norm to all
+// of them (global_clipnorm): g *= clip / max(norm, clip). clip <= 0 means "no clipping".
+SENTI_HD float clip_scale(double sum_of_squares, float clip) {
+  if (clip <= 0.f) return 1.f;
+  const double norm = sqrt(sum_of_squares);
+  return static_cast<float>(clip / (norm > clip ? norm : static_cast<double>(clip)));
+}
+
+struct AdamHyper {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-7f;  // Keras's default; added to sqrt(v) ("epsilon hat" form)
+};
+
+// Keras's step size for iteration t (1-based): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+inline float adam_alpha(const AdamHyper& h, long long t) {
+  const double b1t = std::pow(static_cast<double>(h.beta1), static_cast<double>(t));
+  const double b2t = std::pow(static_cast<double>(h.beta2), static_cast<double>(t));
+  return static_cast<float>(h.lr * std::sqrt(1.0 - b2t) / (1.0 - b1t));
+}
+
+// One element: m += (g - m)(1 - b1); v += (g² - v)(1 - b2); θ -= alpha·m / (√v + ε).
+SENTI_HD void adam_update(float* theta, float* m, float* v, float g, float alpha, float beta1,
+                          float beta2, float epsilon) {
+  float mm = *m + (g - *m) * (1.f - beta1);
+  float vv = *v + (g * g - *v) * (1.f - beta2);
+  *m = mm;
+  *v = vv;
+  *theta -= alpha * mm / (sqrtf(vv) + epsilon);
+}
+
+}  // namespace senti::math

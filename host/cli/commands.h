@@ -1,0 +1,16 @@
+#pragma once
+// Each subcommand lives in host/cli/cmd_<name>.cpp and registers itself on the root app here.
+// A command's callback throws senti::UsageError for bad input (main prints it and exits 2) and
+// senti::Error for failures (exit 1).
+#include <CLI/CLI.hpp>
+
+namespace senti::cli {
+
+void register_prepare(CLI::App& app);  // host/cli/cmd_prepare.cpp
+void register_train(CLI::App& app);    // host/cli/cmd_train.cpp
+void register_eval(CLI::App& app);     // host/cli/cmd_eval.cpp
+void register_predict(CLI::App& app);  // host/cli/cmd_predict.cpp
+void register_serve(CLI::App& app);    // host/cli/cmd_serve.cpp
+void register_bench(CLI::App& app);    // host/cli/cmd_bench.cpp
+
+}  // namespace senti::cli

@@ -1,0 +1,64 @@
+#pragma once
+// The IMDB corpus as the trainer sees it: each review's word ids (Keras id scheme, capped to
+// num_words) without padding, plus the helpers that turn reviews into padded (B, T) batches.
+//
+// Id scheme (Keras imdb.load_data): 0 padding, 1 start, 2 out-of-vocabulary, 3.. words by frequency
+// rank (rank 1 -> id 3); every id < num_words (rarer words become 2).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace senti::data {
+
+constexpr int32_t kPadId = 0;
+constexpr int32_t kStartId = 1;
+constexpr int32_t kOovId = 2;
+constexpr int32_t kFirstWordId = 3;
+
+enum class Side { Pre, Post };  // Keras pad_sequences `padding` / `truncating`
+
+struct SequenceOptions {
+  int maxlen = 500;             // T
+  Side padding = Side::Post;    // seed recipe: post
+  Side truncating = Side::Post; // seed recipe: post
+};
+
+// One split (train or test): reviews in a fixed order (pos files by id, then neg files by id).
+struct Split {
+  std::vector<uint64_t> offsets;  // (N+1) review r's ids are tokens[offsets[r] .. offsets[r+1])
+  std::vector<int32_t> tokens;    // word ids, no start token, no padding
+  std::vector<uint8_t> labels;    // (N) 1 = pos, 0 = neg
+  std::vector<int32_t> review_ids;// (N) the <id> of <id>_<rating>.txt
+  std::vector<uint8_t> ratings;   // (N) the star rating of the file name
+  size_t size() const { return labels.size(); }
+  int64_t length(size_t r) const { return static_cast<int64_t>(offsets[r + 1] - offsets[r]); }
+};
+
+// Vocabulary: words[k] has id k + kFirstWordId; only ids < num_words are kept.
+struct Vocabulary {
+  int num_words = 10000;
+  std::vector<std::string> words;   // words by id - 3
+  std::string source;               // "train-split" or "keras-word-index:<file>"
+  uint64_t hash() const;            // FNV-1a over num_words, source kind and the words
+};
+
+struct Corpus {
+  Vocabulary vocab;
+  Split train;  // the 25,000 official training reviews (before any shuffle)
+  Split test;   // the 25,000 official test reviews
+};
+
+// Builds one padded sequence: [start] + ids, truncated/padded to opts.maxlen.
+// Writes maxlen ids to out and returns the true length (start token included, capped to maxlen).
+int32_t make_sequence(const int32_t* ids, int64_t n, const SequenceOptions& opts, int32_t* out);
+
+// Gathers reviews rows[0..n) of `split` into a padded batch: ids (n, maxlen), labels (n), lengths (n).
+void gather_batch(const Split& split, const int64_t* rows, int n, const SequenceOptions& opts,
+                  int32_t* ids, float* labels, int32_t* lengths);
+
+// Keras's validation_split on a fixed-seed shuffle: shuffles 0..n-1 with `seed`, then the last
+// round(fraction * n) indices are validation, the rest training. fraction in [0, 1).
+void validation_split(int64_t n, double fraction, uint64_t seed, std::vector<int64_t>* train_rows,
+                      std::vector<int64_t>* val_rows);
+
+}  // namespace senti::data

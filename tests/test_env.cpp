@@ -1,0 +1,64 @@
+#include "test_env.h"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <sys/wait.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace senti::test {
+
+std::string data_dir() {
+  if (const char* d = std::getenv("SENTI_DATA_DIR"); d && *d) return d;
+  return SENTI_DEFAULT_DATA_DIR;
+}
+std::string imdb_archive() { return data_dir() + "/aclImdb_v1_labeled.tar.gz"; }
+std::string keras_word_index() { return data_dir() + "/imdb_word_index.json"; }
+std::string senti_bin() { return SENTI_BIN; }
+std::string source_dir() { return SENTI_SOURCE_DIR; }
+
+namespace {
+std::mutex g_mu;
+std::vector<fs::path>& scratch_list() {
+  static std::vector<fs::path> dirs;
+  static const bool registered = [] {
+    std::atexit([] {
+      std::error_code ec;
+      for (auto& d : scratch_list()) fs::remove_all(d, ec);
+    });
+    return true;
+  }();
+  (void)registered;
+  return dirs;
+}
+}  // namespace
+
+std::string scratch_dir(const std::string& tag) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  std::random_device rd;
+  fs::path p = fs::temp_directory_path() /
+               ("senti-test-" + tag + "-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(p);
+  scratch_list().push_back(p);
+  return p.string();
+}
+
+int run_command(const std::string& cmd, std::string* output) {
+  std::string full = cmd + " 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  if (!pipe) return -1;
+  std::array<char, 4096> buf;
+  std::string out;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  if (output) *output = out;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace senti::test
