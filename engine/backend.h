@@ -55,6 +55,16 @@ class Backend {
   // clipping), without updating anything. For tests and gradient checks.
   virtual double loss_and_gradients(const Batch& batch, float* grads) = 0;
 
+  // Optional: the split of the last train_step measured with device events (CUDA only).
+  struct StepTimings {
+    float copy_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;  // optimizer = clip + Adam
+  };
+  virtual bool last_step_timings(StepTimings* /*out*/) { return false; }
+  // Optional: turn per-step event timing on (costs a sync per step; bench only).
+  virtual void set_step_timing(bool /*on*/) {}
+  // Optional: bracket a profiler capture window (cudaProfilerStart/Stop on CUDA).
+  virtual void profiler_range(bool /*start*/) {}
+
  protected:
   explicit Backend(BackendOptions opts) : opts_(std::move(opts)) {}
   BackendOptions opts_;
