@@ -1,0 +1,147 @@
+#include "engine/cpu/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine/common/error.h"
+#include "engine/cpu/lstm_cpu.h"
+#include "engine/init.h"
+#include "engine/math/activations.h"
+#include "engine/optimizer.h"
+
+namespace senti {
+namespace {
+
+// Applies $SENTI_CPU_THREADS to OpenBLAS (a process-wide setting) when it is set.
+void apply_thread_policy() {
+  const char* env = std::getenv("SENTI_CPU_THREADS");
+  if (!env || !*env) return;
+  char* end = nullptr;
+  const long n = std::strtol(env, &end, 10);
+  if (*end != '\0' || n < 1 || n > 1024)
+    SENTI_FAIL("SENTI_CPU_THREADS must be a positive integer, got '", env, "'");
+  openblas_set_num_threads(static_cast<int>(n));
+}
+
+// "OpenBLAS 0.3.21" from openblas_get_config()'s "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
+std::string openblas_version() {
+  const std::string cfg = openblas_get_config();
+  const size_t first = cfg.find(' ');
+  const size_t second = first == std::string::npos ? first : cfg.find(' ', first + 1);
+  return cfg.substr(0, second);
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& opts)
+      : Backend(opts),
+        layout_(opts.model),
+        lstm_(opts.model, opts.max_batch, opts.max_steps),
+        grads_(layout_.total()),
+        logits_(opts.max_batch),
+        dlogits_(opts.max_batch) {
+    validate_optimizer_config(opts.optimizer);
+    apply_thread_policy();
+    state_ = init_train_state(opts.model, 0);
+  }
+
+  std::string describe() const override {
+    const int n = openblas_get_num_threads();
+    return "cpu (" + openblas_version() + ", " + std::to_string(n) +
+           (n == 1 ? " thread)" : " threads)");
+  }
+
+  HostBuffer alloc_host(size_t bytes) override {
+    const size_t align = 64;
+    const size_t rounded = (bytes + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
+    SENTI_CHECK(p != nullptr, "out of host memory allocating ", bytes, " bytes");
+    return HostBuffer(p, [](void* q) { std::free(q); });
+  }
+
+  void set_state(const TrainState& s) override {
+    const size_t n = layout_.total();
+    SENTI_CHECK(s.params.size() == n && s.m.size() == n && s.v.size() == n,
+                "state sizes (", s.params.size(), ", ", s.m.size(), ", ", s.v.size(),
+                ") do not match the model's ", n, " parameters");
+    SENTI_CHECK(s.step >= 0, "negative optimizer step ", s.step);
+    state_ = s;
+  }
+
+  TrainState get_state() override { return state_; }
+
+  void train_step(const Batch& batch) override {
+    loss_and_gradients(batch, grads_.data());
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_);
+  }
+
+  void eval_step(const Batch& batch, float* probs) override {
+    check_batch(batch);
+    lstm_.forward(params(), batch.ids, batch.batch, batch.steps, logits_.data());
+    accumulate_metrics(batch);
+    if (probs)
+      for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
+  }
+
+  Metrics take_metrics() override {
+    Metrics m = metrics_;
+    metrics_ = Metrics{};
+    return m;
+  }
+
+  double loss_and_gradients(const Batch& batch, float* grads) override {
+    check_batch(batch);
+    const int B = batch.batch;
+    lstm_.forward(params(), batch.ids, B, batch.steps, logits_.data());
+    const double loss_sum = accumulate_metrics(batch);
+    // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
+    for (int b = 0; b < B; ++b)
+      dlogits_[b] = math::bce_with_logit_grad(logits_[b], batch.labels[b]) / static_cast<float>(B);
+    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_));
+    return loss_sum / B;
+  }
+
+ private:
+  ParamViews<const float> params() const {
+    return make_views(static_cast<const float*>(state_.params.data()), layout_);
+  }
+
+  void check_batch(const Batch& batch) const {
+    SENTI_CHECK(batch.ids && batch.labels, "batch without ids or labels");
+    SENTI_CHECK(batch.batch >= 1 && batch.batch <= opts_.max_batch, "batch size ", batch.batch,
+                " outside 1..", opts_.max_batch);
+    SENTI_CHECK(batch.steps >= 1 && batch.steps <= opts_.max_steps, "sequence length ",
+                batch.steps, " outside 1..", opts_.max_steps);
+  }
+
+  // Adds the batch's loss and accuracy (from logits_) to the running metrics; returns its loss sum.
+  double accumulate_metrics(const Batch& batch) {
+    double loss_sum = 0;
+    for (int b = 0; b < batch.batch; ++b) {
+      loss_sum += math::bce_with_logit(logits_[b], batch.labels[b]);
+      metrics_.correct += math::correct_prediction(logits_[b], batch.labels[b]);
+    }
+    metrics_.loss_sum += loss_sum;
+    metrics_.count += batch.batch;
+    return loss_sum;
+  }
+
+  ParamLayout layout_;
+  LstmCpu lstm_;
+  TrainState state_;
+  Metrics metrics_;
+  std::vector<float> grads_;    // ParamLayout, the last step's gradient
+  std::vector<float> logits_;   // (max_batch)
+  std::vector<float> dlogits_;  // (max_batch)
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts) {
+  return std::make_unique<CpuBackend>(opts);
+}
+
+}  // namespace senti
