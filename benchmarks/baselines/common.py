@@ -1,0 +1,207 @@
+"""What every framework baseline shares with `senti bench`: flags, data, timing and the JSON record.
+
+Timing method (the same in senti and every baseline, so ratios compare like with like):
+  * `warmup` training steps first (graph building, autotuning, allocator growth), not timed;
+  * then `steps` timed steps back to back; the host clock is read after each step and the device is
+    synchronised once, after the last step (torch.cuda.synchronize, senti's take_metrics(), Keras's
+    fit returning);
+  * ms/step = total wall time / steps (the headline figure); median_ms = median of the per-step host
+    intervals (exact on a CPU; on a GPU a step's interval may include waiting for earlier steps).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import tarfile
+import time
+
+import numpy as np
+
+# The seed recipe: Embedding(10000, 128) -> LSTM(64) -> Dense(1, sigmoid), Adam(1e-3, clipnorm=0.1),
+# batch 32, maxlen 500 (post padding and truncation), 20 epochs, validation_split 0.2.
+SEED = dict(batch=32, maxlen=500, embed=128, hidden=64, vocab=10000)
+PRESETS = {"seed": dict(SEED), "b256": dict(SEED, batch=256)}
+
+# Keras id scheme (imdb.load_data): 0 padding, 1 start, 2 out-of-vocabulary, word of rank r -> r + 3.
+PAD_ID, START_ID, OOV_ID, INDEX_FROM = 0, 1, 2, 3
+# keras.preprocessing.text.text_to_word_sequence's default filters (the apostrophe is kept), which is
+# how "<br />" became the word "br" (rank 7) in the Keras word index.
+_KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+_FILTER_TABLE = str.maketrans({c: " " for c in _KERAS_FILTERS})
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", choices=sorted(PRESETS), help="seed (B32 T500 E128 H64) or b256")
+    p.add_argument("--batch", type=int, help="B (default 32)")
+    p.add_argument("--maxlen", type=int, help="T (default 500)")
+    p.add_argument("--embed", type=int, help="E (default 128)")
+    p.add_argument("--hidden", type=int, help="H (default 64)")
+    p.add_argument("--vocab", type=int, help="V = num_words (default 10000)")
+    p.add_argument("--steps", type=int, default=50, help="timed training steps")
+    p.add_argument("--warmup", type=int, default=5, help="untimed training steps before timing")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = framework default)")
+    p.add_argument("--seed", type=int, default=1234)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--synthetic", action="store_true",
+                     help="random ids of the benchmark's shape (the default for speed runs)")
+    src.add_argument("--data", metavar="DIR",
+                     help="the real IMDB: DIR holds aclImdb_v1_labeled.tar.gz and imdb_word_index.json")
+    p.add_argument("--full", action="store_true",
+                   help="time to accuracy: the full seed recipe on --data, then test accuracy")
+    p.add_argument("--epochs", type=int, default=20, help="epochs for --full")
+    p.add_argument("--json", action="store_true", help="print one JSON record as the last line")
+
+
+def resolve_shape(args) -> dict:
+    """Preset first, explicit flags override it."""
+    shape = dict(PRESETS[args.preset] if args.preset else SEED)
+    for k in SEED:
+        if getattr(args, k) is not None:
+            shape[k] = getattr(args, k)
+        if shape[k] <= 0:
+            raise SystemExit(f"--{k} must be positive, got {shape[k]}")
+    if args.full and not args.data:
+        raise SystemExit("--full needs --data DIR (the real IMDB)")
+    return shape
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def synthetic_batches(n, batch, maxlen, vocab, seed):
+    """n batches of random ids in [3, vocab) after a start token, with IMDB-like true lengths
+    (log-normal around a median of ~175 tokens, as the real train split has) capped to maxlen;
+    padding after the true length as the seed recipe pads (post). Labels are random 0/1."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        lengths = np.clip(rng.lognormal(np.log(175.0), 0.75, size=batch), 10, maxlen).astype(np.int64)
+        ids = rng.integers(INDEX_FROM, vocab, size=(batch, maxlen), dtype=np.int64)
+        ids[:, 0] = START_ID
+        ids[np.arange(maxlen)[None, :] >= lengths[:, None]] = PAD_ID
+        labels = rng.integers(0, 2, size=batch).astype(np.float32)
+        out.append((ids, labels, lengths))
+    return out
+
+
+def keras_words(text: str):
+    return text.lower().translate(_FILTER_TABLE).split()
+
+
+def load_imdb(data_dir, num_words, maxlen):
+    """The real IMDB as Keras's imdb.load_data(num_words) + pad_sequences(padding/truncating='post')
+    build it from the raw reviews: returns {"train": (ids, labels, lengths), "test": (...)}, ids int64
+    (N, maxlen), each split in the archive's order (pos by id, then neg by id)."""
+    index = json.load(open(os.path.join(data_dir, "imdb_word_index.json"), encoding="utf-8"))
+    name_re = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+    reviews = {"train": [], "test": []}
+    with tarfile.open(os.path.join(data_dir, "aclImdb_v1_labeled.tar.gz"), "r:gz") as tar:
+        for member in tar:
+            m = name_re.match(member.name)
+            if not m:
+                continue
+            text = tar.extractfile(member).read().decode("utf-8")
+            key = (0 if m.group(2) == "pos" else 1, int(m.group(3)))
+            reviews[m.group(1)].append((key, 1.0 if m.group(2) == "pos" else 0.0, text))
+    out = {}
+    for split, items in reviews.items():
+        items.sort(key=lambda r: r[0])
+        ids = np.zeros((len(items), maxlen), dtype=np.int64)
+        lengths = np.zeros(len(items), dtype=np.int64)
+        for row, (_, _, text) in enumerate(items):
+            seq = [START_ID]
+            for w in keras_words(text):
+                r = index.get(w)
+                seq.append(r + INDEX_FROM if r is not None and r + INDEX_FROM < num_words else OOV_ID)
+            seq = seq[:maxlen]
+            ids[row, : len(seq)] = seq
+            lengths[row] = len(seq)
+        labels = np.array([lab for _, lab, _ in items], dtype=np.float32)
+        out[split] = (ids, labels, lengths)
+    return out
+
+
+def real_batches(data, n, batch, seed):
+    """n batches drawn from the real train split (a fixed-seed shuffle, cycling)."""
+    ids, labels, lengths = data["train"]
+    order = np.random.default_rng(seed).permutation(len(labels))
+    out = []
+    for k in range(n):
+        rows = order[np.arange(k * batch, (k + 1) * batch) % len(order)]
+        out.append((ids[rows], labels[rows], lengths[rows]))
+    return out
+
+
+def recipe_split(data, seed):
+    """The seed recipe's split: Keras validation_split=0.2 takes the LAST 20% of the (shuffled)
+    training arrays as validation; imdb.load_data shuffles with seed 113 — here a fixed-seed shuffle."""
+    ids, labels, lengths = data["train"]
+    order = np.random.default_rng(seed).permutation(len(labels))
+    n_val = int(round(0.2 * len(order)))
+    tr, va = order[: len(order) - n_val], order[len(order) - n_val:]
+    return (ids[tr], labels[tr], lengths[tr]), (ids[va], labels[va], lengths[va])
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing and reporting
+
+
+class StepClock:
+    """Host timestamps after each timed step; the caller synchronises the device before stop()."""
+
+    def __init__(self):
+        self.marks = []
+
+    def start(self):
+        self.marks = [time.perf_counter()]
+
+    def tick(self):
+        self.marks.append(time.perf_counter())
+
+    def stop(self):
+        self.marks[-1] = time.perf_counter()  # the last step's mark, taken after the device sync
+
+    def summary(self):
+        deltas = [b - a for a, b in zip(self.marks, self.marks[1:])]
+        total = self.marks[-1] - self.marks[0]
+        return dict(total_s=total, ms_per_step=1e3 * total / len(deltas),
+                    median_ms=1e3 * statistics.median(deltas))
+
+
+def record(framework, variant, device, device_desc, shape, args, timing, data_name, extra=None):
+    b, t = shape["batch"], shape["maxlen"]
+    rec = dict(framework=framework, variant=variant, device=device, device_desc=device_desc,
+               batch=b, maxlen=t, embed=shape["embed"], hidden=shape["hidden"], vocab=shape["vocab"],
+               data=data_name, warmup=args.warmup, steps=args.steps, threads=args.threads,
+               ms_per_step=timing["ms_per_step"], median_ms=timing["median_ms"],
+               samples_per_s=b * 1e3 / timing["ms_per_step"],
+               tokens_per_s=b * t * 1e3 / timing["ms_per_step"], host=platform.node())
+    rec.update(extra or {})
+    return rec
+
+
+def emit(rec, as_json):
+    if as_json:
+        print(json.dumps(rec), flush=True)
+        return
+    for k, v in rec.items():
+        print(f"{k:>16}: {v:.4g}" if isinstance(v, float) else f"{k:>16}: {v}")
+
+
+def batches_for(args, shape):
+    n = args.warmup + args.steps
+    if args.data:
+        data = load_imdb(args.data, shape["vocab"], shape["maxlen"])
+        return real_batches(data, n, shape["batch"], args.seed), "imdb"
+    return synthetic_batches(n, shape["batch"], shape["maxlen"], shape["vocab"], args.seed), "synthetic"
+
+
+def load_for_full(args, shape):
+    t0 = time.perf_counter()
+    data = load_imdb(args.data, shape["vocab"], shape["maxlen"])
+    train, val = recipe_split(data, args.seed)
+    return data, train, val, time.perf_counter() - t0

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the framework baselines that benchmarks/run_all.py compares senti with.
+# Not needed to build or test senti; CI never runs this.
+#
+#   bash benchmarks/install_baselines.sh           # torch + tensorflow-cpu (Keras 3) from PyPI
+#   bash benchmarks/install_baselines.sh --gpu     # keep an existing torch/jax; add keras only
+#
+# PyPI's torch wheel for Linux x86_64 is the CUDA build (~3 GB with its nvidia-* wheels); it runs on
+# a CPU-only machine too. On a GPU box whose python already has torch and jax, `--gpu` only adds
+# keras (Keras 3 runs on JAX with KERAS_BACKEND=jax, which run_all.py sets).
+set -euo pipefail
+PY=${PYTHON:-python3}
+PIP=("$PY" -m pip install --disable-pip-version-check --default-timeout=600)
+start=$(date +%s)
+if [[ "${1:-}" == "--gpu" ]]; then
+  "$PY" -c "import torch" 2>/dev/null || "${PIP[@]}" torch
+  "$PY" -c "import keras" 2>/dev/null || "${PIP[@]}" keras
+else
+  "${PIP[@]}" numpy
+  "$PY" -c "import torch" 2>/dev/null || "${PIP[@]}" torch
+  "$PY" -c "import tensorflow" 2>/dev/null || "${PIP[@]}" tensorflow-cpu
+fi
+end=$(date +%s)
+"$PY" - <<'PYEOF'
+import importlib
+for name in ("numpy", "torch", "tensorflow", "keras", "jax"):
+    try:
+        m = importlib.import_module(name)
+        print(f"  {name:<11} {getattr(m, '__version__', '?')}")
+    except Exception as e:  # report what is missing, do not fail
+        print(f"  {name:<11} not installed ({type(e).__name__})")
+PYEOF
+echo "install_baselines: done in $((end - start)) s"
