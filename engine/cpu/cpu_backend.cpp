@@ -15,15 +15,20 @@
 namespace senti {
 namespace {
 
-// Applies $SENTI_CPU_THREADS to OpenBLAS (a process-wide setting) when it is set.
-void apply_thread_policy() {
+// Applies $SENTI_CPU_THREADS to OpenBLAS (a process-wide setting) when it is set, and returns the
+// thread count in use. Our own parts use the same count as OpenBLAS, so the two never
+// oversubscribe the cores (they never run at the same time).
+int configure_cpu_threads() {
   const char* env = std::getenv("SENTI_CPU_THREADS");
-  if (!env || !*env) return;
-  char* end = nullptr;
-  const long n = std::strtol(env, &end, 10);
-  if (*end != '\0' || n < 1 || n > 1024)
-    SENTI_FAIL("SENTI_CPU_THREADS must be a positive integer, got '", env, "'");
-  openblas_set_num_threads(static_cast<int>(n));
+  if (env && *env) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (*end != '\0' || n < 1 || n > 1024)
+      SENTI_FAIL("SENTI_CPU_THREADS must be a positive integer, got '", env, "'");
+    openblas_set_num_threads(static_cast<int>(n));
+  }
+  const int n = openblas_get_num_threads();
+  return n > 0 ? n : 1;
 }
 
 // "OpenBLAS 0.3.21" from openblas_get_config()'s "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
@@ -39,12 +44,11 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(const BackendOptions& opts)
       : Backend(opts),
         layout_(opts.model),
-        lstm_(opts.model, opts.max_batch, opts.max_steps),
+        lstm_(opts.model, opts.max_batch, opts.max_steps, configure_cpu_threads()),
         grads_(layout_.total()),
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
     validate_optimizer_config(opts.optimizer);
-    apply_thread_policy();
     state_ = init_train_state(opts.model, 0);
   }
 

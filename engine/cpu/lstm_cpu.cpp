@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/common/error.h"
+#include "engine/cpu/parallel.h"
 #include "engine/math/lstm_cell.h"
 
 namespace senti {
@@ -14,16 +15,17 @@ namespace {
 // C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major.
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace
 
-LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps)
-    : cfg_(cfg), max_batch_(max_batch), max_steps_(max_steps) {
+LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads)
+    : cfg_(cfg), max_batch_(max_batch), max_steps_(max_steps), threads_(threads) {
   SENTI_CHECK(max_batch > 0 && max_steps > 0, "LstmCpu needs max_batch, max_steps > 0, got ",
               max_batch, ", ", max_steps);
+  SENTI_CHECK(threads >= 1, "LstmCpu needs at least one thread, got ", threads);
   const size_t BT = static_cast<size_t>(max_batch) * max_steps;
   const size_t E = cfg.embed_dim, H = cfg.hidden, G = cfg.gates();
   ids_tm_.resize(BT);
@@ -45,45 +47,58 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
   T_ = T;
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;
+  const int parts = std::min(threads_, B);
 
-  // Gather: x[t*B + b] = embedding[ids[b, t]].
-  for (int t = 0; t < T; ++t)
-    for (int b = 0; b < B; ++b) {
-      const int32_t id = ids[static_cast<size_t>(b) * T + t];
-      SENTI_CHECK(id >= 0 && id < V, "token id ", id, " at (", b, ", ", t, ") outside [0, ", V, ")");
-      const size_t r = static_cast<size_t>(t) * B + b;
-      ids_tm_[r] = id;
-      std::memcpy(&x_[r * E], p.embedding + static_cast<size_t>(id) * E, sizeof(float) * E);
-    }
+  // Gather: x[t*B + b] = embedding[ids[b, t]] (parts split the samples).
+  run_parts(parts, [&](int part) {
+    int b0, b1;
+    part_range(B, parts, part, &b0, &b1);
+    for (int b = b0; b < b1; ++b)
+      for (int t = 0; t < T; ++t) {
+        const int32_t id = ids[static_cast<size_t>(b) * T + t];
+        SENTI_CHECK(id >= 0 && id < V, "token id ", id, " at (", b, ", ", t, ") outside [0, ", V,
+                    ")");
+        const size_t r = static_cast<size_t>(t) * B + b;
+        ids_tm_[r] = id;
+        std::memcpy(&x_[r * E], p.embedding + static_cast<size_t>(id) * E, sizeof(float) * E);
+      }
+  });
 
   // Input projection of every position at once: Z (T·B, 4H) = X (T·B, E) · W (E, 4H).
   gemm(false, false, static_cast<int>(BT), G, E, 1.f, x_.data(), E, p.kernel, G, 0.f,
        gates_.data(), G);
 
-  std::fill(h_.begin(), h_.begin() + static_cast<size_t>(B) * H, 0.f);  // h_0
-  std::fill(c_.begin(), c_.begin() + static_cast<size_t>(B) * H, 0.f);  // c_0
-  for (int t = 0; t < T; ++t) {
-    float* z = &gates_[static_cast<size_t>(t) * B * G];             // (B, 4H)
-    const float* h_prev = &h_[static_cast<size_t>(t) * B * H];      // (B, H)
-    const float* c_prev = &c_[static_cast<size_t>(t) * B * H];      // (B, H)
-    float* h_next = &h_[static_cast<size_t>(t + 1) * B * H];        // (B, H)
-    float* c_next = &c_[static_cast<size_t>(t + 1) * B * H];        // (B, H)
-    // Z_t += h_{t-1} (B, H) · R (H, 4H); h_0 = 0 contributes nothing.
-    if (t > 0) gemm(false, false, B, G, H, 1.f, h_prev, H, p.recurrent_kernel, G, 1.f, z, G);
-    for (int b = 0; b < B; ++b) {
-      float* zb = z + static_cast<size_t>(b) * G;
-      const size_t o = static_cast<size_t>(b) * H;
-      for (int j = 0; j < H; ++j) {
-        const math::LstmGates a = math::lstm_cell_forward(
-            zb[j] + p.bias[j], zb[H + j] + p.bias[H + j], zb[2 * H + j] + p.bias[2 * H + j],
-            zb[3 * H + j] + p.bias[3 * H + j], c_prev[o + j], &c_next[o + j], &h_next[o + j]);
-        zb[j] = a.i;  // keep the activated gates for backward
-        zb[H + j] = a.f;
-        zb[2 * H + j] = a.g;
-        zb[3 * H + j] = a.o;
+  // The recurrence, samples [b0, b1) per part. Row (t, b) of a time-major buffer is t*B + b.
+  run_parts(parts, [&](int part) {
+    int b0, b1;
+    part_range(B, parts, part, &b0, &b1);
+    const int nb = b1 - b0;
+    std::fill(&h_[static_cast<size_t>(b0) * H], &h_[static_cast<size_t>(b1) * H], 0.f);  // h_0
+    std::fill(&c_[static_cast<size_t>(b0) * H], &c_[static_cast<size_t>(b1) * H], 0.f);  // c_0
+    for (int t = 0; t < T; ++t) {
+      const size_t row = static_cast<size_t>(t) * B + b0;       // first row of this part at t
+      float* z = &gates_[row * G];                              // (nb, 4H)
+      const float* h_prev = &h_[row * H];                       // (nb, H)
+      const float* c_prev = &c_[row * H];                       // (nb, H)
+      float* h_next = &h_[(row + B) * H];                       // (nb, H)
+      float* c_next = &c_[(row + B) * H];                       // (nb, H)
+      // Z_t += h_{t-1} (nb, H) · R (H, 4H); h_0 = 0 contributes nothing.
+      if (t > 0) gemm(false, false, nb, G, H, 1.f, h_prev, H, p.recurrent_kernel, G, 1.f, z, G);
+      for (int b = 0; b < nb; ++b) {
+        float* zb = z + static_cast<size_t>(b) * G;
+        const size_t o = static_cast<size_t>(b) * H;
+        for (int j = 0; j < H; ++j) {
+          const math::LstmGates a = math::lstm_cell_forward(
+              zb[j] + p.bias[j], zb[H + j] + p.bias[H + j], zb[2 * H + j] + p.bias[2 * H + j],
+              zb[3 * H + j] + p.bias[3 * H + j], c_prev[o + j], &c_next[o + j], &h_next[o + j]);
+          zb[j] = a.i;  // keep the activated gates for backward
+          zb[H + j] = a.f;
+          zb[2 * H + j] = a.g;
+          zb[3 * H + j] = a.o;
+        }
       }
     }
-  }
+  });
 
   // Dense(1) on the final hidden state.
   const float* h_last = &h_[BT * H];  // (B, H)
@@ -100,6 +115,7 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   const int B = B_, T = T_;
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;
+  const int parts = std::min(threads_, B);
 
   // Dense: logit_b = h_T[b] · k + bias.
   const float* h_last = &h_[BT * H];  // (B, H)
@@ -113,30 +129,38 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     }
   }
   g.dense_bias[0] = dbias_dense;
-  std::fill(dc_.begin(), dc_.begin() + static_cast<size_t>(B) * H, 0.f);
 
-  // Walk back through time; gates_ rows of step t become dZ_t (B, 4H).
-  for (int t = T - 1; t >= 0; --t) {
-    float* z = &gates_[static_cast<size_t>(t) * B * G];
-    const float* c_prev = &c_[static_cast<size_t>(t) * B * H];
-    const float* c_cur = &c_[static_cast<size_t>(t + 1) * B * H];
-    for (int b = 0; b < B; ++b) {
-      float* zb = z + static_cast<size_t>(b) * G;
-      const size_t o = static_cast<size_t>(b) * H;
-      for (int j = 0; j < H; ++j) {
-        const math::LstmGates a{zb[j], zb[H + j], zb[2 * H + j], zb[3 * H + j]};
-        const math::LstmCellGrad d =
-            math::lstm_cell_backward(a, c_prev[o + j], c_cur[o + j], dh_[o + j], dc_[o + j]);
-        zb[j] = d.dzi;
-        zb[H + j] = d.dzf;
-        zb[2 * H + j] = d.dzg;
-        zb[3 * H + j] = d.dzo;
-        dc_[o + j] = d.dc_prev;
+  // Walk back through time, samples [b0, b1) per part; gates_ rows of step t become dZ_t.
+  run_parts(parts, [&](int part) {
+    int b0, b1;
+    part_range(B, parts, part, &b0, &b1);
+    const int nb = b1 - b0;
+    float* dh = &dh_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dh_t
+    float* dc = &dc_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dc_t
+    std::fill(dc, dc + static_cast<size_t>(nb) * H, 0.f);
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t row = static_cast<size_t>(t) * B + b0;
+      float* z = &gates_[row * G];                   // (nb, 4H) gates in, dZ_t out
+      const float* c_prev = &c_[row * H];            // (nb, H)
+      const float* c_cur = &c_[(row + B) * H];       // (nb, H)
+      for (int b = 0; b < nb; ++b) {
+        float* zb = z + static_cast<size_t>(b) * G;
+        const size_t o = static_cast<size_t>(b) * H;
+        for (int j = 0; j < H; ++j) {
+          const math::LstmGates a{zb[j], zb[H + j], zb[2 * H + j], zb[3 * H + j]};
+          const math::LstmCellGrad d =
+              math::lstm_cell_backward(a, c_prev[o + j], c_cur[o + j], dh[o + j], dc[o + j]);
+          zb[j] = d.dzi;
+          zb[H + j] = d.dzf;
+          zb[2 * H + j] = d.dzg;
+          zb[3 * H + j] = d.dzo;
+          dc[o + j] = d.dc_prev;
+        }
       }
+      // dL/dh_{t-1} (nb, H) = dZ_t (nb, 4H) · R^T; h_0 is a constant, so stop at t = 0.
+      if (t > 0) gemm(false, true, nb, H, G, 1.f, z, G, p.recurrent_kernel, G, 0.f, dh, H);
     }
-    // dL/dh_{t-1} (B, H) = dZ_t (B, 4H) · R^T; h_0 is a constant, so stop at t = 0.
-    if (t > 0) gemm(false, true, B, H, G, 1.f, z, G, p.recurrent_kernel, G, 0.f, dh_.data(), H);
-  }
+  });
 
   const float* dz = gates_.data();  // (T·B, 4H)
   // dW (E, 4H) = X^T (E, T·B) · dZ (T·B, 4H).
@@ -144,23 +168,30 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   // dR (H, 4H) = [h_0 .. h_{T-1}]^T (H, T·B) · dZ; those hidden states are rows [0, T·B) of h_.
   gemm(true, false, H, G, static_cast<int>(BT), 1.f, h_.data(), H, dz, G, 0.f, g.recurrent_kernel,
        G);
-  // db (4H) = column sums of dZ, in double, rows in order.
-  std::fill(dbias_.begin(), dbias_.end(), 0.0);
-  for (size_t r = 0; r < BT; ++r) {
-    const float* row = dz + r * G;
-    for (int j = 0; j < G; ++j) dbias_[j] += row[j];
-  }
-  for (int j = 0; j < G; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
-
-  // dX (T·B, E) = dZ · W^T, then scatter-add per token id into the dense (V, E) gradient in row
-  // order (deterministic; repeated ids sum).
+  // dX (T·B, E) = dZ · W^T.
   gemm(false, true, static_cast<int>(BT), E, G, 1.f, dz, G, p.kernel, G, 0.f, dx_.data(), E);
+
   std::memset(g.embedding, 0, sizeof(float) * static_cast<size_t>(V) * E);
-  for (size_t r = 0; r < BT; ++r) {
-    float* dst = g.embedding + static_cast<size_t>(ids_tm_[r]) * E;
-    const float* src = &dx_[r * E];
-    for (int e = 0; e < E; ++e) dst[e] += src[e];
-  }
+  run_parts(parts, [&](int part) {
+    // db (4H) = column sums of dZ, in double, rows in order; columns split between parts.
+    int j0, j1;
+    part_range(G, parts, part, &j0, &j1);
+    std::fill(dbias_.begin() + j0, dbias_.begin() + j1, 0.0);
+    for (size_t r = 0; r < BT; ++r) {
+      const float* src = dz + r * G;
+      for (int j = j0; j < j1; ++j) dbias_[j] += src[j];
+    }
+    for (int j = j0; j < j1; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
+    // Scatter-add dX into the dense (V, E) gradient per token id, in row order, columns split
+    // between parts (so each element's sum order does not depend on the split).
+    int e0, e1;
+    part_range(E, parts, part, &e0, &e1);
+    for (size_t r = 0; r < BT; ++r) {
+      float* dst = g.embedding + static_cast<size_t>(ids_tm_[r]) * E;
+      const float* src = &dx_[r * E];
+      for (int e = e0; e < e1; ++e) dst[e] += src[e];
+    }
+  });
 }
 
 }  // namespace senti

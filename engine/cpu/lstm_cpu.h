@@ -9,6 +9,12 @@
 // GEMMs go through OpenBLAS (cblas_sgemm); the per-element work calls engine/math (the formulas the
 // CUDA kernels share). All reductions run in a fixed order, so results are bit-identical run to run
 // for a fixed OpenBLAS thread count.
+//
+// Threads: the recurrence is split by batch rows into `threads` parts that run concurrently (each
+// sample's recurrence is independent, so no part reads another's rows); the per-step GEMMs are
+// small enough that OpenBLAS runs them on the calling thread. The big GEMMs (input projection,
+// dW, dR, dX) run on OpenBLAS's own threads. The embedding scatter-add is split by columns, so
+// every element is still summed in token order.
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +25,8 @@ namespace senti {
 
 class LstmCpu {
  public:
-  LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps);
+  // threads: how many parts the recurrence and the gather/scatter are split into (>= 1).
+  LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads);
 
   // Runs the model on ids (B, T) row-major; writes the B logits (before the sigmoid). Keeps the
   // activations for backward(). Throws if an id is outside [0, V) or B, T exceed the maxima.
@@ -32,7 +39,7 @@ class LstmCpu {
 
  private:
   ModelConfig cfg_;
-  int max_batch_, max_steps_;
+  int max_batch_, max_steps_, threads_;
   int B_ = 0, T_ = 0;  // shape of the last forward()
 
   std::vector<int32_t> ids_tm_;  // (T·B) ids, time-major

@@ -1,0 +1,46 @@
+#pragma once
+// Fork/join over a fixed number of parts. Each part's work is fixed by its index, never by which
+// thread runs it or when, so results do not depend on scheduling.
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace senti {
+
+// Runs fn(0) .. fn(parts-1) concurrently (part 0 on the calling thread) and waits for all. The
+// first exception thrown by any part is rethrown after all have finished. Meant for a few coarse
+// tasks per call (thread start-up is tens of microseconds).
+template <typename Fn>
+void run_parts(int parts, Fn&& fn) {
+  if (parts <= 1) {
+    fn(0);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(parts);
+  std::vector<std::thread> workers;
+  workers.reserve(parts - 1);
+  for (int p = 1; p < parts; ++p)
+    workers.emplace_back([&fn, &errors, p] {
+      try {
+        fn(p);
+      } catch (...) {
+        errors[p] = std::current_exception();
+      }
+    });
+  try {
+    fn(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (std::thread& w : workers) w.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// [begin, end) of part p when n items are split into `parts` near-equal contiguous ranges.
+inline void part_range(int n, int parts, int p, int* begin, int* end) {
+  *begin = static_cast<int>(static_cast<long long>(n) * p / parts);
+  *end = static_cast<int>(static_cast<long long>(n) * (p + 1) / parts);
+}
+
+}  // namespace senti
