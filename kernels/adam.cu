@@ -1,0 +1,42 @@
+// Fused Keras Adam over all tensors, one block a tile. See adam.cuh.
+#include "kernels/adam.cuh"
+
+#include "engine/common/error.h"
+#include "kernels/cuda_check.h"
+
+namespace senti::kernels {
+namespace {
+
+constexpr int kThreads = 256;
+
+static __global__ void __launch_bounds__(kThreads)
+adam_kernel(float* __restrict__ params, float* __restrict__ m, float* __restrict__ v,
+            const float* __restrict__ grads, const float* __restrict__ scales, ParamTiles tiles,
+            float alpha, float beta1, float beta2, float epsilon) {
+  const int tile = blockIdx.x;
+  int k = 0;
+  while (tile >= tiles.tile_begin[k + 1]) ++k;
+  const int64_t begin = tiles.offset[k] + static_cast<int64_t>(tile - tiles.tile_begin[k]) * kParamTileElems;
+  const int64_t end = min(begin + kParamTileElems, tiles.offset[k] + tiles.size[k]);
+  const float scale = scales ? scales[k] : 1.f;
+  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads)
+    math::adam_update(params + i, m + i, v + i, grads[i] * scale, alpha, beta1, beta2, epsilon);
+}
+
+}  // namespace
+
+void adam(float* params, float* m, float* v, const float* grads, const float* scales,
+          const ParamTiles& tiles, float alpha, const math::AdamHyper& hyper, cudaStream_t stream) {
+  SENTI_CHECK(tiles.num_tensors > 0 && tiles.num_tensors <= kMaxParamTensors &&
+                  tiles.total_tiles() > 0,
+              "adam: bad tile table (", tiles.num_tensors, " tensors)");
+  for (int k = 0; k < tiles.num_tensors; ++k)
+    SENTI_CHECK(tiles.size[k] > 0, "adam: empty tensor ", k);
+  SENTI_CHECK(params && m && v && grads, "adam: null pointer");
+  adam_kernel<<<tiles.total_tiles(), kThreads, 0, stream>>>(params, m, v, grads, scales, tiles,
+                                                            alpha, hyper.beta1, hyper.beta2,
+                                                            hyper.epsilon);
+  SENTI_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace senti::kernels

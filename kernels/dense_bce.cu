@@ -1,0 +1,95 @@
+// Fused Dense(1) + sigmoid + BCE forward/backward with on-device metrics. See dense_bce.cuh.
+#include "kernels/dense_bce.cuh"
+
+#include "engine/common/error.h"
+#include "engine/math/activations.h"
+#include "kernels/cuda_check.h"
+
+namespace senti::kernels {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+
+// Deterministic block sum: per-thread partials, then a fixed tree over shared memory.
+template <typename T>
+__device__ T block_sum(T v, T* scratch) {
+  scratch[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = kThreads / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) scratch[threadIdx.x] += scratch[threadIdx.x + s];
+    __syncthreads();
+  }
+  const T total = scratch[0];
+  __syncthreads();
+  return total;
+}
+
+static __global__ void __launch_bounds__(kThreads)
+dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restrict__ w,
+                 const float* __restrict__ bias, const float* __restrict__ labels,
+                 DeviceMetrics* __restrict__ metrics, float* __restrict__ probs,
+                 float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias) {
+  extern __shared__ float smem[];
+  float* dz = smem;                            // [B]
+  float* loss = smem + B;                      // [B]
+  int* correct = reinterpret_cast<int*>(smem + 2 * B);  // [B]
+  __shared__ double dscratch[kThreads];
+
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const float b0 = bias[0];
+  for (int b = warp; b < B; b += kWarps) {
+    float acc = 0.f;
+    for (int k = lane; k < H; k += 32) acc = fmaf(h[static_cast<int64_t>(b) * H + k], w[k], acc);
+    for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
+    if (lane == 0) {
+      const float z = acc + b0, y = labels[b];
+      if (probs) probs[b] = math::sigmoid(z);
+      loss[b] = math::bce_with_logit(z, y);
+      correct[b] = math::correct_prediction(z, y);
+      dz[b] = math::bce_with_logit_grad(z, y) / static_cast<float>(B);
+    }
+  }
+  __syncthreads();
+
+  double loss_part = 0.0, dz_part = 0.0, correct_part = 0.0;
+  for (int b = threadIdx.x; b < B; b += kThreads) {
+    loss_part += loss[b];
+    dz_part += dz[b];
+    correct_part += correct[b];
+  }
+  const double loss_sum = block_sum(loss_part, dscratch);
+  const double dz_sum = block_sum(dz_part, dscratch);
+  const double correct_sum = block_sum(correct_part, dscratch);
+  if (threadIdx.x == 0) {
+    metrics->loss_sum += loss_sum;
+    metrics->correct += static_cast<unsigned long long>(correct_sum + 0.5);
+    metrics->count += static_cast<unsigned long long>(B);
+    if (dbias) dbias[0] = static_cast<float>(dz_sum);
+  }
+  if (!dh) return;
+  for (int64_t i = threadIdx.x; i < static_cast<int64_t>(B) * H; i += kThreads)
+    dh[i] = dz[i / H] * w[i % H];
+  for (int k = threadIdx.x; k < H; k += kThreads) {
+    float acc = 0.f;
+    for (int b = 0; b < B; ++b) acc = fmaf(dz[b], h[static_cast<int64_t>(b) * H + k], acc);
+    dw[k] = acc;
+  }
+}
+
+}  // namespace
+
+void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
+               const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
+               float* dbias, cudaStream_t stream) {
+  SENTI_CHECK(B > 0 && B <= kDenseBceMaxBatch && H > 0, "dense_bce: bad shape B=", B, " H=", H,
+              " (B at most ", kDenseBceMaxBatch, ")");
+  SENTI_CHECK(h && w && bias && labels && metrics, "dense_bce: null input");
+  SENTI_CHECK(!dh || (dw && dbias), "dense_bce: backward needs dh, dw and dbias");
+  const size_t shared = static_cast<size_t>(B) * (2 * sizeof(float) + sizeof(int));
+  dense_bce_kernel<<<1, kThreads, shared, stream>>>(h, B, H, w, bias, labels, metrics, probs, dh,
+                                                    dw, dbias);
+  SENTI_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace senti::kernels

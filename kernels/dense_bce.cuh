@@ -1,0 +1,32 @@
+#pragma once
+// Dense(1) + sigmoid + binary cross-entropy, forward and backward fused in one single-block launch:
+//
+//   z_b = h_b · w + bias,  p_b = sigmoid(z_b),  loss = mean_b bce_with_logit(z_b, y_b)
+//   dz_b = (sigmoid(z_b) - y_b) / B,  dh_b = dz_b · w,  dw = Σ_b dz_b h_b,  dbias = Σ_b dz_b
+//
+// The batch's loss sum, correct-prediction count and sample count are added to a DeviceMetrics
+// struct in device memory, so a training step never synchronises with the host for metrics.
+// Every sum runs in a fixed order (no atomics): results are bit-reproducible.
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace senti::kernels {
+
+// Running metrics kept on the device (see Backend::take_metrics).
+struct DeviceMetrics {
+  double loss_sum;               // Σ per-sample BCE
+  unsigned long long correct;    // Σ correct_prediction
+  unsigned long long count;      // samples
+};
+
+constexpr int kDenseBceMaxBatch = 2048;  // single block: 12 bytes of shared memory a sample
+
+// h: device [B, H] (cuDNN's hy for one layer); w: device [H]; bias: device [1]; labels: device [B].
+// metrics: device, accumulated into. probs: device [B] or null.
+// Backward when dh != null: dh [B, H] (overwritten), dw [H] and dbias [1] (overwritten).
+void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
+               const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
+               float* dbias, cudaStream_t stream);
+
+}  // namespace senti::kernels
