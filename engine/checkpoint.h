@@ -1,0 +1,46 @@
+#pragma once
+// A checkpoint is one safetensors file holding everything needed to evaluate, predict or resume:
+//   tensors   the 6 parameters under their Keras names ("lstm/lstm_cell/kernel", ...), and for
+//             resuming the Adam moments under "optimizer/m/<name>" and "optimizer/v/<name>"
+//   metadata  format, model shape, optimizer settings, step, epoch, seed, the preprocessing
+//             (num_words, maxlen, padding, truncating, tokenizer version), the vocabulary itself and
+//             its hash, the training configuration and the per-epoch history.
+// PyTorch reads it with safetensors.torch.load_file (see scripts/checkpoint_to_pytorch.py).
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/model_config.h"
+#include "engine/params.h"
+#include "host/data/dataset.h"
+
+namespace senti {
+
+constexpr const char* kCheckpointFormat = "senti-checkpoint-v1";
+
+struct Checkpoint {
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  TrainState state;               // params always; m, v empty when saved without optimizer state
+  data::Vocabulary vocab;         // words for ids 3 .. num_words-1
+  data::SequenceOptions sequence; // maxlen, padding, truncating used in training
+  int tokenizer_version = 0;
+  int64_t epoch = 0;              // epochs completed
+  uint64_t seed = 0;              // the run's seed (shuffles are derived from seed and epoch)
+  nlohmann::json train_config = nlohmann::json::object();  // flags of the run that made it
+  nlohmann::json history = nlohmann::json::array();        // per-epoch metrics records
+};
+
+// Writes atomically (temporary file + rename); throws UsageError naming the path on failure.
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
+
+// Reads a checkpoint file, or "<dir>/latest.safetensors" when `path` is a directory. Validates the
+// format, shapes against the model config, and the vocabulary against its hash; throws UsageError
+// naming the file and the problem.
+Checkpoint load_checkpoint(const std::string& path);
+
+// The file a directory checkpoint resolves to.
+std::string checkpoint_file(const std::string& path_or_dir);
+
+}  // namespace senti

@@ -1,0 +1,203 @@
+#include "engine/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "engine/atomic_file.h"
+#include "engine/common/error.h"
+#include "engine/common/nvtx.h"
+
+namespace senti {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::shared_ptr<void> host_alloc(Backend& backend, size_t bytes) {
+  HostBuffer b = backend.alloc_host(bytes);
+  auto deleter = b.get_deleter();
+  return std::shared_ptr<void>(b.release(), deleter);
+}
+
+std::vector<stream::BatchSlot> slots_for(Backend& backend, int batch, int maxlen) {
+  return stream::make_slots(3, batch, maxlen, [&](size_t n) { return host_alloc(backend, n); });
+}
+
+void accumulate(Metrics* total, const Metrics& m) {
+  total->loss_sum += m.loss_sum;
+  total->correct += m.correct;
+  total->count += m.count;
+}
+
+}  // namespace
+
+SplitRows split_rows(int64_t n, const TrainOptions& opts) {
+  if (opts.validation_split < 0 || opts.validation_split >= 1)
+    SENTI_FAIL("--validation-split must be in [0, 1), got ", opts.validation_split);
+  std::vector<int64_t> shuffled, unused;
+  data::validation_split(n, 0.0, opts.seed, &shuffled, &unused);
+  if (opts.limit < 0) SENTI_FAIL("--limit must be >= 0, got ", opts.limit);
+  if (opts.limit > 0 && opts.limit < n) shuffled.resize(static_cast<size_t>(opts.limit));
+  const auto total = static_cast<int64_t>(shuffled.size());
+  const auto n_val = static_cast<int64_t>(std::llround(opts.validation_split * total));
+  SplitRows r;
+  r.train.assign(shuffled.begin(), shuffled.end() - n_val);
+  r.validation.assign(shuffled.end() - n_val, shuffled.end());
+  if (r.train.empty())
+    SENTI_FAIL("no training reviews left: --limit ", opts.limit, " with --validation-split ",
+               opts.validation_split);
+  return r;
+}
+
+std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch) {
+  std::vector<int64_t> out(rows);
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch));
+  for (size_t i = out.size(); i > 1; --i) {  // Fisher–Yates with an exact bounded draw
+    const uint64_t bound = i, limit = UINT64_MAX - UINT64_MAX % bound;
+    uint64_t x;
+    do x = rng(); while (x >= limit);
+    std::swap(out[i - 1], out[x % bound]);
+  }
+  return out;
+}
+
+Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
+                 int batch_size, const data::SequenceOptions& seq,
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs) {
+  SENTI_NVTX_RANGE("evaluation");
+  std::vector<stream::BatchSlot> own;
+  if (!slots) {
+    own = slots_for(backend, batch_size, seq.maxlen);
+    slots = &own;
+  }
+  if (probs) probs->resize(rows.size());
+  backend.take_metrics();  // start from zero
+  stream::BatchStream batches(split, rows, batch_size, seq, slots);
+  size_t done = 0;
+  while (const Batch* b = batches.next()) {
+    backend.eval_step(*b, probs ? probs->data() + done : nullptr);
+    done += static_cast<size_t>(b->batch);
+  }
+  return backend.take_metrics();
+}
+
+Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,
+                 ProgressLine* progress)
+    : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress) {
+  if (opts_.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", opts_.batch_size);
+  if (opts_.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", opts_.epochs);
+  SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
+}
+
+TrainResult Trainer::fit(Checkpoint ckpt) {
+  const auto run_start = Clock::now();
+  const data::SequenceOptions& seq = ckpt.sequence;
+  SENTI_CHECK(seq.maxlen <= backend_.options().max_steps, "maxlen larger than the backend's");
+  const SplitRows rows = split_rows(static_cast<int64_t>(corpus_.train.size()), opts_);
+  auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
+  backend_.set_state(ckpt.state);
+
+  TrainResult result;
+  result.history = ckpt.history;
+  double best_val = -1;
+  for (const auto& rec : ckpt.history)
+    if (rec.contains("val_acc")) best_val = std::max(best_val, rec["val_acc"].get<double>());
+  if (!opts_.out_dir.empty()) std::filesystem::create_directories(opts_.out_dir);
+
+  for (int epoch = static_cast<int>(ckpt.epoch) + 1; epoch <= opts_.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    stream::BatchStream batches(corpus_.train, epoch_order(rows.train, ckpt.seed, epoch),
+                                opts_.batch_size, seq, &slots);
+    progress_->start_epoch(epoch, opts_.epochs, batches.num_batches());
+    backend_.take_metrics();
+    Metrics train;
+    int64_t step = 0, samples = 0;
+    auto last_refresh = Clock::now();
+    const bool live = opts_.log_every > 0 || ProgressLine::is_terminal(stdout);
+    while (const Batch* b = batches.next()) {
+      const int64_t global_step = ckpt.state.step + step;
+      if (global_step == opts_.profile_first) backend_.profiler_range(true);
+      backend_.train_step(*b);
+      if (global_step == opts_.profile_last) backend_.profiler_range(false);
+      ++step;
+      samples += b->batch;
+      // Reading metrics synchronises the GPU: only a few times a second, and only when shown.
+      if (live && (seconds_since(last_refresh) >= 0.25 ||
+                   (opts_.log_every > 0 && step % opts_.log_every == 0))) {
+        accumulate(&train, backend_.take_metrics());
+        progress_->update(step, seconds_since(epoch_start), samples, train.loss(), train.accuracy());
+        last_refresh = Clock::now();
+      }
+    }
+    accumulate(&train, backend_.take_metrics());
+    const double train_seconds = seconds_since(epoch_start);
+    ckpt.state.step += step;
+
+    Metrics val;
+    if (!rows.validation.empty())
+      val = evaluate(backend_, corpus_.train, rows.validation, opts_.batch_size, seq, &slots);
+    const double epoch_seconds = seconds_since(epoch_start);
+    progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
+                            val.count ? val.loss() : -1, val.accuracy());
+
+    nlohmann::json rec = {{"epoch", epoch},
+                          {"loss", train.loss()},
+                          {"acc", train.accuracy()},
+                          {"seconds", epoch_seconds},
+                          {"train_seconds", train_seconds},
+                          {"samples_per_s", samples / train_seconds}};
+    if (val.count) {
+      rec["val_loss"] = val.loss();
+      rec["val_acc"] = val.accuracy();
+    }
+    result.history.push_back(rec);
+    if (!opts_.metrics_path.empty()) append_line(opts_.metrics_path, rec.dump());
+
+    if (!opts_.out_dir.empty()) {
+      SENTI_NVTX_RANGE("checkpoint");
+      ckpt.state = backend_.get_state();
+      ckpt.epoch = epoch;
+      ckpt.history = result.history;
+      const std::filesystem::path dir(opts_.out_dir);
+      save_checkpoint((dir / "latest.safetensors").string(), ckpt);
+      if (val.count && val.accuracy() > best_val) {
+        best_val = val.accuracy();
+        save_checkpoint((dir / "best.safetensors").string(), ckpt);
+      }
+    }
+  }
+
+  if (opts_.test_limit != 0) {
+    const int64_t n = static_cast<int64_t>(corpus_.test.size());
+    std::vector<int64_t> test_rows;
+    if (opts_.test_limit < 0 || opts_.test_limit >= n) {
+      test_rows.resize(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) test_rows[static_cast<size_t>(i)] = i;
+    } else {  // a seeded sample: the files are ordered pos then neg, so the first N would be one class
+      std::vector<int64_t> unused;
+      data::validation_split(n, 0.0, opts_.seed, &test_rows, &unused);
+      test_rows.resize(static_cast<size_t>(opts_.test_limit));
+    }
+    const auto t0 = Clock::now();
+    result.test = evaluate(backend_, corpus_.test, test_rows, opts_.batch_size, seq, &slots);
+    char line[160];
+    std::snprintf(line, sizeof line, "test: %lld reviews - loss: %.4f - acc: %.4f - %.1fs",
+                  static_cast<long long>(result.test.count), result.test.loss(),
+                  result.test.accuracy(), seconds_since(t0));
+    progress_->message(line);
+    if (!opts_.metrics_path.empty())
+      append_line(opts_.metrics_path, nlohmann::json{{"test_loss", result.test.loss()},
+                                                      {"test_acc", result.test.accuracy()},
+                                                      {"test_samples", result.test.count}}
+                                          .dump());
+  }
+  result.seconds = seconds_since(run_start);
+  return result;
+}
+
+}  // namespace senti

@@ -1,0 +1,69 @@
+#pragma once
+// The training loop: Keras's fit() for the seed recipe. Per epoch: shuffle the training rows
+// (derived from seed and epoch, so a resumed run replays the same order), stream batches through
+// the backend, evaluate on the validation rows, log, checkpoint. At the end: the test split.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/backend.h"
+#include "engine/checkpoint.h"
+#include "engine/progress.h"
+#include "host/data/dataset.h"
+#include "host/stream/batch_stream.h"
+
+namespace senti {
+
+struct TrainOptions {
+  int batch_size = 32;
+  int epochs = 20;                // total epochs (a resumed run continues up to this number)
+  double validation_split = 0.2;  // last fraction of the (shuffled, limited) training reviews
+  uint64_t seed = 1337;           // data split, per-epoch shuffles (and the initial weights)
+  int64_t limit = 0;              // use only the first N training reviews after the shuffle; 0 = all
+  int64_t test_limit = -1;        // evaluate on the first N test reviews; -1 = all, 0 = none
+  std::string out_dir;            // checkpoints: latest.safetensors, best.safetensors; "" = none
+  std::string metrics_path;       // JSON lines, one per epoch plus a final test record; "" = none
+  int64_t log_every = 0;          // non-terminal output: a progress line every N steps (0 = none)
+  int64_t profile_first = -1;     // global steps [first, last] bracketed by profiler_range
+  int64_t profile_last = -1;
+};
+
+struct TrainResult {
+  nlohmann::json history = nlohmann::json::array();  // every epoch's record (resumed ones too)
+  Metrics test;                                      // count 0 when not evaluated
+  double seconds = 0;                                // this run's wall time
+};
+
+// Which training reviews are trained on and which validate, Keras style.
+struct SplitRows {
+  std::vector<int64_t> train, validation;
+};
+SplitRows split_rows(int64_t num_train_reviews, const TrainOptions& opts);
+
+// The order of the training rows in `epoch` (1-based): a Fisher–Yates shuffle seeded by (seed, epoch).
+std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch);
+
+// Forward passes over `rows` of `split`; returns loss/accuracy, and each row's probability of the
+// positive class in *probs when given.
+Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
+                 int batch_size, const data::SequenceOptions& seq,
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs = nullptr);
+
+class Trainer {
+ public:
+  Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts, ProgressLine* progress);
+
+  // Trains from `ckpt` (state, epochs done, history; model/vocab/preprocessing describe the run)
+  // up to opts.epochs, saving a checkpoint after every epoch, then evaluates on the test split.
+  TrainResult fit(Checkpoint ckpt);
+
+ private:
+  Backend& backend_;
+  const data::Corpus& corpus_;
+  TrainOptions opts_;
+  ProgressLine* progress_;
+};
+
+}  // namespace senti

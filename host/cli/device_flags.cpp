@@ -1,0 +1,33 @@
+#include "host/cli/device_flags.h"
+
+#include "engine/common/error.h"
+
+namespace senti::cli {
+
+void add_device_flag(CLI::App* cmd, std::string* device) {
+  cmd->add_option("--device", *device,
+                  "Where to run: cuda (needs a GPU), cpu, or auto (cuda when a GPU is usable, else cpu)")
+      ->default_val("auto");
+}
+
+Device parse_device(const std::string& device) {
+  if (device == "cpu") return Device::Cpu;
+  if (device == "cuda" || device == "gpu") return Device::Cuda;
+  if (device == "auto") return Device::Auto;
+  SENTI_FAIL("--device: expected cpu, cuda or auto, got '", device, "'");
+}
+
+std::unique_ptr<Backend> open_backend(const std::string& device, const BackendOptions& opts, FILE* log) {
+  const Device d = parse_device(device);
+  bool fell_back = false;
+  auto backend = make_backend(d, opts, &fell_back);
+  if (fell_back && log) {
+    std::string why;
+    cuda_available(&why);
+    std::fprintf(log, "senti: --device auto: no usable GPU (%s); falling back to the CPU\n", why.c_str());
+  }
+  if (log) std::fprintf(log, "senti: backend: %s\n", backend->describe().c_str());
+  return backend;
+}
+
+}  // namespace senti::cli

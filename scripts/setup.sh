@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what senti needs to build and test on a fresh Debian/Ubuntu machine, then configures and
+# builds it into build/. Idempotent: packages already installed are not fetched again.
+#   scripts/setup.sh            # deps + build
+#   SENTI_CUDA=OFF scripts/setup.sh   # skip the CUDA backend even when nvcc is present
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  libcli11-dev nlohmann-json3-dev libarchive-dev libopenblas-dev libgtest-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
+)
+# Headless Chromium drives the web demo's browser test (skipped with a reason when absent).
+if [ "${SENTI_SKIP_BROWSER:-0}" != 1 ]; then packages+=(chromium); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# nvcc is usually not on PATH by default.
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+
+build_dir="${SENTI_BUILD_DIR:-build}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSENTI_CUDA="${SENTI_CUDA:-AUTO}" \
+  ${CMAKE_ARGS:-} >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"

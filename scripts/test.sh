@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets everything up (scripts/setup.sh) and runs every test suite with ctest.
+# CPU tests always run; CUDA tests skip with a reason when no GPU is present.
+# The real dataset is read from ../shared/data/imdb (or $SENTI_DATA_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+build_dir="${SENTI_BUILD_DIR:-build}"
+# One token cache for the whole run, so each test process loads it instead of re-tokenizing.
+export SENTI_CACHE_DIR="${SENTI_CACHE_DIR:-$PWD/$build_dir/test-cache}"
+cd "$build_dir"
+ctest --output-on-failure -j "$(nproc)" "$@"
