@@ -1,10 +1,77 @@
-// Scaffold: replaced by the real `senti prepare` implementation.
+// `senti prepare`: read the IMDB data (folder or .tar.gz), build the vocabulary and the token
+// cache, and report what was found. Always rebuilds (it is the explicit "do it now" command);
+// train/eval/bench reuse the cache through load_corpus.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
 #include "engine/common/error.h"
 #include "host/cli/commands.h"
+#include "host/cli/data_flags.h"
+#include "host/data/corpus_stats.h"
 
 namespace senti::cli {
-void register_prepare(CLI::App& app) {
-  auto* cmd = app.add_subcommand("prepare", "(not built yet)");
-  cmd->callback([] { SENTI_FAIL("senti prepare is not built yet"); });
+namespace {
+
+std::string with_commas(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
 }
+
+void print_split(const char* name, const data::SplitStats& s, int maxlen) {
+  std::printf("  %-5s %s reviews: %s pos / %s neg (%.1f%% pos)\n", name, with_commas(s.reviews).c_str(),
+              with_commas(s.positive).c_str(), with_commas(s.reviews - s.positive).c_str(),
+              s.reviews ? 100.0 * static_cast<double>(s.positive) / static_cast<double>(s.reviews) : 0.0);
+  std::printf("        length (start token included): mean %.1f, median %s, p90 %s, max %s; "
+              "%.1f%% truncated at maxlen %d\n",
+              s.mean_length, with_commas(s.median_length).c_str(), with_commas(s.p90_length).c_str(),
+              with_commas(s.max_length).c_str(), 100.0 * s.truncated_share, maxlen);
+  std::printf("        %s word tokens, %.2f%% out-of-vocabulary\n", with_commas(s.tokens).c_str(),
+              s.tokens ? 100.0 * static_cast<double>(s.oov_tokens) / static_cast<double>(s.tokens) : 0.0);
+}
+
+void run_prepare(DataFlags flags, const std::string& out_dir) {
+  if (!out_dir.empty()) {
+    if (!flags.cache_dir.empty() && flags.cache_dir != out_dir)
+      SENTI_FAIL("--out ", out_dir, " and --cache-dir ", flags.cache_dir, " disagree; give one of them");
+    flags.cache_dir = out_dir;
+  }
+  data::CorpusRequest req = corpus_request(flags);
+  req.force_rebuild = true;
+  req.cache_dir_flag = out_dir.empty() ? "--cache-dir" : "--out";
+  const int maxlen = sequence_options(flags).maxlen;
+  const data::CorpusResult r = data::load_or_build_corpus(req);
+  const data::Corpus& c = r.corpus;
+
+  std::printf("senti prepare: %s\n", req.data_path.c_str());
+  print_split("train", data::split_stats(c.train, maxlen), maxlen);
+  print_split("test", data::split_stats(c.test, maxlen), maxlen);
+  std::printf("  vocabulary: ids < %s (%s words from id 3; %s distinct words in the train split), source %s\n",
+              with_commas(c.vocab.num_words).c_str(), with_commas(static_cast<int64_t>(c.vocab.words.size())).c_str(),
+              with_commas(static_cast<int64_t>(r.build.distinct_train_words)).c_str(), c.vocab.source.c_str());
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(r.cache_path, ec);
+  std::printf("  cache: %s (%.1f MB)\n", r.cache_path.c_str(), ec ? 0.0 : static_cast<double>(bytes) / 1e6);
+  std::printf("  time: %.2f s (%.1f MB of reviews read, tokenized and cached)\n", r.seconds,
+              static_cast<double>(r.build.input_bytes) / 1e6);
+}
+
+}  // namespace
+
+void register_prepare(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "prepare", "Read the IMDB reviews (aclImdb folder or .tar.gz), build the vocabulary and the token cache, "
+                 "and print counts and length statistics");
+  auto flags = std::make_shared<DataFlags>();
+  auto out_dir = std::make_shared<std::string>();
+  add_data_flags(cmd, flags.get());
+  cmd->add_option("--out", *out_dir, "Folder to write the token cache into (same as --cache-dir)");
+  cmd->callback([flags, out_dir] { run_prepare(*flags, *out_dir); });
+}
+
 }  // namespace senti::cli

@@ -1,0 +1,42 @@
+#pragma once
+// The data flags shared by prepare / train / eval / bench, and the one call that turns them into a
+// Corpus (through the token cache).
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "host/data/corpus_cache.h"
+#include "host/data/dataset.h"
+
+namespace senti::cli {
+
+struct DataFlags {
+  std::string data;        // aclImdb folder or .tar.gz; empty: $SENTI_DATA, else the downloaded archive
+  std::string cache_dir;   // empty: default_cache_dir()
+  int num_words = 10000;
+  std::string word_index;  // Keras imdb_word_index.json; empty: vocabulary from the train split
+  int maxlen = 500;
+  std::string padding = "post", truncating = "post";
+};
+
+// Adds --data, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating.
+void add_data_flags(CLI::App* cmd, DataFlags* f);
+
+// Validated sequence options: UsageError naming --maxlen / --padding / --truncating.
+data::SequenceOptions sequence_options(const DataFlags& f);
+
+// $SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else $HOME/.cache/senti.
+std::string default_cache_dir();
+
+// The data path to read: --data, else $SENTI_DATA, else the official archive in the cache folder
+// (downloaded and sha256-verified on first use). UsageError when none can be had.
+std::string resolve_data_path(const DataFlags& f, const std::string& cache_dir);
+
+// Validates every flag (before any slow work), then loads the cache for these settings if valid,
+// else builds it from the data and writes it. verbose: one line on stderr saying which happened.
+data::Corpus load_corpus(const DataFlags& f, bool verbose);
+
+// The request load_corpus makes (prepare uses it with force_rebuild).
+data::CorpusRequest corpus_request(const DataFlags& f);
+
+}  // namespace senti::cli

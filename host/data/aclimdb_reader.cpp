@@ -1,0 +1,245 @@
+#include "host/data/aclimdb_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "engine/common/error.h"
+#include "host/data/hash.h"
+
+namespace fs = std::filesystem;
+
+namespace senti::data {
+namespace {
+
+constexpr const char* kLayout =
+    "expected the aclImdb layout: train/pos, train/neg, test/pos, test/neg folders of "
+    "<id>_<rating>.txt reviews (optionally under aclImdb/), as a directory or a .tar.gz";
+
+struct ClassDir {
+  SplitName split;
+  uint8_t label;
+  const char* rel;  // "train/pos"
+};
+constexpr std::array<ClassDir, 4> kClassDirs = {{{SplitName::Train, 1, "train/pos"},
+                                                 {SplitName::Train, 0, "train/neg"},
+                                                 {SplitName::Test, 1, "test/pos"},
+                                                 {SplitName::Test, 0, "test/neg"}}};
+
+int class_index(std::string_view split, std::string_view cls) {
+  for (size_t k = 0; k < kClassDirs.size(); ++k) {
+    std::string_view rel = kClassDirs[k].rel;
+    const size_t slash = rel.find('/');
+    if (rel.substr(0, slash) == split && rel.substr(slash + 1) == cls) return static_cast<int>(k);
+  }
+  return -1;
+}
+
+// The dataset root inside a directory: the directory itself or its aclImdb/ child.
+fs::path directory_root(const std::string& path) {
+  const fs::path p(path);
+  std::error_code ec;
+  if (fs::is_directory(p / "train", ec) && fs::is_directory(p / "test", ec)) return p;
+  if (fs::is_directory(p / "aclImdb" / "train", ec) && fs::is_directory(p / "aclImdb" / "test", ec))
+    return p / "aclImdb";
+  SENTI_FAIL("--data ", path, ": not an aclImdb dataset (no train/ and test/ folders); ", kLayout);
+}
+
+void read_file(const fs::path& file, std::string* buf) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) SENTI_FAIL(file.string(), ": cannot open review: ", std::strerror(errno));
+  struct stat st {};
+  ::fstat(fd, &st);
+  buf->resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < buf->size()) {
+    const ssize_t r = ::read(fd, buf->data() + got, buf->size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const int err = errno;
+      ::close(fd);
+      SENTI_FAIL(file.string(), ": cannot read review: ", r == 0 ? "file shrank" : std::strerror(err));
+    }
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+}
+
+// Review files of one class folder, sorted by name so that directory reads are deterministic.
+std::vector<fs::directory_entry> list_class_dir(const fs::path& dir, const std::string& data) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    SENTI_FAIL("--data ", data, ": missing folder ", dir.string(), "; ", kLayout);
+  std::vector<fs::directory_entry> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_directory()) continue;
+    files.push_back(e);
+  }
+  std::sort(files.begin(), files.end(),
+            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+  if (files.empty()) SENTI_FAIL("--data ", data, ": folder ", dir.string(), " has no reviews; ", kLayout);
+  return files;
+}
+
+void read_directory(const std::string& path,
+                    const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+  const fs::path root = directory_root(path);
+  std::string buf;
+  for (const ClassDir& cd : kClassDirs) {
+    for (const auto& e : list_class_dir(root / cd.rel, path)) {
+      const std::string name = e.path().string();
+      ReviewFile rf{cd.split, cd.label, 0, 0, name};
+      if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
+        SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
+      read_file(e.path(), &buf);
+      on_review(rf, buf);
+    }
+  }
+}
+
+struct ArchiveCloser {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+[[noreturn]] void archive_fail(archive* a, const std::string& path, const char* what) {
+  const char* msg = archive_error_string(a);
+  SENTI_FAIL("--data ", path, ": ", what, " (", msg ? msg : "unknown libarchive error",
+             "); expected an intact aclImdb .tar.gz");
+}
+
+void read_archive(const std::string& path,
+                  const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  SENTI_CHECK(a != nullptr, "archive_read_new failed (out of memory)");
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK)
+    archive_fail(a.get(), path, "cannot open as a tar archive");
+  std::array<int, 4> found{};
+  std::string buf;
+  archive_entry* entry = nullptr;
+  while (true) {
+    const int r = archive_read_next_header(a.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) archive_fail(a.get(), path, "corrupt or truncated archive");
+    if (archive_entry_filetype(entry) != AE_IFREG) continue;
+    const char* raw_name = archive_entry_pathname(entry);
+    if (raw_name == nullptr) continue;
+    std::string_view name(raw_name);
+    std::string_view rel = name;
+    while (rel.substr(0, 2) == "./") rel.remove_prefix(2);
+    // Split into components: accept [prefix/]split/class/file with at most one prefix folder.
+    std::array<std::string_view, 4> comp{};
+    size_t count = 0;
+    bool too_deep = false;
+    for (size_t start = 0; start <= rel.size();) {
+      size_t slash = rel.find('/', start);
+      if (slash == std::string_view::npos) slash = rel.size();
+      if (count == comp.size()) {
+        too_deep = true;
+        break;
+      }
+      comp[count++] = rel.substr(start, slash - start);
+      start = slash + 1;
+    }
+    if (too_deep || count < 3) continue;
+    const int k = class_index(comp[count - 3], comp[count - 2]);
+    if (k < 0) continue;
+    ReviewFile rf{kClassDirs[k].split, kClassDirs[k].label, 0, 0, name};
+    if (!parse_review_name(comp[count - 1], &rf.id, &rf.rating))
+      SENTI_FAIL("--data ", path, ": entry ", name,
+                 " is not a review file name; expected <id>_<rating>.txt (rating 1..10)");
+    const la_int64_t size = archive_entry_size(entry);
+    buf.clear();
+    if (size > 0) buf.reserve(static_cast<size_t>(size));
+    std::array<char, 1 << 16> chunk;
+    while (true) {
+      const la_ssize_t got = archive_read_data(a.get(), chunk.data(), chunk.size());
+      if (got < 0) archive_fail(a.get(), path, "corrupt or truncated archive");
+      if (got == 0) break;
+      buf.append(chunk.data(), static_cast<size_t>(got));
+    }
+    ++found[k];
+    on_review(rf, buf);
+  }
+  for (size_t k = 0; k < kClassDirs.size(); ++k)
+    if (found[k] == 0)
+      SENTI_FAIL("--data ", path, ": the archive has no reviews in ", kClassDirs[k].rel, "; ", kLayout);
+}
+
+}  // namespace
+
+bool parse_review_name(std::string_view f, int32_t* id, uint8_t* rating) {
+  if (f.size() < 7 || f.substr(f.size() - 4) != ".txt") return false;
+  f.remove_suffix(4);
+  const size_t us = f.find('_');
+  if (us == std::string_view::npos || us == 0 || us > 9 || us + 1 >= f.size()) return false;
+  int64_t v = 0;
+  for (size_t i = 0; i < us; ++i) {
+    if (f[i] < '0' || f[i] > '9') return false;
+    v = v * 10 + (f[i] - '0');
+  }
+  int r = 0;
+  const std::string_view rs = f.substr(us + 1);
+  if (rs.size() > 2) return false;
+  for (char c : rs) {
+    if (c < '0' || c > '9') return false;
+    r = r * 10 + (c - '0');
+  }
+  if (r < 1 || r > 10) return false;
+  *id = static_cast<int32_t>(v);
+  *rating = static_cast<uint8_t>(r);
+  return true;
+}
+
+uint64_t data_fingerprint(const std::string& path) {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    SENTI_FAIL("--data ", path, ": no such file or directory; ", kLayout);
+  uint64_t h = fnv1a64(abs.string());
+  auto mix_stat = [&h](const struct stat& s) {
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(s.st_size), h);
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(s.st_mtim.tv_sec), h);
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(s.st_mtim.tv_nsec), h);
+  };
+  if (!S_ISDIR(st.st_mode)) {
+    mix_stat(st);
+    return h;
+  }
+  const fs::path root = directory_root(path);
+  for (const ClassDir& cd : kClassDirs) {
+    for (const auto& e : list_class_dir(root / cd.rel, path)) {
+      struct stat fst {};
+      if (::stat(e.path().c_str(), &fst) != 0) SENTI_FAIL(e.path().string(), ": cannot stat review");
+      h = fnv1a64(e.path().filename().string(), h);
+      mix_stat(fst);
+    }
+  }
+  return h;
+}
+
+void read_aclimdb(const std::string& path,
+                  const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+  if (path.empty()) SENTI_FAIL("--data: empty path; ", kLayout);
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) SENTI_FAIL("--data ", path, ": no such file or directory; ", kLayout);
+  if (fs::is_directory(status)) return read_directory(path, on_review);
+  if (!fs::is_regular_file(status)) SENTI_FAIL("--data ", path, ": not a regular file or directory; ", kLayout);
+  read_archive(path, on_review);
+}
+
+}  // namespace senti::data

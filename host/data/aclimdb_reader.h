@@ -1,0 +1,39 @@
+#pragma once
+// Reads the labeled reviews of the official aclImdb layout, from the extracted directory or
+// straight from the .tar.gz (streamed through libarchive, never extracted to disk):
+//   [aclImdb/]{train,test}/{pos,neg}/<id>_<rating>.txt
+// Everything else (README, imdb.vocab, train/unsup, *.feat, urls_*.txt, imdbEr.txt) is ignored.
+// A file inside a pos/neg folder whose name is not <id>_<rating>.txt is an error naming it.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace senti::data {
+
+enum class SplitName : uint8_t { Train = 0, Test = 1 };
+
+struct ReviewFile {
+  SplitName split;
+  uint8_t label;       // 1 = pos, 0 = neg (from the folder)
+  int32_t id;          // <id> of the file name
+  uint8_t rating;      // <rating> of the file name, 1..10
+  std::string_view name;  // path as found (for messages), valid during the callback only
+};
+
+// Fingerprint of the input's identity, cheap to compute (stat only): for an archive its absolute
+// path, size and modification time; for a directory every review file's name, size and
+// modification time. Changes whenever a review is added, removed or rewritten.
+uint64_t data_fingerprint(const std::string& path);
+
+// Calls on_review for every labeled review, in storage order (archive order / directory listing
+// order: callers sort). Throws UsageError naming `path` (or the offending entry) when the path is
+// missing, is not an aclImdb directory or tar archive, is corrupt or truncated, or lacks any of the
+// four train/test x pos/neg folders.
+void read_aclimdb(const std::string& path,
+                  const std::function<void(const ReviewFile&, std::string_view text)>& on_review);
+
+// Parses "<id>_<rating>.txt" (id 0..999999999, rating 1..10). False when the name does not fit.
+bool parse_review_name(std::string_view file_name, int32_t* id, uint8_t* rating);
+
+}  // namespace senti::data

@@ -1,0 +1,75 @@
+#include "host/data/corpus_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/common/error.h"
+#include "host/data/aclimdb_reader.h"
+#include "host/data/word_index.h"
+#include "host/text/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace senti::data {
+
+CacheKey cache_key_for(const CorpusRequest& req) {
+  check_num_words(req.vocab.num_words);
+  CacheKey key;
+  key.num_words = req.vocab.num_words;
+  key.tokenizer_version = text::kTokenizerVersion;
+  if (!req.vocab.word_index.empty()) {
+    key.vocab_kind = VocabKind::KerasWordIndex;
+    key.vocab_source_hash = word_index_content_hash(req.vocab.word_index);
+  }
+  key.data_fingerprint = data_fingerprint(req.data_path);
+  return key;
+}
+
+void ensure_writable_dir(const std::string& dir, const std::string& flag) {
+  if (dir.empty()) SENTI_FAIL(flag, ": empty folder name; expected a writable folder");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    SENTI_FAIL(flag, " ", dir, ": cannot create the folder (", ec ? ec.message() : "exists as a file",
+               "); expected a writable folder");
+  // Probe with a real file: access(W_OK) says nothing about read-only mounts or full quotas.
+  const std::string probe = (fs::path(dir) / (".senti-write-test-" + std::to_string(::getpid()))).string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) SENTI_FAIL(flag, " ", dir, ": folder is not writable (", std::strerror(errno), ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+CorpusResult load_or_build_corpus(const CorpusRequest& req) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const CacheKey key = cache_key_for(req);
+  CorpusResult out;
+  out.cache_path = (fs::path(req.cache_dir) / cache_file_name(key)).string();
+  if (!req.force_rebuild) {
+    std::string why;
+    const CacheStatus st = read_token_cache(out.cache_path, key, &out.corpus, &why);
+    if (st == CacheStatus::Ok) {
+      out.from_cache = true;
+      out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      return out;
+    }
+    if (st != CacheStatus::Missing) {
+      out.cache_problem = std::string(cache_status_name(st)) + " cache " + out.cache_path + ": " + why;
+      std::fprintf(stderr, "senti: %s; rebuilding it\n", out.cache_problem.c_str());
+    }
+  }
+  ensure_writable_dir(req.cache_dir, req.cache_dir_flag);  // fail before the slow part
+  out.corpus = build_corpus(req.data_path, req.vocab, &out.build);
+  write_token_cache(out.cache_path, key, out.corpus);
+  out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace senti::data

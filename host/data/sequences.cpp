@@ -1,0 +1,75 @@
+// make_sequence, gather_batch and validation_split (declared in dataset.h).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "engine/common/error.h"
+#include "host/data/dataset.h"
+
+namespace senti::data {
+
+// Keras pad_sequences semantics on [start] + ids: truncating Pre keeps the last maxlen entries
+// (dropping the start token first), Post keeps the first maxlen; padding Pre puts the zeros in front.
+int32_t make_sequence(const int32_t* ids, int64_t n, const SequenceOptions& opts, int32_t* out) {
+  SENTI_CHECK(opts.maxlen >= 1, "make_sequence: maxlen must be >= 1, got ", opts.maxlen);
+  SENTI_CHECK(n >= 0, "make_sequence: negative length ", n);
+  const int64_t maxlen = opts.maxlen;
+  const int64_t full = n + 1;  // with the start token
+  const int64_t len = std::min(full, maxlen);
+  // Entry j (0 <= j < len) of the kept window is full-sequence position first + j.
+  const int64_t first = (full > maxlen && opts.truncating == Side::Pre) ? full - maxlen : 0;
+  const int64_t pad = maxlen - len;
+  int32_t* dst = opts.padding == Side::Pre ? out + pad : out;
+  int64_t j = 0;
+  if (first == 0) {
+    dst[0] = kStartId;
+    j = 1;
+  }
+  if (len > j) std::memcpy(dst + j, ids + (first + j - 1), static_cast<size_t>(len - j) * sizeof(int32_t));
+  int32_t* pad_at = opts.padding == Side::Pre ? out : out + len;
+  std::fill(pad_at, pad_at + pad, kPadId);
+  return static_cast<int32_t>(len);
+}
+
+void gather_batch(const Split& split, const int64_t* rows, int n, const SequenceOptions& opts,
+                  int32_t* ids, float* labels, int32_t* lengths) {
+  for (int b = 0; b < n; ++b) {
+    const int64_t r = rows[b];
+    SENTI_CHECK(r >= 0 && static_cast<size_t>(r) < split.size(), "gather_batch: row ", r,
+                " out of range [0, ", split.size(), ")");
+    const int32_t* src = split.tokens.data() + split.offsets[r];
+    lengths[b] = make_sequence(src, split.length(r), opts, ids + static_cast<int64_t>(b) * opts.maxlen);
+    labels[b] = static_cast<float>(split.labels[r]);
+  }
+}
+
+namespace {
+// Uniform integer in [0, bound) from mt19937_64 by rejection (unbiased, and - unlike
+// std::uniform_int_distribution - the same on every standard library).
+uint64_t uniform_below(std::mt19937_64& gen, uint64_t bound) {
+  const uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
+  while (true) {
+    const uint64_t r = gen();
+    if (r >= threshold) return r % bound;
+  }
+}
+}  // namespace
+
+void validation_split(int64_t n, double fraction, uint64_t seed, std::vector<int64_t>* train_rows,
+                      std::vector<int64_t>* val_rows) {
+  if (!(fraction >= 0.0 && fraction < 1.0))
+    SENTI_FAIL("--validation-split ", fraction, ": expected a fraction in [0, 1)");
+  SENTI_CHECK(n >= 0, "validation_split: negative n ", n);
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
+  // Fisher-Yates, from the back: swap i with a uniform j in [0, i].
+  std::mt19937_64 gen(seed);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(perm[i], perm[uniform_below(gen, static_cast<uint64_t>(i) + 1)]);
+  const auto n_val = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
+  train_rows->assign(perm.begin(), perm.end() - n_val);
+  val_rows->assign(perm.end() - n_val, perm.end());
+}
+
+}  // namespace senti::data

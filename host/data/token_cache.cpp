@@ -1,0 +1,333 @@
+#include "host/data/token_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/common/error.h"
+#include "host/data/hash.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the token cache format is little-endian");
+
+namespace senti::data {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'E', 'N', 'T', 'I', 'T', 'O', 'K'};
+
+struct Header {  // exactly kCacheHeaderBytes, written as is (little-endian host)
+  char magic[8];
+  uint32_t format_version;
+  uint32_t tokenizer_version;
+  int32_t num_words;
+  uint32_t id_width;  // bytes per stored id: 2 or 4
+  uint32_t vocab_kind;
+  uint32_t reserved0;
+  uint64_t vocab_source_hash;
+  uint64_t data_fingerprint;
+  uint64_t vocab_hash;
+  uint64_t n_train, n_test;
+  uint64_t train_tokens, test_tokens;
+  uint64_t vocab_words;
+  uint64_t payload_bytes;
+  uint64_t payload_xxh64;
+  uint64_t reserved1;
+  uint64_t header_xxh64;  // of the 120 bytes before it
+};
+static_assert(sizeof(Header) == kCacheHeaderBytes, "cache header must be 128 bytes");
+
+class PayloadWriter {
+ public:
+  void append(const void* p, size_t n) {
+    if (n) buf_.append(static_cast<const char*>(p), n);
+    buf_.append((8 - buf_.size() % 8) % 8, '\0');
+  }
+  std::string& bytes() { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+class PayloadReader {
+ public:
+  PayloadReader(const char* p, size_t n) : p_(p), n_(n) {}
+  // Returns a pointer to the next n bytes (then skips the alignment padding), or null past the end.
+  const char* take(size_t n) {
+    const size_t padded = n + (8 - n % 8) % 8;
+    if (padded < n || padded > n_ - pos_) return nullptr;
+    const char* at = p_ + pos_;
+    pos_ += padded;
+    return at;
+  }
+  bool at_end() const { return pos_ == n_; }
+
+ private:
+  const char* p_;
+  size_t n_;
+  size_t pos_ = 0;
+};
+
+void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
+  w->append(s.labels.data(), s.labels.size());
+  w->append(s.ratings.data(), s.ratings.size());
+  w->append(s.review_ids.data(), s.review_ids.size() * 4);
+  w->append(s.offsets.data(), s.offsets.size() * 8);
+  if (id_width == 4) {
+    w->append(s.tokens.data(), s.tokens.size() * 4);
+  } else {
+    std::vector<uint16_t> narrow(s.tokens.begin(), s.tokens.end());
+    w->append(narrow.data(), narrow.size() * 2);
+  }
+}
+
+// Reads one split; false (with *why) on any inconsistency.
+bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width, int32_t num_words,
+                Split* s, std::string* why) {
+  const char* labels = r->take(n);
+  const char* ratings = labels ? r->take(n) : nullptr;
+  const char* ids = ratings ? r->take(n * 4) : nullptr;
+  const char* offsets = ids ? r->take((n + 1) * 8) : nullptr;
+  const char* toks = offsets ? r->take(tokens * id_width) : nullptr;
+  if (!toks) {
+    *why = "payload shorter than its counts";
+    return false;
+  }
+  s->labels.assign(labels, labels + n);
+  s->ratings.assign(ratings, ratings + n);
+  s->review_ids.resize(n);
+  std::memcpy(s->review_ids.data(), ids, n * 4);
+  s->offsets.resize(n + 1);
+  std::memcpy(s->offsets.data(), offsets, (n + 1) * 8);
+  s->tokens.resize(tokens);
+  if (id_width == 4) {
+    std::memcpy(s->tokens.data(), toks, tokens * 4);
+  } else {
+    const auto* narrow = reinterpret_cast<const uint16_t*>(toks);
+    for (uint64_t t = 0; t < tokens; ++t) s->tokens[t] = narrow[t];
+  }
+  // Structural checks: the checksum guards against corruption, these against a writer bug.
+  if (s->offsets[0] != 0 || s->offsets[n] != tokens) {
+    *why = "offsets do not span the tokens";
+    return false;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    if (s->offsets[i] > s->offsets[i + 1] || s->labels[i] > 1) {
+      *why = "inconsistent offsets or labels";
+      return false;
+    }
+  }
+  for (int32_t t : s->tokens) {
+    if (t < kOovId || t >= num_words) {
+      *why = "a word id outside [2, num_words)";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t CacheKey::hash() const {
+  uint64_t h = fnv1a64_value<uint32_t>(kCacheFormatVersion, kFnvOffset);
+  h = fnv1a64_value<uint32_t>(static_cast<uint32_t>(num_words), h);
+  h = fnv1a64_value<uint32_t>(tokenizer_version, h);
+  h = fnv1a64_value<uint32_t>(static_cast<uint32_t>(vocab_kind), h);
+  h = fnv1a64_value<uint64_t>(vocab_source_hash, h);
+  return fnv1a64_value<uint64_t>(data_fingerprint, h);
+}
+
+std::string cache_file_name(const CacheKey& key) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(key.hash()));
+  return std::string("tokens-") + hex + ".bin";
+}
+
+const char* cache_status_name(CacheStatus s) {
+  switch (s) {
+    case CacheStatus::Ok: return "ok";
+    case CacheStatus::Missing: return "missing";
+    case CacheStatus::Stale: return "stale";
+    case CacheStatus::Corrupt: return "corrupt";
+  }
+  return "?";
+}
+
+void write_token_cache(const std::string& path, const CacheKey& key, const Corpus& corpus) {
+  int32_t max_id = 0;
+  for (const Split* s : {&corpus.train, &corpus.test})
+    for (int32_t t : s->tokens) max_id = std::max(max_id, t);
+  const uint32_t id_width = max_id <= 0xFFFF ? 2 : 4;
+
+  PayloadWriter w;
+  std::vector<uint32_t> lengths;
+  std::string word_bytes;
+  for (const std::string& word : corpus.vocab.words) {
+    lengths.push_back(static_cast<uint32_t>(word.size()));
+    word_bytes += word;
+  }
+  w.append(lengths.data(), lengths.size() * 4);
+  const uint64_t word_bytes_size = word_bytes.size();
+  w.append(&word_bytes_size, 8);
+  w.append(word_bytes.data(), word_bytes.size());
+  const uint64_t source_size = corpus.vocab.source.size();
+  w.append(&source_size, 8);
+  w.append(corpus.vocab.source.data(), corpus.vocab.source.size());
+  write_split(&w, corpus.train, id_width);
+  write_split(&w, corpus.test, id_width);
+  const std::string& payload = w.bytes();
+
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.format_version = kCacheFormatVersion;
+  h.tokenizer_version = key.tokenizer_version;
+  h.num_words = key.num_words;
+  h.id_width = id_width;
+  h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
+  h.vocab_source_hash = key.vocab_source_hash;
+  h.data_fingerprint = key.data_fingerprint;
+  h.vocab_hash = corpus.vocab.hash();
+  h.n_train = corpus.train.size();
+  h.n_test = corpus.test.size();
+  h.train_tokens = corpus.train.tokens.size();
+  h.test_tokens = corpus.test.tokens.size();
+  h.vocab_words = corpus.vocab.words.size();
+  h.payload_bytes = payload.size();
+  h.payload_xxh64 = xxh64(payload.data(), payload.size());
+  h.header_xxh64 = xxh64(&h, offsetof(Header, header_xxh64));
+
+  static std::atomic<int> counter{0};
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    SENTI_FAIL("cache folder ", std::filesystem::path(path).parent_path().string(),
+               ": cannot create a file there (", std::strerror(errno), "); expected a writable folder");
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    SENTI_FAIL("cache file ", path, ": ", what, " (", std::strerror(err), ")");
+  };
+  auto write_all = [&](const char* p, size_t n) {
+    while (n > 0) {
+      const ssize_t r = ::write(fd, p, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) fail("write failed");
+      p += r;
+      n -= static_cast<size_t>(r);
+    }
+  };
+  write_all(reinterpret_cast<const char*>(&h), sizeof(h));
+  write_all(payload.data(), payload.size());
+  // No fsync: the rename makes the file appear whole or not at all for concurrent readers, and a
+  // file torn by a power loss fails its checksum on the next load and is rebuilt.
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    SENTI_FAIL("cache file ", path, ": close failed (", std::strerror(err), ")");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    SENTI_FAIL("cache file ", path, ": rename failed (", std::strerror(err), ")");
+  }
+}
+
+CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, Corpus* corpus,
+                             std::string* why) {
+  why->clear();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *why = std::strerror(errno);
+    return CacheStatus::Missing;
+  }
+  struct stat st {};
+  ::fstat(fd, &st);
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t r = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  if (got != bytes.size() || bytes.size() < sizeof(Header)) {
+    *why = "file shorter than its header";
+    return CacheStatus::Corrupt;
+  }
+  Header h;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  if (std::memcmp(h.magic, kMagic, 8) != 0) {
+    *why = "not a senti token cache (bad magic)";
+    return CacheStatus::Corrupt;
+  }
+  if (h.header_xxh64 != xxh64(&h, offsetof(Header, header_xxh64))) {
+    *why = "header checksum mismatch";
+    return CacheStatus::Corrupt;
+  }
+  if (h.format_version != kCacheFormatVersion || h.tokenizer_version != expected.tokenizer_version) {
+    *why = "written by another cache format or tokenizer version";
+    return CacheStatus::Stale;
+  }
+  if (h.num_words != expected.num_words || h.vocab_kind != static_cast<uint32_t>(expected.vocab_kind) ||
+      h.vocab_source_hash != expected.vocab_source_hash || h.data_fingerprint != expected.data_fingerprint) {
+    *why = "built for other settings or other input data";
+    return CacheStatus::Stale;
+  }
+  const char* payload = bytes.data() + sizeof(Header);
+  const size_t payload_bytes = bytes.size() - sizeof(Header);
+  if (h.payload_bytes != payload_bytes || h.payload_xxh64 != xxh64(payload, payload_bytes) ||
+      (h.id_width != 2 && h.id_width != 4)) {
+    *why = "payload truncated or checksum mismatch";
+    return CacheStatus::Corrupt;
+  }
+  PayloadReader r(payload, payload_bytes);
+  Corpus c;
+  c.vocab.num_words = h.num_words;
+  const char* lengths = h.vocab_words < payload_bytes ? r.take(h.vocab_words * 4) : nullptr;
+  const char* wb_size = lengths ? r.take(8) : nullptr;
+  uint64_t word_bytes_size = 0;
+  if (wb_size) std::memcpy(&word_bytes_size, wb_size, 8);
+  const char* word_bytes = wb_size && word_bytes_size <= payload_bytes ? r.take(word_bytes_size) : nullptr;
+  const char* src_size = word_bytes ? r.take(8) : nullptr;
+  uint64_t source_size = 0;
+  if (src_size) std::memcpy(&source_size, src_size, 8);
+  const char* source = src_size && source_size <= payload_bytes ? r.take(source_size) : nullptr;
+  if (!source) {
+    *why = "vocabulary section truncated";
+    return CacheStatus::Corrupt;
+  }
+  c.vocab.source.assign(source ? source : "", source_size);
+  c.vocab.words.resize(h.vocab_words);
+  uint64_t at = 0;
+  for (uint64_t k = 0; k < h.vocab_words; ++k) {
+    uint32_t len;
+    std::memcpy(&len, lengths + 4 * k, 4);
+    if (len > word_bytes_size - at) {
+      *why = "vocabulary word lengths exceed their bytes";
+      return CacheStatus::Corrupt;
+    }
+    c.vocab.words[k].assign(word_bytes + at, len);
+    at += len;
+  }
+  if (c.vocab.hash() != h.vocab_hash) {
+    *why = "vocabulary hash mismatch";
+    return CacheStatus::Corrupt;
+  }
+  if (h.n_train > payload_bytes || h.n_test > payload_bytes || h.train_tokens > payload_bytes ||
+      h.test_tokens > payload_bytes ||
+      !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, &c.train, why) ||
+      !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, &c.test, why) || !r.at_end()) {
+    if (why->empty()) *why = "split sections inconsistent with the header";
+    return CacheStatus::Corrupt;
+  }
+  *corpus = std::move(c);
+  return CacheStatus::Ok;
+}
+
+}  // namespace senti::data

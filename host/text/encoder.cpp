@@ -1,0 +1,27 @@
+#include "host/text/encoder.h"
+
+#include "engine/common/error.h"
+
+namespace senti::text {
+
+Encoder::Encoder(const data::Vocabulary& vocab) : num_words_(vocab.num_words) {
+  SENTI_CHECK(vocab.num_words >= 4, "Encoder: num_words must be >= 4, got ", vocab.num_words);
+  for (size_t k = 0; k < vocab.words.size(); ++k) {
+    const int64_t id = static_cast<int64_t>(k) + data::kFirstWordId;
+    if (id >= num_words_) break;
+    if (vocab.words[k].empty()) continue;  // Keras's unused id 3 / gaps in a word index
+    const int32_t t = table_.intern(vocab.words[k]);
+    if (static_cast<size_t>(t) == id_of_.size()) id_of_.push_back(static_cast<int32_t>(id));
+  }
+}
+
+void Encoder::encode(std::string_view text, std::vector<int32_t>* ids) const {
+  tokenize(text, &tokens_);
+  ids->resize(tokens_.size());
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    const int32_t t = table_.find(tokens_[i]);
+    (*ids)[i] = t < 0 ? data::kOovId : id_of_[t];
+  }
+}
+
+}  // namespace senti::text

@@ -1,0 +1,30 @@
+#pragma once
+// Encoder: raw text -> word ids with exactly the tokenizer and vocabulary the training data went
+// through (used by `senti predict` / `serve`). No start token, no padding; ids < num_words, words
+// outside the vocabulary -> 2 (out-of-vocabulary).
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "host/data/dataset.h"
+#include "host/text/tokenizer.h"
+#include "host/text/word_table.h"
+
+namespace senti::text {
+
+class Encoder {
+ public:
+  explicit Encoder(const data::Vocabulary& vocab);
+  // Replaces *ids with the ids of `text`'s tokens. Not thread-safe (reuses a token buffer); use
+  // one Encoder per thread.
+  void encode(std::string_view text, std::vector<int32_t>* ids) const;
+  int num_words() const { return num_words_; }
+
+ private:
+  int num_words_;
+  WordTable table_;
+  std::vector<int32_t> id_of_;  // by table index
+  mutable TokenList tokens_;
+};
+
+}  // namespace senti::text
