@@ -1,0 +1,84 @@
+#pragma once
+// One unidirectional LSTM layer on cuDNN 9's v8-style RNN API (FP32, CUDNN_FMA_MATH, algorithm
+// STANDARD), Keras semantics: gates i, f, c(g), o; h0 = c0 = 0; every sequence runs all T steps
+// (no mask, as Keras without mask_zero), so every length passed to cuDNN is T.
+//
+// Data: x is [T, B, E] and y is [T, B, H] (CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED with padded IO,
+// as PyTorch's non-packed path); hy is [B, H], the state after step T.
+//
+// Weights: cuDNN's opaque weight space. The Keras block (kernel (E,4H), recurrent_kernel (H,4H),
+// bias (4H), adjacent in ParamLayout) maps into it through an index map built once from
+// cudnnGetRNNWeightParams and checked at construction (every Keras element lands on a distinct
+// weight-space element; the only elements left over are cuDNN's input-side biases, which stay
+// zero as in TensorFlow's cuDNN path, so the Keras bias is cuDNN's recurrent-side bias).
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <cuda_runtime_api.h>
+
+#include "engine/cuda/cudnn_objects.h"
+#include "engine/cuda/device_buffer.h"
+
+namespace senti::cuda {
+
+class CudnnLstm {
+ public:
+  // The handle must already be bound (cudnnSetStream) to `stream`; all work is queued there.
+  CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, int hidden, int max_batch,
+            int max_steps);
+
+  int input_size() const { return E_; }
+  int hidden() const { return H_; }
+
+  // Number of floats in the Keras block: E*4H + H*4H + 4H.
+  int64_t keras_size() const { return static_cast<int64_t>(map_host_.size()); }
+  // map[k] = weight-space float index of Keras-block element k (host copy, for tests).
+  const std::vector<int32_t>& keras_to_weight_space() const { return map_host_; }
+  size_t weight_space_floats() const { return weights_.size(); }
+  float* weights() const { return weights_.get(); }
+  float* dweights() const { return dweights_.get(); }
+
+  // Keras block (device) -> weight space, and weight-space gradient -> Keras block (device).
+  void load_keras(const float* keras_block);
+  void gradient_to_keras(float* keras_block_grad) const;
+  // The inverse of load_keras, for tests: weight space -> Keras block (device).
+  void store_keras(float* keras_block) const;
+
+  // x [T,B,E] -> y [T,B,H], hy [B,H]. training = true keeps the reserve space for backward().
+  void forward(int B, int T, const float* x, float* y, float* hy, bool training);
+  // After forward(training): dx [T,B,E] from dL/dhy [B,H] (dL/dy = 0: only hy feeds the dense
+  // layer), and the weight gradient, zeroed first (BackwardWeights only adds), in dweights().
+  void backward(int B, int T, const float* x, const float* y, const float* dhy, float* dx);
+
+ private:
+  struct Shape {
+    RnnDataDesc x, y;
+    TensorDesc h;  // {1, B, H}, used for hx/hy and cx/cy
+    DeviceBuffer<int32_t> seq_lengths;  // B copies of T, on the device
+    size_t train_workspace = 0, reserve = 0, infer_workspace = 0;
+  };
+  Shape& shape(int B, int T);
+  void ensure_capacity(size_t workspace, size_t reserve);
+  void build_weight_map();
+
+  cudnnHandle_t handle_;
+  cudaStream_t stream_;
+  int E_, H_, max_batch_, max_steps_;
+  DropoutDesc dropout_;
+  RnnDesc rnn_;
+  size_t weight_bytes_ = 0;
+  DeviceBuffer<float> weights_, dweights_;
+  std::vector<int32_t> map_host_;
+  DeviceBuffer<int32_t> map_;
+  DeviceBuffer<float> dy_zero_;  // [max_steps, max_batch, H] of zeros, never written
+  DeviceBuffer<char> workspace_, reserve_;
+  std::map<std::pair<int, int>, std::unique_ptr<Shape>> shapes_;
+  const Shape* trained_ = nullptr;  // shape of the last forward(training), for backward()
+  int trained_B_ = 0, trained_T_ = 0;
+};
+
+}  // namespace senti::cuda
