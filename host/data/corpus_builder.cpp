@@ -1,12 +1,16 @@
 #include "host/data/corpus_builder.h"
 
 #include <algorithm>
+#include <exception>
+#include <functional>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "engine/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/hash.h"
+#include "host/data/review_queue.h"
 #include "host/data/word_index.h"
 #include "host/text/tokenizer.h"
 #include "host/text/word_table.h"
@@ -65,6 +69,50 @@ std::vector<int32_t> ids_from_word_index(const text::WordTable& table, const Wor
   return id;
 }
 
+struct Cancelled {};  // thrown inside the reader when the consumer has stopped
+
+// Reads on a second thread (decompression / file I/O) while the calling thread runs `consume`.
+// Errors from either side surface here, on the calling thread, after both have stopped.
+void read_pipelined(const std::string& data_path,
+                    const std::function<void(const ReviewFile&, std::string_view)>& consume) {
+  constexpr size_t kBatchBytes = 1 << 20;
+  ReviewQueue queue(8);
+  std::exception_ptr reader_error;
+  std::thread reader([&] {
+    try {
+      auto batch = queue.empty_batch();
+      read_aclimdb(data_path, [&](const ReviewFile& rf, std::string_view text) {
+        batch->add(rf, text);
+        if (batch->texts.size() >= kBatchBytes) {
+          if (!queue.push(std::move(batch))) throw Cancelled{};
+          batch = queue.empty_batch();
+        }
+      });
+      if (!batch->meta.empty()) queue.push(std::move(batch));
+    } catch (const Cancelled&) {
+    } catch (...) {
+      reader_error = std::current_exception();
+    }
+    queue.close();
+  });
+  try {
+    while (auto batch = queue.pop()) {
+      for (const ReviewBatch::Meta& m : batch->meta) {
+        const std::string_view name(batch->names.data() + m.name_begin, m.name_end - m.name_begin);
+        const std::string_view text(batch->texts.data() + m.text_begin, m.text_end - m.text_begin);
+        consume(ReviewFile{m.split, m.label, m.id, m.rating, name}, text);
+      }
+      queue.recycle(std::move(batch));
+    }
+  } catch (...) {
+    queue.cancel();
+    reader.join();
+    throw;
+  }
+  reader.join();
+  if (reader_error) std::rethrow_exception(reader_error);
+}
+
 }  // namespace
 
 void check_num_words(int num_words) {
@@ -87,7 +135,7 @@ Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts,
   provisional.reserve(1 << 24);
   text::TokenList tokens;
   uint64_t input_bytes = 0;
-  read_aclimdb(data_path, [&](const ReviewFile& rf, std::string_view review) {
+  auto consume = [&](const ReviewFile& rf, std::string_view review) {
     text::tokenize(review, &tokens);
     input_bytes += review.size();
     const uint64_t begin = provisional.size();
@@ -100,7 +148,8 @@ Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts,
     }
     records.push_back(ReviewRecord{rf.split, rf.label, rf.rating, rf.id, begin, provisional.size(),
                                    xxh64(review.data(), review.size()), std::string(rf.name)});
-  });
+  };
+  read_pipelined(data_path, consume);
 
   Corpus corpus;
   corpus.vocab.num_words = opts.num_words;
