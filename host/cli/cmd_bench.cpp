@@ -1,10 +1,203 @@
-// Scaffold: replaced by the real `senti bench` implementation.
+// `senti bench`: times training steps of one configuration on cpu or cuda (engine/bench.h says
+// how), on synthetic ids or the real IMDB, and prints ms/step, samples/s, tokens/s and, on CUDA,
+// the split of a step. benchmarks/run_all.py runs it beside the PyTorch and Keras baselines.
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/bench.h"
 #include "engine/common/error.h"
+#include "engine/init.h"
 #include "host/cli/commands.h"
+#include "host/cli/data_flags.h"
+#include "host/cli/device_flags.h"
 
 namespace senti::cli {
-void register_bench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "(not built yet)");
-  cmd->callback([] { SENTI_FAIL("senti bench is not built yet"); });
+namespace {
+
+struct BenchFlags {
+  std::string preset = "seed";
+  std::string device = "auto";
+  int batch = 32;
+  int embed = 128;
+  int hidden = 64;
+  int vocab = 10000;
+  int threads = 0;
+  bool synthetic = false;
+  bool nondeterministic = false;  // training runs deterministic (the BackendOptions default)
+  bool json = false;
+  uint64_t seed = 1234;
+  BenchOptions bench;
+  DataFlags data;  // --data and friends, --maxlen, --num-words
+};
+
+// Presets fill every shape flag the user did not give: seed = B32 T500 E128 H64 V10000 (the
+// recipe), b256 = the same with B256.
+void apply_preset(CLI::App* cmd, BenchFlags* f) {
+  auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
+  if (f->preset != "seed" && f->preset != "b256")
+    SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed or b256)");
+  if (unset("--batch")) f->batch = f->preset == "b256" ? 256 : 32;
+  if (unset("--maxlen")) f->data.maxlen = 500;
+  if (unset("--embed")) f->embed = 128;
+  if (unset("--hidden")) f->hidden = 64;
 }
+
+void validate(CLI::App* cmd, const BenchFlags& f, bool real_data) {
+  if (f.batch < 1) SENTI_FAIL("--batch must be >= 1, got ", f.batch);
+  if (f.data.maxlen < 1) SENTI_FAIL("--maxlen must be >= 1, got ", f.data.maxlen);
+  if (f.embed < 1 || f.hidden < 1) SENTI_FAIL("--embed and --hidden must be >= 1");
+  if (f.vocab < 4) SENTI_FAIL("--vocab must be >= 4 (ids 0..2 are reserved), got ", f.vocab);
+  if (f.bench.steps < 1) SENTI_FAIL("--steps must be >= 1, got ", f.bench.steps);
+  if (f.bench.warmup < 0) SENTI_FAIL("--warmup must be >= 0, got ", f.bench.warmup);
+  if (f.bench.split_steps < 0) SENTI_FAIL("--split-steps must be >= 0, got ", f.bench.split_steps);
+  if (f.threads < 0) SENTI_FAIL("--threads must be >= 0, got ", f.threads);
+  if (real_data && f.synthetic) SENTI_FAIL("--synthetic and --data exclude each other");
+  if (real_data && cmd->count("--vocab"))
+    SENTI_FAIL("--vocab sets the id range of synthetic data; with --data use --num-words");
+}
+
+// A pool of distinct batches that run_bench cycles through: enough that the CPU does not run
+// entirely from cache, small enough to stay cheap to build.
+int pool_size(const BenchFlags& f) {
+  return std::min(16, f.bench.warmup + f.bench.steps + f.bench.split_steps);
+}
+
+// Real batches: rows of the training split in a fixed-seed shuffle, padded as training pads them.
+std::string fill_real(const BenchFlags& f, BenchBatches* pool, int* vocab) {
+  const data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
+  const data::Split& train = corpus.train;
+  const int64_t need = static_cast<int64_t>(pool->count()) * f.batch;
+  if (static_cast<int64_t>(train.size()) < f.batch)
+    SENTI_FAIL("--batch ", f.batch, " is larger than the training split (", train.size(), " reviews)");
+  std::vector<int64_t> rows(train.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  std::shuffle(rows.begin(), rows.end(), std::mt19937_64(f.seed));  // order only, not portability-critical
+  std::vector<int64_t> picked(need);
+  for (int64_t i = 0; i < need; ++i) picked[i] = rows[i % rows.size()];
+  const data::SequenceOptions seq = sequence_options(f.data);
+  for (int k = 0; k < pool->count(); ++k)
+    data::gather_batch(train, picked.data() + static_cast<size_t>(k) * f.batch, f.batch, seq,
+                       pool->ids(k), pool->labels(k), pool->lengths(k));
+  *vocab = corpus.vocab.num_words;
+  return "imdb";
+}
+
+nlohmann::json to_json(const BenchFlags& f, const ModelConfig& model, const Backend& backend,
+                       const std::string& device, const std::string& data_name, const BenchResult& r) {
+  nlohmann::json j = {
+      {"framework", "senti"},         {"variant", "padded"},
+      {"device", device},             {"device_desc", backend.describe()},
+      {"batch", r.batch},             {"maxlen", r.maxlen},
+      {"embed", model.embed_dim},     {"hidden", model.hidden},
+      {"vocab", model.vocab_size},    {"data", data_name},
+      {"warmup", r.warmup},           {"steps", r.steps},
+      {"threads", f.threads},         {"deterministic", !f.nondeterministic},
+      {"ms_per_step", r.ms_per_step}, {"median_ms", r.median_ms},
+      {"samples_per_s", r.samples_per_s}, {"tokens_per_s", r.tokens_per_s},
+      {"total_s", r.total_s},         {"loss", r.loss},
+      {"split", nullptr}};
+  if (r.has_split)
+    j["split"] = {{"steps", r.split_steps},
+                  {"copy_ms", r.split.copy_ms},
+                  {"forward_ms", r.split.forward_ms},
+                  {"backward_ms", r.split.backward_ms},
+                  {"optimizer_ms", r.split.optimizer_ms}};
+  return j;
+}
+
+void print_human(const nlohmann::json& j, const BenchResult& r) {
+  std::printf("senti bench: %s, B %d T %d E %d H %d V %d, %s data\n",
+              j["device_desc"].get<std::string>().c_str(), r.batch, r.maxlen, j["embed"].get<int>(),
+              j["hidden"].get<int>(), j["vocab"].get<int>(), j["data"].get<std::string>().c_str());
+  std::printf("  %d timed steps after %d warm-up: %.3f ms/step (median %.3f), %.1f samples/s, "
+              "%.0f tokens/s, loss %.4f\n",
+              r.steps, r.warmup, r.ms_per_step, r.median_ms, r.samples_per_s, r.tokens_per_s, r.loss);
+  if (r.has_split) {
+    const auto& s = r.split;
+    std::printf("  split over %d steps (CUDA events, ms): copy %.3f, forward %.3f, backward %.3f, "
+                "clip + Adam %.3f\n",
+                r.split_steps, s.copy_ms, s.forward_ms, s.backward_ms, s.optimizer_ms);
+  }
+}
+
+void run_bench_command(CLI::App* cmd, BenchFlags f) {
+  apply_preset(cmd, &f);
+  const bool real_data = cmd->count("--data") > 0;
+  validate(cmd, f, real_data);
+  // The CPU backend reads its thread count from the environment when it is created.
+  if (f.threads > 0) setenv("SENTI_CPU_THREADS", std::to_string(f.threads).c_str(), 1);
+
+  // With --data the vocabulary size is --num-words (checked against the corpus once it is loaded,
+  // after the backend exists: the batch pool lives in the backend's pinned host memory).
+  BackendOptions opts;
+  opts.model.embed_dim = f.embed;
+  opts.model.hidden = f.hidden;
+  opts.model.vocab_size = real_data ? f.data.num_words : f.vocab;
+  opts.max_batch = f.batch;
+  opts.max_steps = f.data.maxlen;
+  opts.deterministic = !f.nondeterministic;
+  std::unique_ptr<Backend> backend = open_backend(f.device, opts, f.json ? nullptr : stderr);
+  const std::string device = backend->describe().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+
+  BenchBatches pool(*backend, pool_size(f), f.batch, f.data.maxlen);
+  std::string data_name = "synthetic";
+  if (real_data) {
+    int vocab = 0;
+    data_name = fill_real(f, &pool, &vocab);
+    SENTI_CHECK(vocab == opts.model.vocab_size, "corpus vocabulary ", vocab, " != --num-words ",
+                opts.model.vocab_size);
+  } else {
+    fill_synthetic(&pool, f.vocab, f.seed);
+  }
+  backend->set_state(init_train_state(opts.model, f.seed));
+
+  const BenchResult r = run_bench(*backend, pool, f.bench);
+  const nlohmann::json j = to_json(f, opts.model, *backend, device, data_name, r);
+  if (f.json)
+    std::printf("%s\n", j.dump().c_str());
+  else
+    print_human(j, r);
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "bench", "Time training steps (warm-up excluded) of one configuration: ms/step, samples/s, "
+               "tokens/s and, on CUDA, the split of a step");
+  auto f = std::make_shared<BenchFlags>();
+  cmd->add_option("--preset", f->preset,
+                  "Shape defaults: seed (B32 T500 E128 H64) or b256 (the same with B256); "
+                  "explicit flags override")
+      ->capture_default_str();
+  add_device_flag(cmd, &f->device);
+  cmd->add_option("--batch", f->batch, "B: samples per step");
+  cmd->add_option("--embed", f->embed, "E: embedding width");
+  cmd->add_option("--hidden", f->hidden, "H: LSTM units");
+  cmd->add_option("--vocab", f->vocab, "V: id range of --synthetic data (with --data: --num-words)")
+      ->capture_default_str();
+  cmd->add_option("--steps", f->bench.steps, "Timed training steps")->capture_default_str();
+  cmd->add_option("--warmup", f->bench.warmup, "Untimed steps before timing")->capture_default_str();
+  cmd->add_option("--split-steps", f->bench.split_steps,
+                  "Extra steps timed with CUDA events for the forward/backward/optimizer/copy split "
+                  "(0 = skip; ignored on the CPU)")
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "CPU threads (sets SENTI_CPU_THREADS; 0 = default)");
+  cmd->add_option("--seed", f->seed, "Seed of the initial weights and of synthetic data")
+      ->capture_default_str();
+  cmd->add_flag("--synthetic", f->synthetic,
+                "Random ids of the configured shape (the default unless --data is given)");
+  cmd->add_flag("--nondeterministic", f->nondeterministic,
+                "Let the backend use non-deterministic kernels (training runs deterministic)");
+  cmd->add_flag("--json", f->json, "Print one JSON object instead of text");
+  add_data_flags(cmd, &f->data);
+  cmd->callback([cmd, f] { run_bench_command(cmd, *f); });
+}
+
 }  // namespace senti::cli
