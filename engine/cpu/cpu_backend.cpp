@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -15,19 +16,20 @@
 namespace senti {
 namespace {
 
-// Applies $SENTI_CPU_THREADS to OpenBLAS (a process-wide setting) when it is set, and returns the
-// thread count in use. Our own parts use the same count as OpenBLAS, so the two never
-// oversubscribe the cores (they never run at the same time).
+// The backend's thread count: $SENTI_CPU_THREADS when set, else one per hardware thread. The
+// backend splits its work into that many parts itself and runs OpenBLAS single-threaded inside
+// them (a process-wide OpenBLAS setting), so OpenBLAS's pool never competes with our threads.
 int configure_cpu_threads() {
+  int n = static_cast<int>(std::thread::hardware_concurrency());
   const char* env = std::getenv("SENTI_CPU_THREADS");
   if (env && *env) {
     char* end = nullptr;
-    const long n = std::strtol(env, &end, 10);
-    if (*end != '\0' || n < 1 || n > 1024)
+    const long v = std::strtol(env, &end, 10);
+    if (*end != '\0' || v < 1 || v > 1024)
       SENTI_FAIL("SENTI_CPU_THREADS must be a positive integer, got '", env, "'");
-    openblas_set_num_threads(static_cast<int>(n));
+    n = static_cast<int>(v);
   }
-  const int n = openblas_get_num_threads();
+  openblas_set_num_threads(1);
   return n > 0 ? n : 1;
 }
 
@@ -44,7 +46,8 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(const BackendOptions& opts)
       : Backend(opts),
         layout_(opts.model),
-        lstm_(opts.model, opts.max_batch, opts.max_steps, configure_cpu_threads()),
+        threads_(configure_cpu_threads()),
+        lstm_(opts.model, opts.max_batch, opts.max_steps, threads_),
         grads_(layout_.total()),
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
@@ -53,9 +56,8 @@ class CpuBackend final : public Backend {
   }
 
   std::string describe() const override {
-    const int n = openblas_get_num_threads();
-    return "cpu (" + openblas_version() + ", " + std::to_string(n) +
-           (n == 1 ? " thread)" : " threads)");
+    return "cpu (" + openblas_version() + ", " + std::to_string(threads_) +
+           (threads_ == 1 ? " thread)" : " threads)");
   }
 
   HostBuffer alloc_host(size_t bytes) override {
@@ -134,6 +136,7 @@ class CpuBackend final : public Backend {
   }
 
   ParamLayout layout_;
+  int threads_;
   LstmCpu lstm_;
   TrainState state_;
   Metrics metrics_;

@@ -49,24 +49,24 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
   const size_t BT = static_cast<size_t>(B) * T;
   const int parts = std::min(threads_, B);
 
-  // Gather: x[t*B + b] = embedding[ids[b, t]] (parts split the samples).
+  // Gather x[r] = embedding[id of row r] and project every position at once,
+  // Z (T·B, 4H) = X (T·B, E) · W (E, 4H); parts take contiguous row ranges.
   run_parts(parts, [&](int part) {
-    int b0, b1;
-    part_range(B, parts, part, &b0, &b1);
-    for (int b = b0; b < b1; ++b)
-      for (int t = 0; t < T; ++t) {
-        const int32_t id = ids[static_cast<size_t>(b) * T + t];
-        SENTI_CHECK(id >= 0 && id < V, "token id ", id, " at (", b, ", ", t, ") outside [0, ", V,
-                    ")");
-        const size_t r = static_cast<size_t>(t) * B + b;
-        ids_tm_[r] = id;
-        std::memcpy(&x_[r * E], p.embedding + static_cast<size_t>(id) * E, sizeof(float) * E);
-      }
+    int r0, r1;
+    part_range(static_cast<int>(BT), parts, part, &r0, &r1);
+    for (int r = r0; r < r1; ++r) {
+      const int t = r / B, b = r % B;
+      const int32_t id = ids[static_cast<size_t>(b) * T + t];
+      SENTI_CHECK(id >= 0 && id < V, "token id ", id, " at (", b, ", ", t, ") outside [0, ", V,
+                  ")");
+      ids_tm_[r] = id;
+      std::memcpy(&x_[static_cast<size_t>(r) * E], p.embedding + static_cast<size_t>(id) * E,
+                  sizeof(float) * E);
+    }
+    if (r1 > r0)
+      gemm(false, false, r1 - r0, G, E, 1.f, &x_[static_cast<size_t>(r0) * E], E, p.kernel, G,
+           0.f, &gates_[static_cast<size_t>(r0) * G], G);
   });
-
-  // Input projection of every position at once: Z (T·B, 4H) = X (T·B, E) · W (E, 4H).
-  gemm(false, false, static_cast<int>(BT), G, E, 1.f, x_.data(), E, p.kernel, G, 0.f,
-       gates_.data(), G);
 
   // The recurrence, samples [b0, b1) per part. Row (t, b) of a time-major buffer is t*B + b.
   run_parts(parts, [&](int part) {
@@ -162,34 +162,39 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     }
   });
 
+  // Weight gradients, every part owning a range of output columns, so each element is computed
+  // by one GEMM over all T·B rows whatever the number of parts.
   const float* dz = gates_.data();  // (T·B, 4H)
-  // dW (E, 4H) = X^T (E, T·B) · dZ (T·B, 4H).
-  gemm(true, false, E, G, static_cast<int>(BT), 1.f, x_.data(), E, dz, G, 0.f, g.kernel, G);
-  // dR (H, 4H) = [h_0 .. h_{T-1}]^T (H, T·B) · dZ; those hidden states are rows [0, T·B) of h_.
-  gemm(true, false, H, G, static_cast<int>(BT), 1.f, h_.data(), H, dz, G, 0.f, g.recurrent_kernel,
-       G);
-  // dX (T·B, E) = dZ · W^T.
-  gemm(false, true, static_cast<int>(BT), E, G, 1.f, dz, G, p.kernel, G, 0.f, dx_.data(), E);
-
   std::memset(g.embedding, 0, sizeof(float) * static_cast<size_t>(V) * E);
   run_parts(parts, [&](int part) {
-    // db (4H) = column sums of dZ, in double, rows in order; columns split between parts.
-    int j0, j1;
+    int j0, j1, e0, e1;
     part_range(G, parts, part, &j0, &j1);
-    std::fill(dbias_.begin() + j0, dbias_.begin() + j1, 0.0);
-    for (size_t r = 0; r < BT; ++r) {
-      const float* src = dz + r * G;
-      for (int j = j0; j < j1; ++j) dbias_[j] += src[j];
-    }
-    for (int j = j0; j < j1; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
-    // Scatter-add dX into the dense (V, E) gradient per token id, in row order, columns split
-    // between parts (so each element's sum order does not depend on the split).
-    int e0, e1;
     part_range(E, parts, part, &e0, &e1);
-    for (size_t r = 0; r < BT; ++r) {
-      float* dst = g.embedding + static_cast<size_t>(ids_tm_[r]) * E;
-      const float* src = &dx_[r * E];
-      for (int e = e0; e < e1; ++e) dst[e] += src[e];
+    const int K = static_cast<int>(BT);
+    if (j1 > j0) {
+      // dW (E, 4H) = X^T (E, T·B) · dZ (T·B, 4H), columns [j0, j1).
+      gemm(true, false, E, j1 - j0, K, 1.f, x_.data(), E, dz + j0, G, 0.f, g.kernel + j0, G);
+      // dR (H, 4H) = [h_0 .. h_{T-1}]^T (H, T·B) · dZ; those states are rows [0, T·B) of h_.
+      gemm(true, false, H, j1 - j0, K, 1.f, h_.data(), H, dz + j0, G, 0.f,
+           g.recurrent_kernel + j0, G);
+      // db (4H) = column sums of dZ, in double, rows in order.
+      std::fill(dbias_.begin() + j0, dbias_.begin() + j1, 0.0);
+      for (size_t r = 0; r < BT; ++r) {
+        const float* src = dz + r * G;
+        for (int j = j0; j < j1; ++j) dbias_[j] += src[j];
+      }
+      for (int j = j0; j < j1; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
+    }
+    if (e1 > e0) {
+      // dX (T·B, E) = dZ · W^T, columns [e0, e1), then scatter-added per token id into the dense
+      // (V, E) gradient in row order (repeated ids sum; deterministic).
+      gemm(false, true, K, e1 - e0, G, 1.f, dz, G, p.kernel + static_cast<size_t>(e0) * G, G, 0.f,
+           dx_.data() + e0, E);
+      for (size_t r = 0; r < BT; ++r) {
+        float* dst = g.embedding + static_cast<size_t>(ids_tm_[r]) * E;
+        const float* src = &dx_[r * E];
+        for (int e = e0; e < e1; ++e) dst[e] += src[e];
+      }
     }
   });
 }

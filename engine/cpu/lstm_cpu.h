@@ -10,11 +10,11 @@
 // CUDA kernels share). All reductions run in a fixed order, so results are bit-identical run to run
 // for a fixed OpenBLAS thread count.
 //
-// Threads: the recurrence is split by batch rows into `threads` parts that run concurrently (each
-// sample's recurrence is independent, so no part reads another's rows); the per-step GEMMs are
-// small enough that OpenBLAS runs them on the calling thread. The big GEMMs (input projection,
-// dW, dR, dX) run on OpenBLAS's own threads. The embedding scatter-add is split by columns, so
-// every element is still summed in token order.
+// Threads: each phase is split into `threads` parts that run concurrently and never write the same
+// memory: gather + input projection by contiguous row ranges, the recurrence by samples (each
+// sample's recurrence is independent), the weight gradients and the embedding scatter by output
+// columns (each element is still summed over all rows in row order). OpenBLAS is expected to run
+// single-threaded inside the parts.
 #include <cstdint>
 #include <vector>
 
