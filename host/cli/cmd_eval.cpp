@@ -1,10 +1,105 @@
-// Scaffold: replaced by the real `senti eval` implementation.
+// `senti eval`: a saved model's loss and accuracy on the official test split.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/checkpoint.h"
 #include "engine/common/error.h"
+#include "engine/trainer.h"
 #include "host/cli/commands.h"
+#include "host/cli/data_flags.h"
+#include "host/cli/device_flags.h"
+#include "host/text/tokenizer.h"
 
 namespace senti::cli {
-void register_eval(CLI::App& app) {
-  auto* cmd = app.add_subcommand("eval", "(not built yet)");
-  cmd->callback([] { SENTI_FAIL("senti eval is not built yet"); });
+namespace {
+
+struct EvalFlags {
+  std::string checkpoint;
+  std::string device = "auto";
+  DataFlags data;
+  int batch = 256;
+  int64_t limit = -1;
+  bool json = false;
+};
+
+void run_eval(CLI::App* cmd, EvalFlags f) {
+  const Checkpoint ckpt = load_checkpoint(f.checkpoint);
+  if (ckpt.tokenizer_version != static_cast<int>(text::kTokenizerVersion))
+    SENTI_FAIL("--checkpoint '", f.checkpoint, "' was made with tokenizer version ",
+               ckpt.tokenizer_version, " but this senti has version ", text::kTokenizerVersion);
+  if (f.batch <= 0) SENTI_FAIL("--batch must be >= 1, got ", f.batch);
+  if (f.limit < -1) SENTI_FAIL("--limit must be >= 0 (or -1 for all)");
+  // The preprocessing comes from the checkpoint; only the data location (and the word index
+  // file, when the model used one) come from the flags.
+  if (cmd->count("--num-words") || cmd->count("--maxlen") || cmd->count("--padding") ||
+      cmd->count("--truncating"))
+    SENTI_FAIL("--num-words/--maxlen/--padding/--truncating are read from the checkpoint; do not pass them to eval");
+  f.data.num_words = ckpt.vocab.num_words;
+  f.data.maxlen = ckpt.sequence.maxlen;
+  f.data.padding = ckpt.sequence.padding == data::Side::Pre ? "pre" : "post";
+  f.data.truncating = ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post";
+  const data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
+  if (corpus.vocab.hash() != ckpt.vocab.hash())
+    SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",
+               ckpt.vocab.source, ") than the one built now (", corpus.vocab.source,
+               "); pass the same --data and --word-index as in training");
+
+  BackendOptions bo;
+  bo.model = ckpt.model;
+  bo.optimizer = ckpt.optimizer;
+  bo.max_batch = f.batch;
+  bo.max_steps = ckpt.sequence.maxlen;
+  auto backend = open_backend(f.device, bo, f.json ? nullptr : stdout);
+  TrainState state = ckpt.state;
+  const size_t n = state.params.size();
+  if (state.m.empty()) state.m.assign(n, 0.f), state.v.assign(n, 0.f);
+  backend->set_state(state);
+
+  const int64_t total = static_cast<int64_t>(corpus.test.size());
+  std::vector<int64_t> rows;
+  if (f.limit < 0 || f.limit >= total) {
+    rows.resize(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) rows[static_cast<size_t>(i)] = i;
+  } else {  // a seeded sample of both classes (the files are ordered pos then neg)
+    std::vector<int64_t> unused;
+    data::validation_split(total, 0.0, ckpt.seed, &rows, &unused);
+    rows.resize(static_cast<size_t>(f.limit));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (f.json) {
+    std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()},
+                                       {"test_acc", m.accuracy()},
+                                       {"test_samples", m.count},
+                                       {"seconds", secs}}
+                            .dump()
+                            .c_str());
+  } else {
+    std::printf("test: %lld reviews - loss: %.4f - acc: %.4f - %.1fs (%.0f reviews/s)\n",
+                static_cast<long long>(m.count), m.loss(), m.accuracy(), secs, m.count / secs);
+  }
 }
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the official test split");
+  EvalFlags& f = *flags;
+  cmd->add_option("--checkpoint", f.checkpoint,
+                  "Checkpoint file (.safetensors) or a training --out directory (uses latest.safetensors)")
+      ->required();
+  add_device_flag(cmd, &f.device);
+  add_data_flags(cmd, &f.data);
+  cmd->add_option("--batch", f.batch, "Evaluation batch size")->default_val(256);
+  cmd->add_option("--limit", f.limit, "Evaluate on N test reviews (a seeded sample); -1 = all")
+      ->default_val(-1);
+  cmd->add_flag("--json", f.json, "Print one JSON object instead of text");
+  cmd->callback([cmd, flags] { run_eval(cmd, *flags); });
+}
+
 }  // namespace senti::cli

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "engine/common/error.h"
 #include "engine/trainer.h"
 #include "host/stream/batch_stream.h"
 
