@@ -4,6 +4,8 @@
 #
 #   bash benchmarks/install_baselines.sh           # torch + tensorflow-cpu (Keras 3) from PyPI
 #   bash benchmarks/install_baselines.sh --gpu     # keep an existing torch/jax; add keras only
+#   WHEELS=dir bash benchmarks/install_baselines.sh --gpu   # offline: wheels brought along in dir
+#                                  (made elsewhere with `pip download keras -d dir`)
 #
 # PyPI's torch wheel for Linux x86_64 is the CUDA build (~3 GB with its nvidia-* wheels); it runs on
 # a CPU-only machine too. On a GPU box whose python already has torch and jax, `--gpu` only adds
@@ -11,6 +13,7 @@
 set -euo pipefail
 PY=${PYTHON:-python3}
 PIP=("$PY" -m pip install --disable-pip-version-check --default-timeout=600)
+if [[ -n "${WHEELS:-}" ]]; then PIP+=(--no-index --find-links "$WHEELS"); fi
 start=$(date +%s)
 if [[ "${1:-}" == "--gpu" ]]; then
   "$PY" -c "import torch" 2>/dev/null || "${PIP[@]}" torch
