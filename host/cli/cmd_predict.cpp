@@ -1,10 +1,161 @@
-// Scaffold: replaced by the real `senti predict` implementation.
+// `senti predict`: probabilities for raw reviews given on the command line, in a file (one review a
+// line) or on standard input, through the Predictor (the checkpoint's own preprocessing). Reviews
+// are read and scored `--batch` at a time, so a file of any size streams through in bounded memory.
+//
+// Output, one line per review, on stdout:
+//   text:  <prob_positive>\t<label>\t<the review, shortened to one line>
+//   json:  {"text": ..., "prob_positive": ..., "label": "positive"}
+// and at the end on stderr: how many reviews, how long, reviews/s.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/checkpoint.h"
 #include "engine/common/error.h"
+#include "engine/predictor.h"
 #include "host/cli/commands.h"
+#include "host/cli/device_flags.h"
 
 namespace senti::cli {
-void register_predict(CLI::App& app) {
-  auto* cmd = app.add_subcommand("predict", "(not built yet)");
-  cmd->callback([] { SENTI_FAIL("senti predict is not built yet"); });
+namespace {
+
+struct PredictFlags {
+  std::string checkpoint;
+  std::vector<std::string> texts;
+  std::string file;  // "-" = standard input
+  std::string device = "auto";
+  int batch = 128;
+  bool json = false;
+  bool quiet = false;
+};
+
+constexpr int kMaxBatch = 4096;
+constexpr size_t kSnippetChars = 72;
+
+// The review shortened for the text format: at most kSnippetChars code points, control characters
+// (newlines, tabs) as spaces, never cutting a UTF-8 sequence in half.
+std::string snippet(const std::string& text) {
+  std::string out;
+  size_t chars = 0, i = 0;
+  while (i < text.size() && chars < kSnippetChars) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = 1;
+    if (c >= 0xF0) n = 4;
+    else if (c >= 0xE0) n = 3;
+    else if (c >= 0xC0) n = 2;
+    n = std::min(n, text.size() - i);
+    if (c < 0x20 || c == 0x7F) out += ' ';
+    else out.append(text, i, n);
+    i += n;
+    ++chars;
+  }
+  if (i < text.size()) out += "...";
+  return out;
 }
+
+void print_result(const std::string& text, float prob, bool json) {
+  if (json) {
+    nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label_of(prob)}};
+    // Invalid UTF-8 in the review is written as U+FFFD rather than failing the whole run.
+    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    char prob_text[32];
+    std::snprintf(prob_text, sizeof prob_text, "%.4f", prob);
+    std::cout << prob_text << '\t' << label_of(prob) << '\t' << snippet(text) << '\n';
+  }
+}
+
+// Scores `pending` and prints it; returns how many reviews were scored.
+size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json) {
+  const std::vector<float> probs = predictor.predict(*pending);
+  for (size_t i = 0; i < pending->size(); ++i) print_result((*pending)[i], probs[i], json);
+  const size_t n = pending->size();
+  pending->clear();
+  return n;
+}
+
+// Reads one review a line (a trailing \r of CRLF files dropped; empty lines are empty reviews, so
+// output line k always belongs to input line k), scoring every `batch` lines.
+size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name, bool json) {
+  std::vector<std::string> pending;
+  std::string line;
+  size_t done = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    pending.push_back(std::move(line));
+    line.clear();
+    if (pending.size() == static_cast<size_t>(predictor.batch())) done += flush(predictor, &pending, json);
+  }
+  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", done + pending.size(), " reviews");
+  return done + flush(predictor, &pending, json);
+}
+
+void run_predict(const PredictFlags& f) {
+  if (f.batch < 1 || f.batch > kMaxBatch)
+    SENTI_FAIL("--batch must be in 1..", kMaxBatch, ", got ", f.batch);
+  if (!f.texts.empty() && !f.file.empty())
+    SENTI_FAIL("give reviews either as arguments or with --file, not both");
+  std::ifstream file;
+  if (!f.file.empty() && f.file != "-") {
+    file.open(f.file, std::ios::binary);
+    if (!file) SENTI_FAIL("--file '", f.file, "': cannot open it for reading");
+  }
+
+  const Checkpoint ckpt = load_checkpoint(f.checkpoint);
+  check_inference_ready(ckpt, f.checkpoint);
+  FILE* log = f.quiet ? nullptr : stderr;
+  auto backend = open_backend(f.device, inference_backend_options(ckpt, f.batch), log);
+  Predictor predictor(ckpt, std::move(backend), f.batch, f.checkpoint);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  size_t n = 0;
+  if (!f.texts.empty()) {
+    for (size_t i = 0; i < f.texts.size(); i += static_cast<size_t>(f.batch)) {
+      std::vector<std::string> chunk(f.texts.begin() + i,
+                                     f.texts.begin() + std::min(f.texts.size(), i + f.batch));
+      n += flush(predictor, &chunk, f.json);
+    }
+  } else if (file.is_open()) {
+    n = predict_stream(predictor, file, f.file, f.json);
+  } else {
+    if (log && isatty(STDIN_FILENO))
+      std::fprintf(log, "senti predict: reading reviews from standard input, one a line (Ctrl-D ends)\n");
+    n = predict_stream(predictor, std::cin, "standard input", f.json);
+  }
+  std::cout.flush();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (log)
+    std::fprintf(log, "senti predict: %zu reviews in %.3f s (%.1f reviews/s, batch %d)\n", n, s,
+                 s > 0 ? static_cast<double>(n) / s : 0.0, f.batch);
+}
+
+}  // namespace
+
+void register_predict(CLI::App& app) {
+  auto f = std::make_shared<PredictFlags>();
+  auto* cmd = app.add_subcommand(
+      "predict",
+      "Probability that each review is positive, with the checkpoint's own preprocessing. Reviews "
+      "come from the arguments, --file (one per line) or standard input (one per line)");
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "Checkpoint file, or a training folder (its latest.safetensors)")
+      ->required();
+  cmd->add_option("texts", f->texts, "Reviews to score (quote each one)");
+  cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)");
+  add_device_flag(cmd, &f->device);
+  cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(128);
+  cmd->add_flag("--json", f->json,
+                "Print JSON lines: {\"text\": ..., \"prob_positive\": ..., \"label\": ...}");
+  cmd->add_flag("--quiet,-q", f->quiet, "No backend line and no throughput line on stderr");
+  cmd->callback([f] { run_predict(*f); });
+}
+
 }  // namespace senti::cli

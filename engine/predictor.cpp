@@ -1,0 +1,109 @@
+#include "engine/predictor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/common/error.h"
+#include "host/text/tokenizer.h"
+
+namespace senti {
+namespace {
+
+// The vocabulary, after the checks (the Encoder is built from it in the member initializers).
+const data::Vocabulary& checked_vocab(const Checkpoint& ckpt, const std::string& source) {
+  check_inference_ready(ckpt, source);
+  return ckpt.vocab;
+}
+
+size_t align_up(size_t n) { return (n + 63) / 64 * 64; }
+
+}  // namespace
+
+void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
+  if (ckpt.tokenizer_version != static_cast<int>(text::kTokenizerVersion))
+    SENTI_FAIL("'", source, "' was trained with tokenizer version ", ckpt.tokenizer_version,
+               " but this senti tokenizes with version ", text::kTokenizerVersion,
+               ": its word ids would not match; retrain or use the senti that trained it");
+  // ids 0..2 are padding/start/OOV, words start at 3: a usable vocabulary has at least one word.
+  if (ckpt.vocab.num_words < data::kFirstWordId + 1 || ckpt.vocab.words.empty())
+    SENTI_FAIL("'", source, "' has no vocabulary (num_words ", ckpt.vocab.num_words, ", ",
+               ckpt.vocab.words.size(), " words): raw text cannot be encoded for this model");
+  if (ckpt.vocab.num_words > ckpt.model.vocab_size)
+    SENTI_FAIL("'", source, "': vocabulary of ", ckpt.vocab.num_words,
+               " ids does not fit the embedding of ", ckpt.model.vocab_size, " rows");
+  if (ckpt.sequence.maxlen < 1)
+    SENTI_FAIL("'", source, "': maxlen ", ckpt.sequence.maxlen, " in its metadata is not positive");
+}
+
+BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) {
+  BackendOptions o;
+  o.model = ckpt.model;
+  o.optimizer = ckpt.optimizer;
+  o.max_batch = max_batch;
+  o.max_steps = ckpt.sequence.maxlen;
+  o.deterministic = true;
+  return o;
+}
+
+Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, int batch,
+                     const std::string& source)
+    : backend_(std::move(backend)),
+      batch_(batch),
+      seq_(ckpt.sequence),
+      encoder_(checked_vocab(ckpt, source)) {
+  SENTI_CHECK(backend_ != nullptr, "Predictor: no backend");
+  if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);
+  SENTI_CHECK(batch_ <= backend_->options().max_batch, "Predictor: batch ", batch_,
+              " larger than the backend's ", backend_->options().max_batch);
+  SENTI_CHECK(seq_.maxlen <= backend_->options().max_steps, "Predictor: maxlen ", seq_.maxlen,
+              " larger than the backend's ", backend_->options().max_steps);
+
+  // Inference needs only the parameters; set_state wants Adam moments of the same size.
+  TrainState state;
+  state.params = ckpt.state.params;
+  state.m.assign(state.params.size(), 0.f);
+  state.v.assign(state.params.size(), 0.f);
+  state.step = ckpt.state.step;
+  backend_->set_state(state);
+
+  const size_t B = static_cast<size_t>(batch_), T = static_cast<size_t>(seq_.maxlen);
+  const size_t ids_bytes = align_up(B * T * sizeof(int32_t));
+  const size_t labels_bytes = align_up(B * sizeof(float));
+  memory_ = backend_->alloc_host(ids_bytes + labels_bytes + B * sizeof(int32_t));
+  auto* base = static_cast<char*>(memory_.get());
+  ids_ = reinterpret_cast<int32_t*>(base);
+  labels_ = reinterpret_cast<float*>(base + ids_bytes);
+  lengths_ = reinterpret_cast<int32_t*>(base + ids_bytes + labels_bytes);
+  std::fill(labels_, labels_ + B, 0.f);
+}
+
+int32_t Predictor::encode(std::string_view text, int32_t* out) {
+  encoder_.encode(text, &word_ids_);
+  return data::make_sequence(word_ids_.data(), static_cast<int64_t>(word_ids_.size()), seq_, out);
+}
+
+void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
+  for (size_t done = 0; done < n;) {
+    const int b = static_cast<int>(std::min<size_t>(static_cast<size_t>(batch_), n - done));
+    for (int i = 0; i < b; ++i)
+      lengths_[i] = encode(texts[done + i], ids_ + static_cast<size_t>(i) * seq_.maxlen);
+    Batch batch;
+    batch.ids = ids_;
+    batch.labels = labels_;
+    batch.lengths = lengths_;
+    batch.batch = b;
+    batch.steps = seq_.maxlen;
+    backend_->eval_step(batch, probs + done);
+    done += static_cast<size_t>(b);
+  }
+  backend_->take_metrics();  // loss/accuracy against the dummy labels mean nothing; drop them
+}
+
+std::vector<float> Predictor::predict(const std::vector<std::string>& texts) {
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<float> probs(texts.size());
+  predict(views.data(), views.size(), probs.data());
+  return probs;
+}
+
+}  // namespace senti

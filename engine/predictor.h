@@ -1,0 +1,68 @@
+#pragma once
+// Predictor: raw review text -> probability of the positive class, with exactly the preprocessing
+// the model was trained with, all read from the checkpoint so nothing can drift:
+//   text::Encoder (tokenizer rules, checked by version; the checkpoint's vocabulary, OOV -> 2)
+//   -> data::make_sequence ([start] + ids, the checkpoint's maxlen / padding / truncating)
+//   -> batched Backend::eval_step.
+// `senti predict` and `senti serve` both go through this class: one preprocessing path. The batches
+// it hands the backend are built like the trainer's (data::gather_batch uses make_sequence too), so
+// on the same backend a review gets bit-identical probabilities here and in evaluate().
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/checkpoint.h"
+#include "host/text/encoder.h"
+
+namespace senti {
+
+// Throws UsageError naming `source` (the checkpoint path) when the checkpoint cannot be used on raw
+// text: a tokenizer version other than this build's, no vocabulary, a vocabulary larger than the
+// embedding, or a non-positive maxlen.
+void check_inference_ready(const Checkpoint& ckpt, const std::string& source);
+
+// Backend options for inference: the checkpoint's model, batches of up to max_batch reviews,
+// sequences of the checkpoint's maxlen.
+BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch);
+
+// The decision rule of the metrics (engine/math): positive when p > 0.5.
+inline bool is_positive(float prob) { return prob > 0.5f; }
+inline const char* label_of(float prob) { return is_positive(prob) ? "positive" : "negative"; }
+
+class Predictor {
+ public:
+  // Checks the checkpoint (check_inference_ready), then loads its parameters into `backend`, which
+  // must have been made with inference_backend_options(ckpt, batch) (or a larger batch). Reviews
+  // go to the backend `batch` at a time.
+  Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, int batch,
+            const std::string& source);
+
+  int batch() const { return batch_; }
+  const data::SequenceOptions& sequence() const { return seq_; }
+  Backend& backend() { return *backend_; }
+
+  // Probability of the positive class for each text, in order. Any bytes are accepted (invalid
+  // UTF-8 separates words, see host/text/tokenizer.h). Not thread-safe: one caller at a time.
+  std::vector<float> predict(const std::vector<std::string>& texts);
+  void predict(const std::string_view* texts, size_t n, float* probs);
+
+  // The padded sequence predict() feeds the model for `text`: writes maxlen ids to `out` and
+  // returns the true length (start token included). Not thread-safe.
+  int32_t encode(std::string_view text, int32_t* out);
+
+ private:
+  std::unique_ptr<Backend> backend_;
+  int batch_;
+  data::SequenceOptions seq_;
+  text::Encoder encoder_;
+  std::vector<int32_t> word_ids_;  // one text's ids, reused
+  HostBuffer memory_;              // ids (batch, maxlen), labels (batch), lengths (batch)
+  int32_t* ids_ = nullptr;
+  float* labels_ = nullptr;        // all zero: eval_step wants labels, predictions ignore them
+  int32_t* lengths_ = nullptr;
+};
+
+}  // namespace senti
