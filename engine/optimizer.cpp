@@ -1,6 +1,9 @@
 #include "engine/optimizer.h"
 
+#include <algorithm>
+
 #include "engine/common/error.h"
+#include "engine/cpu/parallel.h"
 #include "engine/math/optim.h"
 
 namespace senti {
@@ -55,7 +58,7 @@ TensorScales clip_scales(const TensorSums& sums, const OptimizerConfig& opt) {
 }
 
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state) {
+                        TrainState* state, int threads) {
   SENTI_CHECK(state->params.size() == layout.total() && state->m.size() == layout.total() &&
                   state->v.size() == layout.total(),
               "train state does not match the parameter layout (", state->params.size(),
@@ -66,13 +69,21 @@ void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, c
   float* theta = state->params.data();
   float* m = state->m.data();
   float* v = state->v.data();
-  for (int i = 0; i < kNumParamTensors; ++i) {
-    const TensorInfo& t = layout.tensors()[i];
-    const float scale = scales[i];
-    for (size_t k = t.offset, end = t.offset + t.size; k < end; ++k)
-      math::adam_update(theta + k, m + k, v + k, grads[k] * scale, alpha, h.beta1, h.beta2,
-                        h.epsilon);
-  }
+  const size_t total = layout.total();
+  // Parts take contiguous element ranges (at least 64K elements each: thread start-up is not free).
+  const int parts = static_cast<int>(
+      std::max<size_t>(1, std::min<size_t>(std::max(threads, 1), total / 65536)));
+  run_parts(parts, [&](int part) {
+    const size_t lo = total * part / parts, hi = total * (part + 1) / parts;
+    for (int i = 0; i < kNumParamTensors; ++i) {
+      const TensorInfo& t = layout.tensors()[i];
+      const float scale = scales[i];
+      const size_t begin = std::max(lo, t.offset), end = std::min(hi, t.offset + t.size);
+      for (size_t k = begin; k < end; ++k)
+        math::adam_update(theta + k, m + k, v + k, grads[k] * scale, alpha, h.beta1, h.beta2,
+                          h.epsilon);
+    }
+  });
   ++state->step;
 }
 

@@ -36,8 +36,9 @@ TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads);
 TensorScales clip_scales(const TensorSums& sums_of_squares, const OptimizerConfig& opt);
 
 // One optimizer iteration: clips `grads` (ParamLayout order, not modified) and applies Adam to
-// state->params, m and v; increments state->step.
+// state->params, m and v; increments state->step. The element-wise update is split over `threads`
+// threads (results do not depend on the count: no element's value depends on another's).
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state);
+                        TrainState* state, int threads = 1);
 
 }  // namespace senti

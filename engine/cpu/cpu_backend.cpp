@@ -52,7 +52,7 @@ class CpuBackend final : public Backend {
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
     validate_optimizer_config(opts.optimizer);
-    state_ = init_train_state(opts.model, 0);
+    state_ = init_train_state(opts.model, 0);  // a valid model until set_state() replaces it
   }
 
   std::string describe() const override {
@@ -81,7 +81,7 @@ class CpuBackend final : public Backend {
 
   void train_step(const Batch& batch) override {
     loss_and_gradients(batch, grads_.data());
-    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_);
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_);
   }
 
   void eval_step(const Batch& batch, float* probs) override {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -136,6 +137,27 @@ TEST(AdamOptimizer, NoClippingWhenNormBelowThresholdOrOff) {
   for (float s : clip_scales(grad_sums_of_squares(cc.L, cc.g.data()), opt)) EXPECT_EQ(s, 1.f);
   opt.clipnorm = 0.f;  // off
   for (float s : clip_scales(grad_sums_of_squares(cc.L, cc.g.data()), opt)) EXPECT_EQ(s, 1.f);
+}
+
+TEST(AdamOptimizer, ThreadCountDoesNotChangeResults) {
+  ModelConfig cfg;
+  cfg.vocab_size = 3000;  // 384K embedding elements: enough for several parts
+  const ParamLayout L(cfg);
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> g(L.total());
+  for (float& x : g) x = u(rng);
+  TrainState one = zero_state(L, 0.25f);
+  TrainState three = one;
+  OptimizerConfig opt;  // seed recipe: clipnorm 0.1
+  for (int step = 0; step < 2; ++step) {
+    apply_clipped_adam(L, opt, g.data(), &one, 1);
+    apply_clipped_adam(L, opt, g.data(), &three, 3);
+  }
+  EXPECT_EQ(one.params, three.params);
+  EXPECT_EQ(one.m, three.m);
+  EXPECT_EQ(one.v, three.v);
+  EXPECT_NE(one.params[L.total() - 1], 0.25f);  // the last element (dense bias) was updated
 }
 
 TEST(AdamOptimizer, BothClipOptionsAreAUsageError) {
