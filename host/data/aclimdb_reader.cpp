@@ -125,7 +125,7 @@ void read_archive(const std::string& path,
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK)
-    archive_fail(a.get(), path, "cannot open as a tar archive");
+    archive_fail(a.get(), path, "corrupt or truncated archive, or not a tar archive at all");
   std::array<int, 4> found{};
   std::string buf;
   archive_entry* entry = nullptr;
