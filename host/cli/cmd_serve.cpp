@@ -1,10 +1,152 @@
-// Scaffold: replaced by the real `senti serve` implementation.
+// `senti serve`: the model behind a small HTTP API and a demo page (host/cli/serve_server.h).
+// Loopback only unless --allow-remote; prints the URL once listening; SIGINT/SIGTERM stop it
+// cleanly (the accept loop ends, requests in flight finish, the process exits 0).
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "engine/checkpoint.h"
 #include "engine/common/error.h"
+#include "engine/predictor.h"
 #include "host/cli/commands.h"
+#include "host/cli/device_flags.h"
+#include "host/cli/serve_server.h"
 
 namespace senti::cli {
-void register_serve(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "(not built yet)");
-  cmd->callback([] { SENTI_FAIL("senti serve is not built yet"); });
+namespace {
+
+struct ServeFlags {
+  std::string checkpoint;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  bool allow_remote = false;
+  std::string device = "auto";
+  int batch = 64;
+  ServeLimits limits;
+};
+
+// SIGINT/SIGTERM -> a byte on a self-pipe (write() is async-signal-safe, and the handler may run
+// on any thread, OpenBLAS's included); a waiter thread reads it and stops the server outside any
+// signal handler. The previous handlers come back on destruction.
+int g_stop_pipe[2] = {-1, -1};
+extern "C" void on_stop_signal(int sig) {
+  const char c = static_cast<char>(sig);
+  [[maybe_unused]] const ssize_t n = write(g_stop_pipe[1], &c, 1);
 }
+
+class StopSignals {
+ public:
+  StopSignals() {
+    if (pipe(g_stop_pipe) != 0) SENTI_CHECK(false, "pipe() failed");
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    close(g_stop_pipe[0]);
+    close(g_stop_pipe[1]);
+    g_stop_pipe[0] = g_stop_pipe[1] = -1;
+  }
+  // Blocks until a signal (returns its number) or wake() (returns 0).
+  int wait() {
+    char c = 0;
+    while (read(g_stop_pipe[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    return static_cast<unsigned char>(c);
+  }
+  void wake() { on_stop_signal(0); }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+const char* side_name(data::Side s) { return s == data::Side::Pre ? "pre" : "post"; }
+
+nlohmann::json model_info(const Checkpoint& c, const std::string& path, Backend& backend) {
+  return {{"checkpoint", path},
+          {"vocab_size", c.model.vocab_size},
+          {"embed_dim", c.model.embed_dim},
+          {"hidden", c.model.hidden},
+          {"num_words", c.vocab.num_words},
+          {"maxlen", c.sequence.maxlen},
+          {"padding", side_name(c.sequence.padding)},
+          {"truncating", side_name(c.sequence.truncating)},
+          {"epochs_trained", c.epoch},
+          {"backend", backend.describe()}};
+}
+
+std::string url_for(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/";
+}
+
+void run_serve(const ServeFlags& f) {
+  if (!is_loopback_host(f.host) && !f.allow_remote)
+    SENTI_FAIL("--host ", f.host, " is not a loopback address: other machines could reach the "
+               "server. Add --allow-remote to bind it on purpose");
+  if (f.batch < 1 || f.batch > 4096) SENTI_FAIL("--batch must be in 1..4096, got ", f.batch);
+  if (f.limits.max_texts < 1) SENTI_FAIL("--max-texts must be >= 1");
+  if (f.limits.max_body_bytes < 64) SENTI_FAIL("--max-body-bytes must be >= 64");
+  if (f.limits.max_text_bytes < 1) SENTI_FAIL("--max-text-bytes must be >= 1");
+
+  const Checkpoint ckpt = load_checkpoint(f.checkpoint);
+  check_inference_ready(ckpt, f.checkpoint);
+  auto backend = open_backend(f.device, inference_backend_options(ckpt, f.batch), stderr);
+  Predictor predictor(ckpt, std::move(backend), f.batch, f.checkpoint);
+  PredictServer server(predictor, f.limits, model_info(ckpt, f.checkpoint, predictor.backend()));
+
+  const int port = server.bind(f.host, f.port);
+  StopSignals signals;
+  std::thread waiter([&] {
+    const int sig = signals.wait();
+    if (sig > 0) std::fprintf(stderr, "senti serve: stopping (signal %d)\n", sig);
+    server.stop();
+  });
+
+  if (!is_loopback_host(f.host))
+    std::fprintf(stderr, "senti serve: WARNING: listening on %s, reachable from other machines "
+                 "(--allow-remote)\n", f.host.c_str());
+  std::printf("senti serve: listening on %s  (POST /v1/predict, GET /healthz; Ctrl-C stops)\n",
+              url_for(f.host, port).c_str());
+  std::fflush(stdout);
+  server.run();
+  signals.wake();  // run() also returns when the accept loop failed: let the waiter finish
+  waiter.join();
+  std::fprintf(stderr, "senti serve: stopped\n");
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Serve the model over HTTP: POST /v1/predict {\"texts\": [...]}, GET /healthz, and a "
+               "demo page at /");
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "Checkpoint file, or a training folder (its latest.safetensors)")
+      ->required();
+  cmd->add_option("--host", f->host, "Address to listen on (loopback unless --allow-remote)")
+      ->default_val("127.0.0.1");
+  cmd->add_option("--port", f->port, "Port to listen on; 0 picks a free one")->default_val(8080);
+  cmd->add_flag("--allow-remote", f->allow_remote,
+                "Allow a --host other machines can reach (e.g. 0.0.0.0)");
+  add_device_flag(cmd, &f->device);
+  cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(64);
+  cmd->add_option("--max-texts", f->limits.max_texts, "Most reviews in one request")
+      ->default_val(f->limits.max_texts);
+  cmd->add_option("--max-body-bytes", f->limits.max_body_bytes, "Largest request body")
+      ->default_val(f->limits.max_body_bytes);
+  cmd->add_option("--max-text-bytes", f->limits.max_text_bytes, "Longest review in a request")
+      ->default_val(f->limits.max_text_bytes);
+  cmd->callback([f] { run_serve(*f); });
+}
+
 }  // namespace senti::cli

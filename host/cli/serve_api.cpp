@@ -1,0 +1,95 @@
+#include "host/cli/serve_api.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/predictor.h"
+
+namespace senti::cli {
+namespace {
+
+// Deepest nesting of arrays/objects outside strings. Checked before parsing so a body like
+// "[[[[...]]]]" is refused cheaply, whatever the parser would do with it.
+int json_depth(std::string_view s) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : s) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+bool fail(ApiError* error, int status, std::string message) {
+  error->status = status;
+  error->message = std::move(message);
+  return false;
+}
+
+}  // namespace
+
+bool parse_predict_request(std::string_view body, const ServeLimits& limits,
+                           std::vector<std::string>* texts, ApiError* error) {
+  texts->clear();
+  if (body.size() > limits.max_body_bytes)
+    return fail(error, 413, "request body has " + std::to_string(body.size()) +
+                                " bytes, the limit is " + std::to_string(limits.max_body_bytes));
+  if (json_depth(body) > limits.max_json_depth)
+    return fail(error, 400, "request body nests arrays/objects deeper than " +
+                                std::to_string(limits.max_json_depth) + " levels");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return fail(error, 400, std::string("request body is not valid JSON (UTF-8): ") + e.what());
+  }
+  const char* expected = "expected {\"texts\": [\"review\", ...]}";
+  if (!doc.is_object())
+    return fail(error, 400, std::string("request body is a JSON ") + doc.type_name() + ", " + expected);
+  const auto it = doc.find("texts");
+  if (it == doc.end()) return fail(error, 400, std::string("\"texts\" is missing: ") + expected);
+  if (!it->is_array())
+    return fail(error, 400, std::string("\"texts\" is a ") + it->type_name() + ", " + expected);
+  if (it->empty()) return fail(error, 400, "\"texts\" is empty: give at least one review");
+  if (it->size() > limits.max_texts)
+    return fail(error, 413, "\"texts\" has " + std::to_string(it->size()) +
+                                " reviews, the limit is " + std::to_string(limits.max_texts) +
+                                " a request");
+  texts->reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    const auto& t = (*it)[i];
+    const std::string where = "texts[" + std::to_string(i) + "]";
+    if (!t.is_string())
+      return fail(error, 400, where + " is a " + t.type_name() + ", expected a string");
+    const auto& s = t.get_ref<const std::string&>();
+    if (s.size() > limits.max_text_bytes)
+      return fail(error, 413, where + " has " + std::to_string(s.size()) +
+                                  " bytes, the limit is " + std::to_string(limits.max_text_bytes));
+    texts->push_back(s);
+  }
+  return true;
+}
+
+std::string predictions_json(const std::vector<float>& probs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p)}});
+  return nlohmann::json{{"predictions", std::move(out)}}.dump();
+}
+
+std::string error_json(int status, std::string_view message) {
+  // Messages may quote user bytes (parser errors do): never fail on invalid UTF-8.
+  return nlohmann::json{{"error", std::string(message)}, {"status", status}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace senti::cli

@@ -1,0 +1,127 @@
+#pragma once
+// The page `senti serve` returns for GET /: one self-contained HTML document (inline CSS and JS, no
+// external resources, so it works offline and on loopback) compiled into the binary.
+//
+// A text area, a Predict button, the result as a label with a probability bar, and example reviews
+// (written for this page, not taken from IMDB) that fill the text area when clicked.
+//
+// Automation hook for the browser test: opening "/?demo=<text>" types <text> into the text area and
+// clicks the button through the same DOM events a user triggers (input + click), so a headless
+// browser that cannot click (chromium --dump-dom) still exercises the real handlers. The result
+// element carries data-state="done" and data-label="positive|negative" once shown, and
+// data-state="error" with the message when the request failed.
+#include <string_view>
+
+namespace senti::cli {
+
+inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>senti: review sentiment</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
+         color: #222; background: #fafafa; }
+  h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+  p.sub { color: #666; margin-top: 0; }
+  textarea { width: 100%; box-sizing: border-box; min-height: 9rem; font: inherit; padding: .6rem;
+             border: 1px solid #bbb; border-radius: 6px; }
+  button { font: inherit; cursor: pointer; border-radius: 6px; }
+  #predict { margin-top: .6rem; padding: .5rem 1.4rem; border: 0; background: #2a62c9; color: #fff; }
+  #predict:disabled { background: #8aa5d6; cursor: wait; }
+  #result { margin-top: 1.2rem; padding: 1rem; border-radius: 6px; background: #fff;
+            border: 1px solid #ddd; min-height: 3.2rem; }
+  #label { font-size: 1.3rem; font-weight: 600; }
+  #label.positive { color: #1c7c38; } #label.negative { color: #b3261e; }
+  #bar { height: .9rem; background: #f1c6c2; border-radius: 5px; overflow: hidden; margin-top: .5rem; }
+  #bar-fill { height: 100%; width: 0; background: #2e9d4f; transition: width .3s; }
+  #prob { color: #555; font-size: .9rem; margin-top: .3rem; }
+  #error { color: #b3261e; }
+  .examples { margin-top: 1.4rem; }
+  .example { display: block; width: 100%; text-align: left; margin: .35rem 0; padding: .5rem .7rem;
+             border: 1px solid #ccc; background: #fff; color: #333; }
+  .example:hover { border-color: #2a62c9; }
+</style>
+</head>
+<body>
+<h1>senti</h1>
+<p class="sub">Is this movie review positive or negative? An LSTM trained on IMDB reviews decides.</p>
+<textarea id="review" placeholder="Type or paste a movie review..."></textarea>
+<button id="predict">Predict</button>
+<div id="result" data-state="idle" aria-live="polite">
+  <div id="label"></div>
+  <div id="bar" title="probability of positive"><div id="bar-fill"></div></div>
+  <div id="prob"></div>
+  <div id="error"></div>
+</div>
+<div class="examples">
+  <div>Examples (click to try):</div>
+  <button class="example">A warm, funny and beautifully acted film. The two leads have real chemistry and the ending made me smile for hours. I would happily watch it again.</button>
+  <button class="example">Two hours of my life I will never get back. The plot makes no sense, the dialogue is wooden and the twist is obvious from the first scene. Avoid.</button>
+  <button class="example">The visuals are stunning and the score is memorable, but the story drags badly in the middle and the characters never feel real.</button>
+  <button class="example">I expected very little from a sequel, yet this one surprised me: smart writing, great pacing and a villain you actually care about.</button>
+</div>
+<script>
+(function () {
+  var review = document.getElementById('review');
+  var button = document.getElementById('predict');
+  var result = document.getElementById('result');
+  var label = document.getElementById('label');
+  var fill = document.getElementById('bar-fill');
+  var prob = document.getElementById('prob');
+  var error = document.getElementById('error');
+
+  function show(p) {
+    var positive = p > 0.5;
+    label.textContent = positive ? 'positive' : 'negative';
+    label.className = positive ? 'positive' : 'negative';
+    fill.style.width = (100 * p).toFixed(1) + '%';
+    prob.textContent = 'probability of positive: ' + p.toFixed(4);
+    error.textContent = '';
+    result.dataset.label = label.textContent;
+    result.dataset.state = 'done';
+  }
+  function fail(message) {
+    label.textContent = ''; label.className = ''; fill.style.width = '0'; prob.textContent = '';
+    error.textContent = message;
+    result.dataset.state = 'error';
+  }
+  function predict() {
+    var text = review.value;
+    if (!text.trim()) { fail('Type a review first.'); return; }
+    button.disabled = true;
+    result.dataset.state = 'busy';
+    fetch('/v1/predict', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                           body: JSON.stringify({ texts: [text] }) })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.body.error || 'request failed');
+        show(r.body.predictions[0].prob_positive);
+      })
+      .catch(function (e) { fail('Error: ' + e.message); })
+      .then(function () { button.disabled = false; });
+  }
+  button.addEventListener('click', predict);
+  review.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) predict();
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('.example'), function (b) {
+    b.addEventListener('click', function () { review.value = b.textContent; predict(); });
+  });
+
+  // Automation hook (see serve_page.h): type the text, then click, through real DOM events.
+  var demo = new URLSearchParams(window.location.search).get('demo');
+  if (demo !== null) {
+    review.focus();
+    review.value = demo;
+    review.dispatchEvent(new Event('input', { bubbles: true }));
+    button.click();
+  }
+})();
+</script>
+</body>
+</html>
+)HTML";
+
+}  // namespace senti::cli

@@ -1,0 +1,48 @@
+#pragma once
+// The HTTP server behind `senti serve` (cpp-httplib):
+//   GET  /            the demo page (host/cli/serve_page.h)
+//   GET  /healthz     {"status": "ok", "model": {...}, "backend": "..."}
+//   POST /v1/predict  {"texts": [...]} -> {"predictions": [...]} (host/cli/serve_api.h)
+// Any other method on these paths: 405 with an Allow header; any other path: 404; every error
+// body is JSON {"error": ..., "status": ...}. A handler never throws past the server: an
+// unexpected failure is a 500 for that request, and the server keeps serving.
+//
+// Concurrency: httplib serves each connection on its own pool thread. Parsing, validation and
+// writing responses run in parallel; the model itself runs one request at a time under a mutex,
+// because a Backend is not thread-safe. One backend rather than a pool: on the CPU the OpenBLAS
+// GEMMs already use every core, on a GPU one stream does; a pool would multiply memory for little
+// gain. A request's reviews go to the model in batches of the Predictor's --batch.
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/predictor.h"
+#include "host/cli/serve_api.h"
+
+namespace senti::cli {
+
+class PredictServer {
+ public:
+  // `predictor` must outlive the server. `info` is reported under "model" by /healthz.
+  PredictServer(Predictor& predictor, ServeLimits limits, nlohmann::json info);
+  ~PredictServer();
+  PredictServer(const PredictServer&) = delete;
+  PredictServer& operator=(const PredictServer&) = delete;
+
+  // Binds host:port (port 0: any free port) and returns the port; UsageError when it cannot.
+  int bind(const std::string& host, int port);
+  // Serves until stop(); returns at once if stop() came first. Call after bind().
+  void run();
+  // Stops run() and waits for it to begin stopping. Thread-safe; any number of calls.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for addresses that only this machine can reach: 127.0.0.0/8, ::1, localhost.
+bool is_loopback_host(const std::string& host);
+
+}  // namespace senti::cli
