@@ -31,6 +31,16 @@ PAD_ID, START_ID, OOV_ID, INDEX_FROM = 0, 1, 2, 3
 _KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _FILTER_TABLE = str.maketrans({c: " " for c in _KERAS_FILTERS})
 
+# senti's tokenizer (host/text/tokenizer.h, docs/data.md), so the baselines see the same ids as senti:
+# <br /> is a separator, words are runs of ASCII letters/digits and code points >= U+00C0 (less a few
+# separator blocks), apostrophe variants become ' and are kept only inside a word. (Python's lower()
+# covers more scripts than senti's; no IMDB word in the 10,000 kept is affected.)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_APOSTROPHES = str.maketrans({c: "'" for c in "`\u2018\u2019\u00b4\u0091\u0092"})
+_W = ("[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u1fff\u2070-\u2fff\u3001-\ufefe\uff00-\ufffc"
+      "\U00010000-\U0010ffff]")
+_SENTI_WORD = re.compile(f"{_W}+(?:'{_W}+)*")
+
 
 def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), help="seed (B32 T500 E128 H64) or b256")
@@ -52,6 +62,9 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="time to accuracy: the full seed recipe on --data, then test accuracy")
     p.add_argument("--epochs", type=int, default=20, help="epochs for --full")
+    p.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="senti",
+                   help="with --data: senti's rules (the same ids senti trains on) or Keras's "
+                        "text_to_word_sequence")
     p.add_argument("--json", action="store_true", help="print one JSON record as the last line")
 
 
@@ -89,12 +102,20 @@ def synthetic_batches(n, batch, maxlen, vocab, seed):
 
 
 def keras_words(text: str):
+    """keras.preprocessing.text.text_to_word_sequence (keeps "br" from "<br />")."""
     return text.lower().translate(_FILTER_TABLE).split()
 
 
-def load_imdb(data_dir, num_words, maxlen):
-    """The real IMDB as Keras's imdb.load_data(num_words) + pad_sequences(padding/truncating='post')
-    build it from the raw reviews: returns {"train": (ids, labels, lengths), "test": (...)}, ids int64
+def senti_words(text: str):
+    return _SENTI_WORD.findall(_BR.sub(" ", text).translate(_APOSTROPHES).lower())
+
+
+TOKENIZERS = {"senti": senti_words, "keras": keras_words}
+
+
+def load_imdb(data_dir, num_words, maxlen, tokenizer="senti"):
+    """The real IMDB with Keras's ids (imdb.load_data(num_words) + pad_sequences(padding/truncating=
+    'post')) built from the raw reviews with `tokenizer` (senti's rules by default): returns {"train": (ids, labels, lengths), "test": (...)}, ids int64
     (N, maxlen), each split in the archive's order (pos by id, then neg by id)."""
     index = json.load(open(os.path.join(data_dir, "imdb_word_index.json"), encoding="utf-8"))
     name_re = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
@@ -104,7 +125,7 @@ def load_imdb(data_dir, num_words, maxlen):
             m = name_re.match(member.name)
             if not m:
                 continue
-            text = tar.extractfile(member).read().decode("utf-8")
+            text = tar.extractfile(member).read().decode("utf-8", errors="replace")
             key = (0 if m.group(2) == "pos" else 1, int(m.group(3)))
             reviews[m.group(1)].append((key, 1.0 if m.group(2) == "pos" else 0.0, text))
     out = {}
@@ -114,7 +135,7 @@ def load_imdb(data_dir, num_words, maxlen):
         lengths = np.zeros(len(items), dtype=np.int64)
         for row, (_, _, text) in enumerate(items):
             seq = [START_ID]
-            for w in keras_words(text):
+            for w in TOKENIZERS[tokenizer](text):
                 r = index.get(w)
                 seq.append(r + INDEX_FROM if r is not None and r + INDEX_FROM < num_words else OOV_ID)
             seq = seq[:maxlen]
@@ -195,13 +216,13 @@ def emit(rec, as_json):
 def batches_for(args, shape):
     n = args.warmup + args.steps
     if args.data:
-        data = load_imdb(args.data, shape["vocab"], shape["maxlen"])
+        data = load_imdb(args.data, shape["vocab"], shape["maxlen"], args.tokenizer)
         return real_batches(data, n, shape["batch"], args.seed), "imdb"
     return synthetic_batches(n, shape["batch"], shape["maxlen"], shape["vocab"], args.seed), "synthetic"
 
 
 def load_for_full(args, shape):
     t0 = time.perf_counter()
-    data = load_imdb(args.data, shape["vocab"], shape["maxlen"])
+    data = load_imdb(args.data, shape["vocab"], shape["maxlen"], args.tokenizer)
     train, val = recipe_split(data, args.seed)
     return data, train, val, time.perf_counter() - t0

@@ -92,7 +92,7 @@ def bench(keras, model, args, shape):
 def full_recipe(model, args, shape):
     import numpy as np
     t0 = time.perf_counter()
-    data = common.load_imdb(args.data, shape["vocab"], shape["maxlen"])
+    data = common.load_imdb(args.data, shape["vocab"], shape["maxlen"], args.tokenizer)
     ids, labels, _ = data["train"]
     # imdb.load_data returns the training set shuffled; fit(validation_split=0.2) then holds out
     # its last 20% (common.recipe_split builds the same split for the other frameworks).
