@@ -103,10 +103,18 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
 void run_train(CLI::App* cmd, TrainFlags f) {
   apply_preset(cmd, &f);
   const auto seq = sequence_options(f.data);
-  validate_optimizer_config(f.optimizer);
   if (f.train.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", f.train.batch_size);
   if (f.train.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", f.train.epochs);
   if (!(f.optimizer.adam.lr > 0)) SENTI_FAIL("--lr must be > 0, got ", f.optimizer.adam.lr);
+  if (f.optimizer.clipnorm < 0) SENTI_FAIL("--clipnorm must be >= 0, got ", f.optimizer.clipnorm);
+  if (f.optimizer.global_clipnorm < 0)
+    SENTI_FAIL("--global-clipnorm must be >= 0, got ", f.optimizer.global_clipnorm);
+  if (f.optimizer.clipnorm > 0 && f.optimizer.global_clipnorm > 0)
+    SENTI_FAIL("--clipnorm and --global-clipnorm cannot both be set (as in Keras); pass --clipnorm 0 "
+               "with --global-clipnorm");
+  if (f.train.validation_split < 0 || f.train.validation_split >= 1)
+    SENTI_FAIL("--validation-split must be in [0, 1), got ", f.train.validation_split);
+  validate_optimizer_config(f.optimizer);
   if (f.model.embed_dim <= 0 || f.model.hidden <= 0)
     SENTI_FAIL("--embed and --hidden must be >= 1");
   if (f.train.test_limit < -1) SENTI_FAIL("--test-limit must be >= 0 (or -1 for all)");
