@@ -30,6 +30,13 @@ int json_depth(std::string_view s) {
   return deepest;
 }
 
+// "an object", "a string", "null", ... for messages.
+std::string kind_of(const nlohmann::json& j) {
+  const std::string name = j.type_name();
+  if (j.is_null()) return "null";
+  return (name[0] == 'a' || name[0] == 'o' ? "an " : "a ") + name;
+}
+
 bool fail(ApiError* error, int status, std::string message) {
   error->status = status;
   error->message = std::move(message);
@@ -55,11 +62,11 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
   }
   const char* expected = "expected {\"texts\": [\"review\", ...]}";
   if (!doc.is_object())
-    return fail(error, 400, std::string("request body is a JSON ") + doc.type_name() + ", " + expected);
+    return fail(error, 400, "request body is " + kind_of(doc) + ", " + expected);
   const auto it = doc.find("texts");
   if (it == doc.end()) return fail(error, 400, std::string("\"texts\" is missing: ") + expected);
   if (!it->is_array())
-    return fail(error, 400, std::string("\"texts\" is a ") + it->type_name() + ", " + expected);
+    return fail(error, 400, "\"texts\" is " + kind_of(*it) + ", " + expected);
   if (it->empty()) return fail(error, 400, "\"texts\" is empty: give at least one review");
   if (it->size() > limits.max_texts)
     return fail(error, 413, "\"texts\" has " + std::to_string(it->size()) +
@@ -70,7 +77,7 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
     const auto& t = (*it)[i];
     const std::string where = "texts[" + std::to_string(i) + "]";
     if (!t.is_string())
-      return fail(error, 400, where + " is a " + t.type_name() + ", expected a string");
+      return fail(error, 400, where + " is " + kind_of(t) + ", expected a string");
     const auto& s = t.get_ref<const std::string&>();
     if (s.size() > limits.max_text_bytes)
       return fail(error, 413, where + " has " + std::to_string(s.size()) +

@@ -1,0 +1,314 @@
+// `senti serve` over real HTTP: the server runs in-process on a free loopback port, httplib::Client
+// talks to it. Every endpoint, every error, concurrent clients; and the binary itself (loopback
+// guard, URL on start, clean stop on SIGTERM).
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/checkpoint.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/init.h"
+#include "engine/predictor.h"
+#include "host/cli/serve_server.h"
+#include "host/text/tokenizer.h"
+#include "test_env.h"
+
+extern char** environ;
+
+namespace senti::cli {
+namespace {
+
+Checkpoint tiny_checkpoint() {
+  Checkpoint c;
+  c.model = ModelConfig{16, 8, 6};
+  c.state = init_train_state(c.model, 21);
+  const ParamLayout layout(c.model);
+  for (size_t i = 0; i < layout[ParamId::Embedding].size; ++i)
+    c.state.params[layout[ParamId::Embedding].offset + i] *= 40.f;
+  c.vocab.num_words = 16;
+  c.vocab.source = "train-split";
+  c.vocab.words = {"the", "movie", "good", "bad", "great", "awful", "plot", "acting", "film",
+                   "boring", "loved", "hated", "fun"};
+  c.sequence.maxlen = 10;
+  c.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
+  return c;
+}
+
+std::unique_ptr<Predictor> make_predictor(const Checkpoint& c, int batch) {
+  return std::make_unique<Predictor>(c, make_cpu_backend(inference_backend_options(c, batch)), batch,
+                                     "tiny");
+}
+
+// A server on 127.0.0.1:<free port>, serving on a background thread for the test's lifetime.
+struct RunningServer {
+  Checkpoint ckpt = tiny_checkpoint();
+  std::unique_ptr<Predictor> predictor = make_predictor(ckpt, 4);
+  ServeLimits limits;
+  std::unique_ptr<PredictServer> server;
+  std::thread thread;
+  int port = 0;
+
+  RunningServer() {
+    limits.max_texts = 8;
+    limits.max_body_bytes = 4096;
+    limits.max_text_bytes = 300;
+    server = std::make_unique<PredictServer>(*predictor, limits, nlohmann::json{{"maxlen", 10}});
+    port = server->bind("127.0.0.1", 0);
+    thread = std::thread([this] { server->run(); });
+  }
+  ~RunningServer() {
+    server->stop();
+    thread.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(20);
+    return c;
+  }
+  std::vector<float> expected(const std::vector<std::string>& texts) const {
+    return make_predictor(ckpt, 4)->predict(texts);
+  }
+};
+
+std::string predict_body(const std::vector<std::string>& texts) {
+  return nlohmann::json{{"texts", texts}}.dump();
+}
+
+// The response must be a JSON error with this status whose message contains `needle`.
+void expect_error(const httplib::Result& r, int status, const std::string& needle) {
+  ASSERT_TRUE(r) << "no response: " << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, status) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  const auto j = nlohmann::json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r->body;
+  EXPECT_EQ(j.value("status", 0), status) << r->body;
+  EXPECT_NE(j.value("error", std::string()).find(needle), std::string::npos) << r->body;
+}
+
+TEST(ServeHttp, PageIsSelfContainedHtml) {
+  RunningServer s;
+  auto r = s.client().Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  for (const char* part : {"<textarea", "id=\"predict\"", "id=\"bar-fill\"", "class=\"example\"",
+                           "/v1/predict"})
+    EXPECT_NE(r->body.find(part), std::string::npos) << part;
+  // No external resources: nothing is loaded from another origin.
+  EXPECT_EQ(r->body.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(r->body.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(r->body.find("@import"), std::string::npos);
+}
+
+TEST(ServeHttp, Healthz) {
+  RunningServer s;
+  auto r = s.client().Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  const auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j.at("status"), "ok");
+  EXPECT_EQ(j.at("model").at("maxlen"), 10);
+}
+
+TEST(ServeHttp, PredictReturnsTheModelsProbabilitiesInOrder) {
+  RunningServer s;
+  const std::vector<std::string> texts = {"I loved this great film", "boring plot, awful acting",
+                                          "", "zebra", "très bien"};
+  auto r = s.client().Post("/v1/predict", predict_body(texts), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  const auto j = nlohmann::json::parse(r->body);
+  const auto want = s.expected(texts);
+  ASSERT_EQ(j.at("predictions").size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(j["predictions"][i]["prob_positive"].get<float>(), want[i]) << texts[i];
+    EXPECT_EQ(j["predictions"][i]["label"], label_of(want[i])) << texts[i];
+  }
+}
+
+TEST(ServeHttp, EveryErrorIsAJson4xxAndTheServerKeepsServing) {
+  RunningServer s;
+  auto c = s.client();
+  expect_error(c.Post("/v1/predict", "{not json", "application/json"), 400, "not valid JSON");
+  expect_error(c.Post("/v1/predict", "{\"texts\": [\"bad \xff\"]}", "application/json"), 400,
+               "not valid JSON");
+  expect_error(c.Post("/v1/predict", "[]", "application/json"), 400, "is an array");
+  expect_error(c.Post("/v1/predict", "{\"text\": \"x\"}", "application/json"), 400, "missing");
+  expect_error(c.Post("/v1/predict", "{\"texts\": \"x\"}", "application/json"), 400, "is a string");
+  expect_error(c.Post("/v1/predict", "{\"texts\": [\"a\", 3]}", "application/json"), 400,
+               "texts[1] is a number");
+  expect_error(c.Post("/v1/predict", "{\"texts\": []}", "application/json"), 400, "empty");
+  expect_error(c.Post("/v1/predict", predict_body(std::vector<std::string>(9, "a")), "application/json"),
+               413, "limit is 8");
+  expect_error(c.Post("/v1/predict", predict_body({std::string(301, 'a')}), "application/json"), 413,
+               "301 bytes");
+  // Over --max-body-bytes: refused by the server before the handler (Content-Length).
+  expect_error(c.Post("/v1/predict", predict_body({std::string(5000, 'a')}), "application/json"), 413,
+               "4096 bytes");
+  expect_error(c.Get("/nope"), 404, "no such endpoint: GET /nope");
+  expect_error(c.Post("/healthz", "", "text/plain"), 405, "use GET");
+  expect_error(c.Delete("/"), 405, "use GET");
+  auto r = c.Get("/v1/predict");
+  expect_error(r, 405, "use POST");
+  EXPECT_EQ(r->get_header_value("Allow"), "POST");
+
+  // Malformed HTTP on a raw socket.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(s.port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string garbage = "\x01\x02 NONSENSE \xff\xfe\r\n\r\n";
+  ASSERT_EQ(send(fd, garbage.data(), garbage.size(), 0), static_cast<ssize_t>(garbage.size()));
+  char buf[512] = {};
+  const ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  EXPECT_GT(n, 0);
+  EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 400", 0), 0u) << buf;
+
+  // Still alive and correct after all that.
+  auto ok = c.Post("/v1/predict", predict_body({"great"}), "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["predictions"][0]["prob_positive"].get<float>(),
+            s.expected({"great"})[0]);
+}
+
+TEST(ServeHttp, ConcurrentClientsGetTheSameAnswersAsSequential) {
+  RunningServer s;
+  const char* words[] = {"good", "bad", "great", "awful", "boring", "fun", "plot", "zebra", "loved"};
+  std::vector<std::vector<std::string>> requests;
+  for (int i = 0; i < 160; ++i) {
+    std::vector<std::string> texts;
+    for (int t = 0; t <= i % 6; ++t) {
+      std::string r;
+      for (int k = 0; k <= (i + t) % 7; ++k) r += std::string(words[(i * 3 + t * 5 + k) % 9]) + " ";
+      texts.push_back(r);
+    }
+    requests.push_back(texts);
+  }
+  std::vector<std::string> sequential;
+  {
+    auto c = s.client();
+    for (const auto& req : requests) {
+      auto r = c.Post("/v1/predict", predict_body(req), "application/json");
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200);
+      sequential.push_back(r->body);
+    }
+  }
+  std::vector<std::string> concurrent(requests.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = s.client();
+      for (size_t i = static_cast<size_t>(t); i < requests.size(); i += 8) {  // 20 requests each
+        auto r = c.Post("/v1/predict", predict_body(requests[i]), "application/json");
+        concurrent[i] = r && r->status == 200 ? r->body : "failed";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(concurrent[i], sequential[i]) << "request " << i;
+}
+
+TEST(ServeHttp, StopBeforeRunReturnsAtOnce) {
+  auto predictor = make_predictor(tiny_checkpoint(), 2);
+  PredictServer server(*predictor, ServeLimits{}, nlohmann::json::object());
+  server.bind("127.0.0.1", 0);
+  server.stop();
+  server.run();  // must not block
+  SUCCEED();
+}
+
+// ---- the binary -------------------------------------------------------------------------------
+
+TEST(ServeCli, RefusesNonLoopbackWithoutAllowRemote) {
+  const std::string dir = test::scratch_dir("serve-cli");
+  save_checkpoint(dir + "/m.safetensors", tiny_checkpoint());
+  std::string out;
+  const int rc = test::run_command(test::senti_bin() + " serve --device cpu --checkpoint " + dir +
+                                       "/m.safetensors --host 0.0.0.0 --port 0", &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--allow-remote"), std::string::npos) << out;
+  const int rc2 = test::run_command(test::senti_bin() + " serve --device cpu --checkpoint " + dir +
+                                        "/missing.safetensors --port 0", &out);
+  EXPECT_EQ(rc2, 2) << out;
+  EXPECT_NE(out.find("missing.safetensors"), std::string::npos) << out;
+}
+
+TEST(ServeCli, ServesThenStopsCleanlyOnSigterm) {
+  const std::string dir = test::scratch_dir("serve-cli");
+  save_checkpoint(dir + "/m.safetensors", tiny_checkpoint());
+  const std::string ckpt = dir + "/m.safetensors", out_path = dir + "/out.txt";
+  const std::string bin = test::senti_bin();
+  std::vector<const char*> argv = {bin.c_str(), "serve", "--device", "cpu", "--checkpoint",
+                                   ckpt.c_str(), "--port", "0", nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  // Wait for "listening on http://127.0.0.1:<port>/".
+  int port = 0;
+  std::string log;
+  for (int i = 0; i < 300 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(out_path);
+    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::smatch m;
+    if (std::regex_search(log, m, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/")))
+      port = std::stoi(m[1]);
+  }
+  if (port == 0) kill(pid, SIGKILL);
+  ASSERT_NE(port, 0) << log;
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 400 && done == 0; ++i) {  // up to 20 s
+    done = waitpid(pid, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "senti serve did not exit within 20 s of SIGTERM";
+  }
+  ASSERT_EQ(done, pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(out_path);
+  log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("senti serve: stopped"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace senti::cli
