@@ -19,6 +19,15 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// Work chunks, fixed independently of the thread count so results are too (see run_chunks).
+// Large enough that the GEMMs stay efficient and re-read little (each column chunk of dW re-reads
+// X, each of dX re-reads dZ); at the seed shape (B 32, T 500, 4H 256, E 128) every phase has an
+// even number of chunks, so two threads split it evenly. Measured best of the sizes tried.
+constexpr int kRowsPerChunk = 2048;         // gather + input projection: rows of (T·B, ·)
+constexpr int kSamplesPerChunk = 16;        // recurrence: samples walked through time together
+constexpr int kGateColumnsPerChunk = 128;   // dW, dR, db: output columns of the 4H
+constexpr int kEmbedColumnsPerChunk = 64;   // dX and the embedding scatter: columns of E
+
 }  // namespace
 
 LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads)
@@ -47,13 +56,13 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
   T_ = T;
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;
-  const int parts = std::min(threads_, B);
 
   // Gather x[r] = embedding[id of row r] and project every position at once,
-  // Z (T·B, 4H) = X (T·B, E) · W (E, 4H); parts take contiguous row ranges.
-  run_parts(parts, [&](int part) {
+  // Z (T·B, 4H) = X (T·B, E) · W (E, 4H), a chunk of rows at a time.
+  const int rows = static_cast<int>(BT);
+  run_chunks(chunk_count(rows, kRowsPerChunk), threads_, [&](int chunk) {
     int r0, r1;
-    part_range(static_cast<int>(BT), parts, part, &r0, &r1);
+    chunk_range(rows, kRowsPerChunk, chunk, &r0, &r1);
     for (int r = r0; r < r1; ++r) {
       const int t = r / B, b = r % B;
       const int32_t id = ids[static_cast<size_t>(b) * T + t];
@@ -68,10 +77,10 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
            0.f, &gates_[static_cast<size_t>(r0) * G], G);
   });
 
-  // The recurrence, samples [b0, b1) per part. Row (t, b) of a time-major buffer is t*B + b.
-  run_parts(parts, [&](int part) {
+  // The recurrence, samples [b0, b1) per chunk. Row (t, b) of a time-major buffer is t*B + b.
+  run_chunks(chunk_count(B, kSamplesPerChunk), threads_, [&](int chunk) {
     int b0, b1;
-    part_range(B, parts, part, &b0, &b1);
+    chunk_range(B, kSamplesPerChunk, chunk, &b0, &b1);
     const int nb = b1 - b0;
     std::fill(&h_[static_cast<size_t>(b0) * H], &h_[static_cast<size_t>(b1) * H], 0.f);  // h_0
     std::fill(&c_[static_cast<size_t>(b0) * H], &c_[static_cast<size_t>(b1) * H], 0.f);  // c_0
@@ -115,7 +124,6 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   const int B = B_, T = T_;
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;
-  const int parts = std::min(threads_, B);
 
   // Dense: logit_b = h_T[b] · k + bias.
   const float* h_last = &h_[BT * H];  // (B, H)
@@ -130,10 +138,10 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   }
   g.dense_bias[0] = dbias_dense;
 
-  // Walk back through time, samples [b0, b1) per part; gates_ rows of step t become dZ_t.
-  run_parts(parts, [&](int part) {
+  // Walk back through time, samples [b0, b1) per chunk; gates_ rows of step t become dZ_t.
+  run_chunks(chunk_count(B, kSamplesPerChunk), threads_, [&](int chunk) {
     int b0, b1;
-    part_range(B, parts, part, &b0, &b1);
+    chunk_range(B, kSamplesPerChunk, chunk, &b0, &b1);
     const int nb = b1 - b0;
     float* dh = &dh_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dh_t
     float* dc = &dc_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dc_t
@@ -162,14 +170,18 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     }
   });
 
-  // Weight gradients, every part owning a range of output columns, so each element is computed
-  // by one GEMM over all T·B rows whatever the number of parts.
+  // Weight gradients, a range of output columns per chunk: the first chunks cover dW, dR and db,
+  // the rest dX and the embedding scatter. Each element is one GEMM over all T·B rows.
   const float* dz = gates_.data();  // (T·B, 4H)
   std::memset(g.embedding, 0, sizeof(float) * static_cast<size_t>(V) * E);
-  run_parts(parts, [&](int part) {
-    int j0, j1, e0, e1;
-    part_range(G, parts, part, &j0, &j1);
-    part_range(E, parts, part, &e0, &e1);
+  const int gate_chunks = chunk_count(G, kGateColumnsPerChunk);
+  const int embed_chunks = chunk_count(E, kEmbedColumnsPerChunk);
+  run_chunks(gate_chunks + embed_chunks, threads_, [&](int chunk) {
+    int j0 = 0, j1 = 0, e0 = 0, e1 = 0;
+    if (chunk < gate_chunks)
+      chunk_range(G, kGateColumnsPerChunk, chunk, &j0, &j1);
+    else
+      chunk_range(E, kEmbedColumnsPerChunk, chunk - gate_chunks, &e0, &e1);
     const int K = static_cast<int>(BT);
     if (j1 > j0) {
       // dW (E, 4H) = X^T (E, T·B) · dZ (T·B, 4H), columns [j0, j1).

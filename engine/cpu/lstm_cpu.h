@@ -10,11 +10,13 @@
 // CUDA kernels share). All reductions run in a fixed order, so results are bit-identical run to run
 // for a fixed OpenBLAS thread count.
 //
-// Threads: each phase is split into `threads` parts that run concurrently and never write the same
-// memory: gather + input projection by contiguous row ranges, the recurrence by samples (each
-// sample's recurrence is independent), the weight gradients and the embedding scatter by output
-// columns (each element is still summed over all rows in row order). OpenBLAS is expected to run
-// single-threaded inside the parts.
+// Threads: each phase is cut into chunks whose boundaries do not depend on the thread count —
+// gather + input projection by rows, the recurrence by samples (each sample's recurrence is
+// independent), the weight gradients and the embedding scatter by output columns (each element
+// still summed over all rows in row order) — and the chunks are shared among `threads` threads.
+// Chunks never write the same memory and each is computed by the same calls whatever the thread
+// count, so results are bit-identical for any thread count. OpenBLAS is expected to run
+// single-threaded inside the chunks.
 #include <cstdint>
 #include <vector>
 
@@ -25,7 +27,7 @@ namespace senti {
 
 class LstmCpu {
  public:
-  // threads: how many parts the recurrence and the gather/scatter are split into (>= 1).
+  // threads: how many threads share the work of each phase (>= 1).
   LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads);
 
   // Runs the model on ids (B, T) row-major; writes the B logits (before the sigmoid). Keeps the

@@ -1,6 +1,7 @@
 #pragma once
 // Fork/join over a fixed number of parts. Each part's work is fixed by its index, never by which
 // thread runs it or when, so results do not depend on scheduling.
+#include <algorithm>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -41,6 +42,25 @@ void run_parts(int parts, Fn&& fn) {
 inline void part_range(int n, int parts, int p, int* begin, int* end) {
   *begin = static_cast<int>(static_cast<long long>(n) * p / parts);
   *end = static_cast<int>(static_cast<long long>(n) * (p + 1) / parts);
+}
+
+// Work cut into `chunks` pieces whose boundaries the caller fixes without looking at the thread
+// count: runs fn(c) for every c in [0, chunks) on min(chunks, threads) threads, thread p taking
+// chunks p, p + threads, ... Every chunk is computed by the same calls whatever the thread count,
+// so results are bit-identical for any thread count.
+template <typename Fn>
+void run_chunks(int chunks, int threads, Fn&& fn) {
+  const int parts = std::max(1, std::min(chunks, threads));
+  run_parts(parts, [&](int p) {
+    for (int c = p; c < chunks; c += parts) fn(c);
+  });
+}
+
+// Chunk c of n items cut into chunks of `size`: [c·size, min(n, (c+1)·size)).
+inline int chunk_count(int n, int size) { return (n + size - 1) / size; }
+inline void chunk_range(int n, int size, int c, int* begin, int* end) {
+  *begin = c * size;
+  *end = std::min(n, (c + 1) * size);
 }
 
 }  // namespace senti

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -148,6 +150,34 @@ TEST(CpuBackend, TwoBackendsSameStepsAreBitIdentical) {
   EXPECT_EQ(sa.params, sb.params);
   EXPECT_EQ(sa.m, sb.m);
   EXPECT_EQ(sa.v, sb.v);
+}
+
+// Work is cut into chunks that do not depend on the thread count, so neither do the results.
+TEST(CpuBackend, ThreadCountDoesNotChangeResults) {
+  // B 40, T 60, E 80, 4H 160: several chunks in every phase (rows, samples, both column kinds).
+  const BackendOptions o = small_options(500, 80, 40, 40, 60);
+  const char* old = std::getenv("SENTI_CPU_THREADS");
+  const std::string saved = old ? old : "";
+  std::vector<TrainState> states;
+  for (const char* threads : {"1", "3"}) {
+    setenv("SENTI_CPU_THREADS", threads, 1);
+    auto be = make_cpu_backend(o);
+    EXPECT_NE(be->describe().find(std::string(threads) + " thread"), std::string::npos);
+    be->set_state(init_train_state(o.model, 8));
+    std::mt19937 rng(6);
+    for (int i = 0; i < 3; ++i) {
+      SyntheticBatch sb(rng, 40, 60, 500);
+      be->train_step(sb.batch);
+    }
+    states.push_back(be->get_state());
+  }
+  if (old)
+    setenv("SENTI_CPU_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("SENTI_CPU_THREADS");
+  EXPECT_EQ(states[0].params, states[1].params);
+  EXPECT_EQ(states[0].m, states[1].m);
+  EXPECT_EQ(states[0].v, states[1].v);
 }
 
 TEST(CpuBackend, EvalMetricsMatchLossAndTakeMetricsResets) {
