@@ -38,12 +38,6 @@ void run_parts(int parts, Fn&& fn) {
     if (e) std::rethrow_exception(e);
 }
 
-// [begin, end) of part p when n items are split into `parts` near-equal contiguous ranges.
-inline void part_range(int n, int parts, int p, int* begin, int* end) {
-  *begin = static_cast<int>(static_cast<long long>(n) * p / parts);
-  *end = static_cast<int>(static_cast<long long>(n) * (p + 1) / parts);
-}
-
 // Work cut into `chunks` pieces whose boundaries the caller fixes without looking at the thread
 // count: runs fn(c) for every c in [0, chunks) on min(chunks, threads) threads, thread p taking
 // chunks p, p + threads, ... Every chunk is computed by the same calls whatever the thread count,
