@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Prepares .device-carry/ (git-ignored): everything scripts/gpu_check.sh needs on a GPU machine that
+# has CUDA, cmake and python but no package registry. Run it HERE, on a Debian 12 (bookworm)
+# machine with apt; it needs no root. See docs/gpu-check.md.
+#
+#   scripts/prepare_gpu_carry.sh            # -> .device-carry/{debs/*.deb, data, MANIFEST}
+#
+# What goes in:
+#   debs/   the build's dependencies beyond CUDA/cmake/python, fetched with `apt-get download`
+#           (CLI11, nlohmann-json, libarchive + runtime deps, OpenBLAS pthread -dev + runtime,
+#           GoogleTest, cpp-httplib + the .pc/headers its pkg-config file requires, zlib, pkgconf).
+#           Each .deb is slimmed (docs, man pages and static archives other than GoogleTest's
+#           dropped) and rebuilt with dpkg-deb, so it is still a .deb that `dpkg -x` extracts.
+#   aclImdb_v1_labeled.tar.gz, imdb_word_index.json   the dataset (from $SENTI_DATA_DIR, default
+#           ../shared/data/imdb).
+#   MANIFEST  package versions, sha256 of every file, the commit the carry was made at.
+# Fails if the folder exceeds $SENTI_CARRY_LIMIT_MIB (default 60) MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=.device-carry
+data_dir="${SENTI_DATA_DIR:-../shared/data/imdb}"
+limit_mib="${SENTI_CARRY_LIMIT_MIB:-60}"
+
+packages=(
+  # header-only
+  libcli11-dev nlohmann-json3-dev
+  # libarchive and what libarchive13 links (libxml2 pulls libicu72)
+  libarchive-dev libarchive13 libacl1 libbz2-1.0 liblz4-1 liblzma5 libnettle8 libxml2 libicu72
+  libzstd1 zlib1g zlib1g-dev
+  # OpenBLAS, pthread variant (libopenblas-dev is the metapackage that selects it)
+  libopenblas-dev libopenblas-pthread-dev libopenblas0-pthread libgfortran5 libquadmath0
+  # GoogleTest (static libraries + CMake config)
+  libgtest-dev
+  # cpp-httplib: Debian ships it compiled; its .pc requires openssl, zlib and brotli .pc files
+  libcpp-httplib-dev libcpp-httplib0.11 libssl-dev libssl3 libbrotli-dev libbrotli1
+  # pkg-config, for machines without one (CMake finds cpp-httplib through it)
+  pkgconf-bin libpkgconf3
+)
+
+for f in aclImdb_v1_labeled.tar.gz imdb_word_index.json; do
+  [ -f "$data_dir/$f" ] || { echo "prepare_gpu_carry: $data_dir/$f not found (set SENTI_DATA_DIR)" >&2; exit 1; }
+done
+command -v apt-get >/dev/null || { echo "prepare_gpu_carry: needs apt-get (Debian 12)" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/dl"
+echo "prepare_gpu_carry: downloading ${#packages[@]} packages"
+if ! (cd "$work/dl" && apt-get download -q "${packages[@]}" >"$work/apt.log" 2>&1); then
+  cat "$work/apt.log" >&2
+  echo "prepare_gpu_carry: apt-get download failed; try 'apt-get update' first" >&2
+  exit 1
+fi
+
+rm -rf "$out/debs"
+mkdir -p "$out/debs"
+for deb in "$work"/dl/*.deb; do
+  name="$(basename "$deb")"
+  root="$work/root"
+  rm -rf "$root"
+  dpkg-deb -R "$deb" "$root"
+  rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian" "$root/usr/share/locale"
+  # Static archives are not linked (shared libraries are); GoogleTest ships only static ones.
+  # (Only archives: .so links point into other packages and must stay.)
+  find "$root" -name '*.a' ! -name 'libgtest*' ! -name 'libgmock*' -delete
+  rm -f "$root/DEBIAN/md5sums"   # lists removed files; dpkg -x does not read it
+  dpkg-deb --root-owner-group -Zxz -b "$root" "$out/debs/$name" >/dev/null
+done
+
+cp "$data_dir/aclImdb_v1_labeled.tar.gz" "$data_dir/imdb_word_index.json" "$out/"
+chmod u+w "$out"/*.gz "$out"/*.json
+
+{
+  echo "# senti GPU carry, made $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "commit $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree had changes)')"
+  echo "## packages"
+  for deb in "$out"/debs/*.deb; do
+    echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)"
+  done
+  echo "## sha256"
+  (cd "$out" && sha256sum aclImdb_v1_labeled.tar.gz imdb_word_index.json debs/*.deb)
+} >"$out/MANIFEST"
+
+size_kib="$(du -sk "$out" | cut -f1)"
+size_mib=$(( (size_kib + 1023) / 1024 ))
+echo "prepare_gpu_carry: $out is ${size_mib} MiB ($(ls "$out"/debs | wc -l) packages + data)"
+if [ "$size_mib" -gt "$limit_mib" ]; then
+  echo "prepare_gpu_carry: larger than the ${limit_mib} MiB limit" >&2
+  exit 1
+fi
