@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git python3
   libcli11-dev nlohmann-json3-dev libarchive-dev libopenblas-dev libgtest-dev
-  libcpp-httplib-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
+  libcpp-httplib-dev libssl-dev libxxhash-dev zlib1g-dev curl
 )
 # Headless Chromium drives the web demo's browser test (skipped with a reason when absent).
 if [ "${SENTI_SKIP_BROWSER:-0}" != 1 ]; then packages+=(chromium); fi

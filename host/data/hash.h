@@ -27,7 +27,8 @@ uint64_t fnv1a64_value(T v, uint64_t h) {  // a fixed-width integer, little-endi
   return fnv1a64(b, sizeof(T), h);
 }
 
-// XXH64 (Yann Collet's xxHash, 64-bit variant, seed 0 by default): the cache payload checksum.
+// XXH64 (xxHash from Debian's libxxhash, 64-bit variant, seed 0 by default): the cache payload
+// checksum.
 // Fast enough (several GB/s) to verify a 30 MB cache on every load.
 uint64_t xxh64(const void* data, size_t n, uint64_t seed = 0);
 
