@@ -52,8 +52,7 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
                       float* logits) {
   SENTI_CHECK(B > 0 && B <= max_batch_ && T > 0 && T <= max_steps_, "batch shape (", B, ", ", T,
               ") outside (1..", max_batch_, ", 1..", max_steps_, ")");
-  B_ = B;
-  T_ = T;
+  B_ = T_ = 0;  // no valid activations for backward() until this forward completes
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;
 
@@ -116,6 +115,8 @@ void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int 
     for (int j = 0; j < H; ++j) s += h_last[static_cast<size_t>(b) * H + j] * p.dense_kernel[j];
     logits[b] = s + p.dense_bias[0];
   }
+  B_ = B;
+  T_ = T;
 }
 
 void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
