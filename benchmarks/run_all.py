@@ -103,27 +103,39 @@ def summarise(records, frameworks_order):
                    samples_per_s=b * 1e3 / ms, tokens_per_s=b * rs[0]["maxlen"] * 1e3 / ms,
                    device_desc=rs[0]["device_desc"], spread_ms=[min(r["ms_per_step"] for r in rs),
                                                                 max(r["ms_per_step"] for r in rs)])
+        cpu = [r["cpu_ms_per_step"] for r in rs if r.get("cpu_ms_per_step") is not None]
+        row["cpu_ms_per_step"] = statistics.median(cpu) if cpu else None
         for k in ("test_accuracy", "val_accuracy", "train_wall_s", "epochs", "split"):
             if rs[0].get(k) is not None:
                 row[k] = statistics.median(r[k] for r in rs) if k != "split" else rs[0][k]
         rows.append(row)
-    senti = {r["config"]: r["ms_per_step"] for r in rows if r["framework"] == "senti"}
+    senti = {r["config"]: r for r in rows if r["framework"] == "senti"}
     for r in rows:
-        # "senti ×": senti's samples/s over this framework's (> 1: senti is faster).
-        r["senti_speedup"] = r["ms_per_step"] / senti[r["config"]] if r["config"] in senti else None
+        # "senti ×": senti's samples/s over this framework's (> 1: senti is faster); the same from
+        # process CPU time, which a loaded shared machine distorts less than wall time.
+        s = senti.get(r["config"])
+        r["senti_speedup"] = r["ms_per_step"] / s["ms_per_step"] if s else None
+        r["senti_speedup_cpu_time"] = (r["cpu_ms_per_step"] / s["cpu_ms_per_step"]
+                                       if s and r["cpu_ms_per_step"] and s["cpu_ms_per_step"] else None)
     order = {f: i for i, f in enumerate(frameworks_order)}
     rows.sort(key=lambda r: (r["config"], order.get(r["framework"].split(" ")[0], 99), r["framework"]))
     return rows
 
 
-def fmt_table(rows, full):
+def fmt_table(rows, full, device):
     head = ["configuration", "framework", "ms/step", "samples/s", "senti ×"]
+    cpu_cols = device == "cpu" and not full
+    if cpu_cols:
+        head += ["CPU-time ms/step", "senti × (CPU time)"]
     if full:
         head += ["epochs", "train wall (s)", "test accuracy"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["config"], r["framework"], f"{r['ms_per_step']:.2f}", f"{r['samples_per_s']:.0f}",
                  "—" if r["senti_speedup"] is None else f"{r['senti_speedup']:.2f}"]
+        if cpu_cols:
+            cells += ["—" if r["cpu_ms_per_step"] is None else f"{r['cpu_ms_per_step']:.2f}",
+                      "—" if r["senti_speedup_cpu_time"] is None else f"{r['senti_speedup_cpu_time']:.2f}"]
         if full:
             cells += [str(r.get("epochs", "")), f"{r.get('train_wall_s', float('nan')):.0f}",
                       f"{r.get('test_accuracy', float('nan')):.4f}"]
@@ -168,7 +180,8 @@ def main():
                 print(f"  [{config} round {rnd + 1}/{rounds}] {rec['label']}: {shown}", flush=True)
 
     rows = summarise(records, runners.FRAMEWORKS)
-    table = fmt_table(rows, args.full)
+    loads = [r["load_before"] for r in records]
+    table = fmt_table(rows, args.full, device)
     print("\n" + table)
     os.makedirs(args.out, exist_ok=True)
     mode = f"full seed recipe, {args.epochs} epochs" if args.full else f"{args.rounds} interleaved rounds"
@@ -177,7 +190,9 @@ def main():
               + (f", GPU {info['gpu']}" if "gpu" in info else "") + "\n"
               f"- commit: {info['commit']}\n- mode: {mode}; threads {args.threads}; data "
               f"{'imdb' if args.data else 'synthetic'}\n- command: `{' '.join(sys.argv)}`\n"
-              "- senti × = senti's samples/s ÷ the framework's (median ms/step over the rounds)\n")
+              "- senti × = senti's samples/s ÷ the framework's (median ms/step over the rounds); "
+              "CPU time = the process's user + sys time per step, all threads\n"
+              f"- load average during the runs: {min(loads):.1f} .. {max(loads):.1f}\n")
     notes_md = "".join(f"- note: {n}\n" for n in notes)
     errors_md = "".join(f"- {r['label']} ({r['config']}): {r['error']}\n" for r in records if "error" in r)
     with open(os.path.join(args.out, "benchmarks.md"), "w") as f:

@@ -5,12 +5,15 @@
 #include <cmath>
 #include <random>
 
+#include <sys/resource.h>
+
 #include "engine/common/error.h"
 
 namespace senti {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kPi = 3.14159265358979323846;  // M_PI is POSIX, not C++17
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -23,7 +26,15 @@ double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11)
 double normal01(std::mt19937_64& rng) {
   const double u1 = 1.0 - uniform01(rng);  // (0, 1]: log is finite
   const double u2 = uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
+}
+
+// User + sys CPU seconds of the whole process (every thread), as Python's time.process_time().
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * t.tv_usec; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 double median(std::vector<double> v) {
@@ -92,6 +103,7 @@ BenchResult run_bench(Backend& backend, const BenchBatches& batches, const Bench
 
   std::vector<Clock::time_point> marks;
   marks.reserve(opts.steps + 1);
+  const double cpu0 = process_cpu_seconds();
   marks.push_back(Clock::now());
   for (int i = 0; i < opts.steps; ++i) {
     step();
@@ -99,12 +111,14 @@ BenchResult run_bench(Backend& backend, const BenchBatches& batches, const Bench
   }
   const Metrics m = backend.take_metrics();  // the device is done with every timed step
   marks.back() = Clock::now();
+  const double cpu1 = process_cpu_seconds();
 
   std::vector<double> deltas;
   for (size_t i = 1; i < marks.size(); ++i) deltas.push_back(1e3 * seconds_between(marks[i - 1], marks[i]));
   r.total_s = seconds_between(marks.front(), marks.back());
   r.ms_per_step = 1e3 * r.total_s / opts.steps;
   r.median_ms = median(deltas);
+  r.cpu_ms_per_step = 1e3 * (cpu1 - cpu0) / opts.steps;
   r.samples_per_s = r.batch * 1e3 / r.ms_per_step;
   r.tokens_per_s = static_cast<double>(r.batch) * r.maxlen * 1e3 / r.ms_per_step;
   r.loss = m.loss();

@@ -5,7 +5,8 @@
 //   * `steps` timed steps back to back, the host clock read after each train_step() returns, and
 //     take_metrics() after the last one so the device has finished (it synchronises);
 //   * ms/step = total wall / steps (the headline); median = median of the per-step host intervals
-//     (exact on the CPU; on CUDA a step may return before its work is done);
+//     (exact on the CPU; on CUDA a step may return before its work is done); CPU ms/step = the
+//     process's user + sys time per step, all threads (the fairer CPU figure on a loaded machine);
 //   * then, where the backend measures its own split (CUDA events: copy, forward, backward,
 //     clip + Adam), `split_steps` more steps with that timing on; it costs a sync per step, which
 //     is why those steps are not part of the headline figure.
@@ -51,6 +52,7 @@ struct BenchResult {
   double total_s = 0;        // wall time of the timed steps, sync included
   double ms_per_step = 0;    // total_s / steps
   double median_ms = 0;      // median per-step host interval
+  double cpu_ms_per_step = 0;  // process CPU time (user + sys, all threads) per timed step
   double samples_per_s = 0;  // B / step
   double tokens_per_s = 0;   // B·T / step (padded positions, as the LSTM runs over all T)
   double loss = 0;           // mean training loss over the timed steps (a sanity check)

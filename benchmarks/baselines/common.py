@@ -6,7 +6,9 @@ Timing method (the same in senti and every baseline, so ratios compare like with
     synchronised once, after the last step (torch.cuda.synchronize, senti's take_metrics(), Keras's
     fit returning);
   * ms/step = total wall time / steps (the headline figure); median_ms = median of the per-step host
-    intervals (exact on a CPU; on a GPU a step's interval may include waiting for earlier steps).
+    intervals (exact on a CPU; on a GPU a step's interval may include waiting for earlier steps);
+    cpu_ms_per_step = the process's user + sys CPU time per step, all threads (on a shared, loaded
+    machine the fairer CPU comparison; on a GPU mostly the host's launch/spin cost).
 """
 import argparse
 import json
@@ -179,18 +181,21 @@ class StepClock:
 
     def start(self):
         self.marks = [time.perf_counter()]
+        self.cpu0 = time.process_time()  # all threads of this process: user + sys
 
     def tick(self):
         self.marks.append(time.perf_counter())
 
     def stop(self):
         self.marks[-1] = time.perf_counter()  # the last step's mark, taken after the device sync
+        self.cpu1 = time.process_time()
 
     def summary(self):
         deltas = [b - a for a, b in zip(self.marks, self.marks[1:])]
         total = self.marks[-1] - self.marks[0]
         return dict(total_s=total, ms_per_step=1e3 * total / len(deltas),
-                    median_ms=1e3 * statistics.median(deltas))
+                    median_ms=1e3 * statistics.median(deltas),
+                    cpu_ms_per_step=1e3 * (self.cpu1 - self.cpu0) / len(deltas))
 
 
 def record(framework, variant, device, device_desc, shape, args, timing, data_name, extra=None):
@@ -199,6 +204,7 @@ def record(framework, variant, device, device_desc, shape, args, timing, data_na
                batch=b, maxlen=t, embed=shape["embed"], hidden=shape["hidden"], vocab=shape["vocab"],
                data=data_name, warmup=args.warmup, steps=args.steps, threads=args.threads,
                ms_per_step=timing["ms_per_step"], median_ms=timing["median_ms"],
+               cpu_ms_per_step=timing.get("cpu_ms_per_step"), load_avg=os.getloadavg()[0],
                samples_per_s=b * 1e3 / timing["ms_per_step"],
                tokens_per_s=b * t * 1e3 / timing["ms_per_step"], host=platform.node())
     rec.update(extra or {})

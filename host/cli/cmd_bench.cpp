@@ -99,6 +99,7 @@ nlohmann::json to_json(const BenchFlags& f, const ModelConfig& model, const Back
       {"warmup", r.warmup},           {"steps", r.steps},
       {"threads", f.threads},         {"deterministic", !f.nondeterministic},
       {"ms_per_step", r.ms_per_step}, {"median_ms", r.median_ms},
+      {"cpu_ms_per_step", r.cpu_ms_per_step},
       {"samples_per_s", r.samples_per_s}, {"tokens_per_s", r.tokens_per_s},
       {"total_s", r.total_s},         {"loss", r.loss},
       {"split", nullptr}};
@@ -115,9 +116,10 @@ void print_human(const nlohmann::json& j, const BenchResult& r) {
   std::printf("senti bench: %s, B %d T %d E %d H %d V %d, %s data\n",
               j["device_desc"].get<std::string>().c_str(), r.batch, r.maxlen, j["embed"].get<int>(),
               j["hidden"].get<int>(), j["vocab"].get<int>(), j["data"].get<std::string>().c_str());
-  std::printf("  %d timed steps after %d warm-up: %.3f ms/step (median %.3f), %.1f samples/s, "
-              "%.0f tokens/s, loss %.4f\n",
-              r.steps, r.warmup, r.ms_per_step, r.median_ms, r.samples_per_s, r.tokens_per_s, r.loss);
+  std::printf("  %d timed steps after %d warm-up: %.3f ms/step (median %.3f, CPU time %.3f), "
+              "%.1f samples/s, %.0f tokens/s, loss %.4f\n",
+              r.steps, r.warmup, r.ms_per_step, r.median_ms, r.cpu_ms_per_step, r.samples_per_s,
+              r.tokens_per_s, r.loss);
   if (r.has_split) {
     const auto& s = r.split;
     std::printf("  split over %d steps (CUDA events, ms): copy %.3f, forward %.3f, backward %.3f, "
