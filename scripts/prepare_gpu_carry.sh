@@ -8,7 +8,7 @@
 # What goes in:
 #   debs/   the build's dependencies beyond CUDA/cmake/python, fetched with `apt-get download`
 #           (CLI11, nlohmann-json, libarchive + runtime deps, OpenBLAS pthread -dev + runtime,
-#           GoogleTest, cpp-httplib + the .pc/headers its pkg-config file requires, zlib, pkgconf).
+#           GoogleTest, OpenSSL, xxHash, cpp-httplib + the .pc/headers its pkg-config file requires, zlib, pkgconf).
 #           Each .deb is slimmed (docs, man pages and static archives other than GoogleTest's
 #           dropped) and rebuilt with dpkg-deb, so it is still a .deb that `dpkg -x` extracts.
 #   aclImdb_v1_labeled.tar.gz, imdb_word_index.json   the dataset (from $SENTI_DATA_DIR, default
@@ -32,8 +32,10 @@ packages=(
   libopenblas-dev libopenblas-pthread-dev libopenblas0-pthread libgfortran5 libquadmath0
   # GoogleTest (static libraries + CMake config)
   libgtest-dev
+  # OpenSSL (SHA-256 of the dataset; also required by cpp-httplib) and xxHash (token cache)
+  libssl-dev libssl3 libxxhash-dev libxxhash0
   # cpp-httplib: Debian ships it compiled; its .pc requires openssl, zlib and brotli .pc files
-  libcpp-httplib-dev libcpp-httplib0.11 libssl-dev libssl3 libbrotli-dev libbrotli1
+  libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libbrotli1
   # pkg-config, for machines without one (CMake finds cpp-httplib through it)
   pkgconf-bin libpkgconf3
 )
@@ -53,10 +55,14 @@ if ! (cd "$work/dl" && apt-get download -q "${packages[@]}" >"$work/apt.log" 2>&
   exit 1
 fi
 
-rm -rf "$out/debs"
 mkdir -p "$out/debs"
+# Drop carried packages that are no longer wanted (or whose version changed).
+for old in "$out"/debs/*.deb; do
+  [ -e "$old" ] && [ ! -e "$work/dl/$(basename "$old")" ] && rm -f "$old"
+done
 for deb in "$work"/dl/*.deb; do
   name="$(basename "$deb")"
+  [ -s "$out/debs/$name" ] && continue  # slimmed on an earlier run (same file name = same version)
   root="$work/root"
   rm -rf "$root"
   dpkg-deb -R "$deb" "$root"
