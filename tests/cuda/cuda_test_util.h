@@ -28,6 +28,9 @@ cuda::DeviceBuffer<T> to_device(const std::vector<T>& host) {
   cuda::DeviceBuffer<T> d(host.size());
   if (!host.empty())
     SENTI_CUDA_CHECK(cudaMemcpy(d.get(), host.data(), d.bytes(), cudaMemcpyHostToDevice));
+  // A pageable cudaMemcpy may return before its DMA lands, and the code under test runs on
+  // non-blocking streams that do not wait for the legacy stream: wait here.
+  SENTI_CUDA_CHECK(cudaDeviceSynchronize());
   return d;
 }
 
