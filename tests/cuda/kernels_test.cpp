@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -52,6 +53,13 @@ struct EmbCase {
 };
 
 class EmbeddingKernels : public ::testing::TestWithParam<EmbCase> {};
+
+std::string emb_case_name(const ::testing::TestParamInfo<EmbCase>& i) {
+  static const char* const patterns[] = {"Random", "AllPadding", "OneId", "PaddedTail"};
+  const EmbCase& c = i.param;
+  return "B" + std::to_string(c.B) + "_T" + std::to_string(c.T) + "_V" + std::to_string(c.V) +
+         "_E" + std::to_string(c.E) + "_" + patterns[static_cast<int>(c.pattern)];
+}
 
 TEST_P(EmbeddingKernels, ForwardAndBackwardMatchCpuTwin) {
   SENTI_REQUIRE_GPU();
@@ -102,12 +110,17 @@ INSTANTIATE_TEST_SUITE_P(
                       EmbCase{4, 64, 100, 16, IdPattern::AllPadding},     // every position is id 0
                       EmbCase{32, 500, 10000, 128, IdPattern::OneId},     // one run of 16000 rows
                       EmbCase{1, 1, 1, 1, IdPattern::Random},             // smallest
-                      EmbCase{32, 500, 10000, 128, IdPattern::PaddedTail}));  // seed recipe shape
+                      EmbCase{32, 500, 10000, 128, IdPattern::PaddedTail}),  // seed recipe shape
+    emb_case_name);
 
 struct DenseCase {
   int B, H;
 };
 class DenseBce : public ::testing::TestWithParam<DenseCase> {};
+
+std::string dense_case_name(const ::testing::TestParamInfo<DenseCase>& i) {
+  return "B" + std::to_string(i.param.B) + "_H" + std::to_string(i.param.H);
+}
 
 TEST_P(DenseBce, ForwardBackwardAndMetricsMatchCpuTwin) {
   SENTI_REQUIRE_GPU();
@@ -144,7 +157,8 @@ TEST_P(DenseBce, ForwardBackwardAndMetricsMatchCpuTwin) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, DenseBce,
                          ::testing::Values(DenseCase{1, 1}, DenseCase{32, 64}, DenseCase{7, 100},
-                                           DenseCase{kernels::kDenseBceMaxBatch, 64}));
+                                           DenseCase{kernels::kDenseBceMaxBatch, 64}),
+                         dense_case_name);
 
 kernels::ParamTiles tiles_of(const ParamLayout& L) {
   int64_t off[kNumParamTensors], size[kNumParamTensors];
@@ -159,6 +173,12 @@ struct ClipCase {
   float clipnorm, global_clipnorm, grad_scale;
 };
 class ClipAndAdam : public ::testing::TestWithParam<ClipCase> {};
+
+std::string clip_case_name(const ::testing::TestParamInfo<ClipCase>& i) {
+  const ClipCase& c = i.param;
+  if (c.clipnorm > 0) return c.grad_scale > 0.01f ? "ClipnormClips" : "ClipnormIdle";
+  return c.global_clipnorm > 0 ? "GlobalClipnorm" : "NoClipping";
+}
 
 // Clip scales and one fused Adam step against the CPU optimizer (engine/optimizer.h).
 TEST_P(ClipAndAdam, MatchCpuOptimizer) {
@@ -214,7 +234,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, ClipAndAdam,
                          ::testing::Values(ClipCase{0.1f, 0.f, 1.f},     // every tensor clipped
                                            ClipCase{100.f, 0.f, 1e-3f},  // none clipped
                                            ClipCase{0.f, 0.5f, 1.f},     // global clip
-                                           ClipCase{0.f, 0.f, 1.f}));    // no clipping
+                                           ClipCase{0.f, 0.f, 1.f}),     // no clipping
+                         clip_case_name);
 
 TEST(WeightMapKernels, ScatterThenGatherIsIdentity) {
   SENTI_REQUIRE_GPU();
