@@ -108,8 +108,8 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.model.hidden = model.at("hidden").get<int>();
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = opt.at("learning_rate").get<float>();
-    c.optimizer.adam.beta1 = opt.at("beta_1").get<float>();
-    c.optimizer.adam.beta2 = opt.at("beta_2").get<float>();
+    c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
+    c.optimizer.adam.beta2 = opt.at("beta_2").get<double>();
     c.optimizer.adam.epsilon = opt.at("epsilon").get<float>();
     c.optimizer.clipnorm = opt.at("clipnorm").get<float>();
     c.optimizer.global_clipnorm = opt.at("global_clipnorm").get<float>();

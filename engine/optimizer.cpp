@@ -17,8 +17,8 @@ void validate_optimizer_config(const OptimizerConfig& opt) {
                opt.clipnorm, " and global_clipnorm ", opt.global_clipnorm);
   const math::AdamHyper& a = opt.adam;
   if (!(a.lr > 0.f)) SENTI_FAIL("learning rate must be > 0, got ", a.lr);
-  if (!(a.beta1 >= 0.f && a.beta1 < 1.f)) SENTI_FAIL("beta1 must be in [0, 1), got ", a.beta1);
-  if (!(a.beta2 >= 0.f && a.beta2 < 1.f)) SENTI_FAIL("beta2 must be in [0, 1), got ", a.beta2);
+  if (!(a.beta1 >= 0.0 && a.beta1 < 1.0)) SENTI_FAIL("beta1 must be in [0, 1), got ", a.beta1);
+  if (!(a.beta2 >= 0.0 && a.beta2 < 1.0)) SENTI_FAIL("beta2 must be in [0, 1), got ", a.beta2);
   if (!(a.epsilon > 0.f)) SENTI_FAIL("epsilon must be > 0, got ", a.epsilon);
 }
 
@@ -80,7 +80,7 @@ void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, c
       const float scale = scales[i];
       const size_t begin = std::max(lo, t.offset), end = std::min(hi, t.offset + t.size);
       for (size_t k = begin; k < end; ++k)
-        math::adam_update(theta + k, m + k, v + k, grads[k] * scale, alpha, h.beta1, h.beta2,
+        math::adam_update(theta + k, m + k, v + k, grads[k] * scale, alpha, h.rate1(), h.rate2(),
                           h.epsilon);
     }
   });

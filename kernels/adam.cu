@@ -12,7 +12,7 @@ constexpr int kThreads = 256;
 static __global__ void __launch_bounds__(kThreads)
 adam_kernel(float* __restrict__ params, float* __restrict__ m, float* __restrict__ v,
             const float* __restrict__ grads, const float* __restrict__ scales, ParamTiles tiles,
-            float alpha, float beta1, float beta2, float epsilon) {
+            float alpha, float rate1, float rate2, float epsilon) {
   const int tile = blockIdx.x;
   int k = 0;
   while (tile >= tiles.tile_begin[k + 1]) ++k;
@@ -20,7 +20,7 @@ adam_kernel(float* __restrict__ params, float* __restrict__ m, float* __restrict
   const int64_t end = min(begin + kParamTileElems, tiles.offset[k] + tiles.size[k]);
   const float scale = scales ? scales[k] : 1.f;
   for (int64_t i = begin + threadIdx.x; i < end; i += kThreads)
-    math::adam_update(params + i, m + i, v + i, grads[i] * scale, alpha, beta1, beta2, epsilon);
+    math::adam_update(params + i, m + i, v + i, grads[i] * scale, alpha, rate1, rate2, epsilon);
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ void adam(float* params, float* m, float* v, const float* grads, const float* sc
     SENTI_CHECK(tiles.size[k] > 0, "adam: empty tensor ", k);
   SENTI_CHECK(params && m && v && grads, "adam: null pointer");
   adam_kernel<<<tiles.total_tiles(), kThreads, 0, stream>>>(params, m, v, grads, scales, tiles,
-                                                            alpha, hyper.beta1, hyper.beta2,
+                                                            alpha, hyper.rate1(), hyper.rate2(),
                                                             hyper.epsilon);
   SENTI_CUDA_CHECK_LAUNCH();
 }

@@ -15,25 +15,32 @@ SENTI_HD float clip_scale(double sum_of_squares, float clip) {
   return static_cast<float>(clip / (norm > clip ? norm : static_cast<double>(clip)));
 }
 
+// The betas are kept in double, as Keras keeps them as Python floats: Keras casts a beta to
+// float32 for its powers (beta^t) but computes the moment rates 1 - beta in double before the
+// cast, so 1 - 0.999 is 0.001f exactly, not 1 - 0.999f = 0.00099998713.
 struct AdamHyper {
   float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
   float epsilon = 1e-7f;  // Keras's default; added to sqrt(v) ("epsilon hat" form)
+  float rate1() const { return static_cast<float>(1.0 - beta1); }  // 1 - beta1, as Keras
+  float rate2() const { return static_cast<float>(1.0 - beta2); }  // 1 - beta2, as Keras
 };
 
-// Keras's step size for iteration t (1-based): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+// Keras's step size for iteration t (1-based): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t),
+// with the betas as float32.
 inline float adam_alpha(const AdamHyper& h, long long t) {
-  const double b1t = std::pow(static_cast<double>(h.beta1), static_cast<double>(t));
-  const double b2t = std::pow(static_cast<double>(h.beta2), static_cast<double>(t));
+  const double b1t = std::pow(static_cast<double>(static_cast<float>(h.beta1)), static_cast<double>(t));
+  const double b2t = std::pow(static_cast<double>(static_cast<float>(h.beta2)), static_cast<double>(t));
   return static_cast<float>(h.lr * std::sqrt(1.0 - b2t) / (1.0 - b1t));
 }
 
 // One element: m += (g - m)(1 - b1); v += (g² - v)(1 - b2); θ -= alpha·m / (√v + ε).
-SENTI_HD void adam_update(float* theta, float* m, float* v, float g, float alpha, float beta1,
-                          float beta2, float epsilon) {
-  float mm = *m + (g - *m) * (1.f - beta1);
-  float vv = *v + (g * g - *v) * (1.f - beta2);
+// rate1 = 1 - b1 and rate2 = 1 - b2 come from AdamHyper::rate1/rate2.
+SENTI_HD void adam_update(float* theta, float* m, float* v, float g, float alpha, float rate1,
+                          float rate2, float epsilon) {
+  float mm = *m + (g - *m) * rate1;
+  float vv = *v + (g * g - *v) * rate2;
   *m = mm;
   *v = vv;
   *theta -= alpha * mm / (sqrtf(vv) + epsilon);
