@@ -49,6 +49,8 @@ def parse_args():
     p.add_argument("--python", default=sys.executable, help="python that runs the baselines")
     p.add_argument("--full", action="store_true", help="time to accuracy: the full seed recipe")
     p.add_argument("--epochs", type=int, default=20, help="epochs for --full")
+    p.add_argument("--limit", type=int, default=0,
+                   help="--full on N training and N test reviews only (0 = all; for smoke runs)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per single run")
     return p.parse_args()
 
@@ -172,7 +174,8 @@ def main():
         rounds = 1 if args.full else args.rounds
         for rnd in range(rounds):
             for fw in available:  # interleaved: one run of each framework per round
-                rec = runners.run(env, fw, config, warmup, steps, full=args.full, epochs=args.epochs)
+                rec = runners.run(env, fw, config, warmup, steps, full=args.full, epochs=args.epochs,
+                                  limit=args.limit)
                 rec.update(config=config, round=rnd + 1, load_before=os.getloadavg()[0])
                 records.append(rec)
                 shown = (f"error: {rec['error']}" if "error" in rec

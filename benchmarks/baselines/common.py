@@ -64,6 +64,8 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="time to accuracy: the full seed recipe on --data, then test accuracy")
     p.add_argument("--epochs", type=int, default=20, help="epochs for --full")
+    p.add_argument("--limit", type=int, default=0,
+                   help="--full on the first N shuffled training and test reviews (0 = all; smoke runs)")
     p.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="senti",
                    help="with --data: senti's rules (the same ids senti trains on) or Keras's "
                         "text_to_word_sequence")
@@ -159,11 +161,24 @@ def real_batches(data, n, batch, seed):
     return out
 
 
-def recipe_split(data, seed):
+def shuffled_rows(n, seed, limit=0):
+    """A fixed-seed shuffle of 0..n-1 (imdb.load_data shuffles with seed 113), cut to `limit` if > 0."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:limit] if limit > 0 else order
+
+
+def limit_test(data, seed, limit):
+    """The test split, or `limit` reviews of it drawn by a fixed-seed shuffle (it is ordered by class)."""
+    ids, labels, lengths = data["test"]
+    rows = shuffled_rows(len(labels), seed + 1, limit)
+    return ids[rows], labels[rows], lengths[rows]
+
+
+def recipe_split(data, seed, limit=0):
     """The seed recipe's split: Keras validation_split=0.2 takes the LAST 20% of the (shuffled)
-    training arrays as validation; imdb.load_data shuffles with seed 113 — here a fixed-seed shuffle."""
+    training arrays as validation."""
     ids, labels, lengths = data["train"]
-    order = np.random.default_rng(seed).permutation(len(labels))
+    order = shuffled_rows(len(labels), seed, limit)
     n_val = int(round(0.2 * len(order)))
     tr, va = order[: len(order) - n_val], order[len(order) - n_val:]
     return (ids[tr], labels[tr], lengths[tr]), (ids[va], labels[va], lengths[va])
@@ -230,5 +245,5 @@ def batches_for(args, shape):
 def load_for_full(args, shape):
     t0 = time.perf_counter()
     data = load_imdb(args.data, shape["vocab"], shape["maxlen"], args.tokenizer)
-    train, val = recipe_split(data, args.seed)
-    return data, train, val, time.perf_counter() - t0
+    train, val = recipe_split(data, args.seed, args.limit)
+    return limit_test(data, args.seed, args.limit), train, val, time.perf_counter() - t0

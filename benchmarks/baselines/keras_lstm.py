@@ -90,21 +90,20 @@ def bench(keras, model, args, shape):
 
 
 def full_recipe(model, args, shape):
-    import numpy as np
     t0 = time.perf_counter()
     data = common.load_imdb(args.data, shape["vocab"], shape["maxlen"], args.tokenizer)
     ids, labels, _ = data["train"]
     # imdb.load_data returns the training set shuffled; fit(validation_split=0.2) then holds out
     # its last 20% (common.recipe_split builds the same split for the other frameworks).
-    order = np.random.default_rng(args.seed).permutation(len(labels))
+    order = common.shuffled_rows(len(labels), args.seed, args.limit)
+    x_test, y_test, _ = common.limit_test(data, args.seed, args.limit)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     hist = model.fit(ids[order].astype("int32"), labels[order], batch_size=shape["batch"],
                      epochs=args.epochs, validation_split=0.2, verbose=2)
     train_s = time.perf_counter() - t0
-    x_test, y_test, _ = data["test"]
     _, test_acc = model.evaluate(x_test.astype("int32"), y_test, batch_size=256, verbose=0)
-    steps = args.epochs * -(-int(round(0.8 * len(labels))) // shape["batch"])
+    steps = args.epochs * -(-(len(order) - int(round(0.2 * len(order)))) // shape["batch"])
     return dict(epochs=args.epochs, train_steps=steps, train_wall_s=train_s, load_s=load_s,
                 val_accuracy=float(hist.history["val_accuracy"][-1]), test_accuracy=float(test_acc))
 

@@ -161,7 +161,7 @@ def accuracy(model, split, device, batch=256):
 
 
 def full_recipe(args, shape, device, model, train_step):
-    data, train, val, load_s = common.load_for_full(args, shape)
+    test, train, val, load_s = common.load_for_full(args, shape)
     ids, labels, lengths = train
     rng = np.random.default_rng(args.seed)
     b = shape["batch"]
@@ -179,7 +179,7 @@ def full_recipe(args, shape, device, model, train_step):
               f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     sync(device)
     train_s = time.perf_counter() - t0
-    test_acc = accuracy(model, data["test"], device)
+    test_acc = accuracy(model, test, device)
     return dict(epochs=args.epochs, train_steps=steps, train_wall_s=train_s, load_s=load_s, val_accuracy=val_acc,
                 test_accuracy=test_acc)
 

@@ -70,7 +70,7 @@ def _shape_flags(config):
     return ["--preset", config]
 
 
-def _command(env, fw, config, warmup, steps, full, epochs):
+def _command(env, fw, config, warmup, steps, full, epochs, limit):
     data = ["--data", env.data] if env.data else ["--synthetic"]
     if fw == "senti":
         cmd = [env.senti, "bench", "--device", env.device, *_shape_flags(config),
@@ -89,11 +89,11 @@ def _command(env, fw, config, warmup, steps, full, epochs):
     if fw == "pytorch-keras-adam":
         cmd += ["--adam", "keras"]
     if full:
-        cmd += ["--full", "--epochs", str(epochs)]
+        cmd += ["--full", "--epochs", str(epochs), "--limit", str(limit)]
     return cmd
 
 
-def _senti_full(env, config, epochs):
+def _senti_full(env, config, epochs, limit):
     """`senti train` on the seed recipe; wall time and test accuracy from its metrics file."""
     out = tempfile.mkdtemp(prefix="senti-full-")
     batch = "256" if config == "b256" else "32"
@@ -101,16 +101,18 @@ def _senti_full(env, config, epochs):
            "--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
            "--word-index", os.path.join(env.data, "imdb_word_index.json"),
            "--out", out]
+    if limit > 0:
+        cmd += ["--limit", str(limit), "--test-limit", str(limit)]
     return cmd, out
 
 
-def run(env, fw, config, warmup, steps, full=False, epochs=20):
+def run(env, fw, config, warmup, steps, full=False, epochs=20, limit=0):
     label = _label(fw)
     run_env = dict(os.environ, SENTI_CPU_THREADS=str(env.threads))
     if full and fw == "senti":
-        cmd, out = _senti_full(env, config, epochs)
+        cmd, out = _senti_full(env, config, epochs, limit)
     else:
-        cmd, out = _command(env, fw, config, warmup, steps, full, epochs), None
+        cmd, out = _command(env, fw, config, warmup, steps, full, epochs, limit), None
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=env.timeout, env=run_env)
     except subprocess.TimeoutExpired:
