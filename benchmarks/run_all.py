@@ -142,6 +142,12 @@ def fmt_table(rows, full, device):
             cells += [str(r.get("epochs", "")), f"{r.get('train_wall_s', float('nan')):.0f}",
                       f"{r.get('test_accuracy', float('nan')):.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    for r in rows:  # senti's own split of a CUDA step (CUDA events, extra steps after the timed ones)
+        sp = r.get("split")
+        if r["framework"] == "senti" and sp:
+            lines.append(f"\nsenti {r['config']}, split of a step over {sp['steps']} steps (ms): "
+                         f"copy {sp['copy_ms']:.3f}, forward {sp['forward_ms']:.3f}, "
+                         f"backward {sp['backward_ms']:.3f}, clip + Adam {sp['optimizer_ms']:.3f}")
     return "\n".join(lines)
 
 
