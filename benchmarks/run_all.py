@@ -52,6 +52,10 @@ def parse_args():
     p.add_argument("--limit", type=int, default=0,
                    help="--full on N training and N test reviews only (0 = all; for smoke runs)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per single run")
+    p.add_argument("--omp-wait-policy", choices=["auto", "active", "passive"], default="auto",
+                   help="OMP_WAIT_POLICY for every run; auto: PASSIVE when the machine is already "
+                        "busy (load average > cores / 2), where spinning OpenMP workers (PyTorch's) "
+                        "otherwise lose 5-15x")
     return p.parse_args()
 
 
@@ -160,6 +164,10 @@ def main():
             raise SystemExit(f"--configs: unknown configuration '{c}' (known: {', '.join(common.PRESETS)})")
     if args.full and not args.data:
         args.data = os.path.join(os.path.dirname(ROOT), "shared", "data", "imdb")
+    policy = args.omp_wait_policy
+    if policy == "auto":
+        policy = "passive" if os.getloadavg()[0] > (os.cpu_count() or 1) / 2 else "active"
+    os.environ["OMP_WAIT_POLICY"] = policy.upper()  # inherited by every run
     env = runners.Env(root=ROOT, python=args.python, senti=args.senti or runners.find_senti(ROOT),
                       device=device, threads=args.threads, data=args.data, timeout=args.timeout)
     wanted = [f for f in args.frameworks.split(",") if f]
@@ -169,7 +177,9 @@ def main():
     if not available:
         raise SystemExit("no framework available to run")
     info = machine_info(device)
-    print(f"run_all: {device}, {args.threads} threads, frameworks: {', '.join(available)}; "
+    info["omp_wait_policy"] = policy
+    print(f"run_all: {device}, {args.threads} threads, OMP_WAIT_POLICY {policy.upper()}, "
+          f"frameworks: {', '.join(available)}; "
           f"commit {info['commit']}", flush=True)
 
     records = []
@@ -197,7 +207,8 @@ def main():
     header = (f"# senti vs framework baselines ({device})\n\n"
               f"- date: {info['date']}\n- machine: {info['host']}, {info['cpu']}, {info['cores']} cores"
               + (f", GPU {info['gpu']}" if "gpu" in info else "") + "\n"
-              f"- commit: {info['commit']}\n- mode: {mode}; threads {args.threads}; data "
+              f"- commit: {info['commit']}\n- mode: {mode}; threads {args.threads}; "
+              f"OMP_WAIT_POLICY {policy.upper()}; data "
               f"{'imdb' if args.data else 'synthetic'}\n- command: `{' '.join(sys.argv)}`\n"
               "- senti × = senti's samples/s ÷ the framework's (median ms/step over the rounds); "
               "CPU time = the process's user + sys time per step, all threads\n"
