@@ -26,10 +26,16 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 }
 
 // The CI-sized version of the seed recipe: 4,000 reviews, maxlen 200, 2 epochs. Chance is 0.5.
+// Padding is `pre` here: with the seed's post padding and no mask the LSTM must learn to carry its
+// state through up to ~190 padding steps, which takes more than 2 epochs of 3,200 reviews (seeds
+// 1337/1/2/3 gave val_acc 0.68/0.51/0.75/0.59 post, 0.81/0.79/0.79/0.79 pre); the full seed recipe
+// learns it (docs/benchmarks.md).
 TEST(TrainCli, LearnsOnRealDataAndEvaluates) {
   const std::string out = test::scratch_dir("train-e2e");
   std::string log;
-  ASSERT_EQ(test::run_command(train_cmd(out, "--limit 4000 --maxlen 200 --epochs 2 --test-limit 2000"), &log), 0)
+  ASSERT_EQ(test::run_command(train_cmd(out, "--limit 4000 --maxlen 200 --padding pre --epochs 2 --test-limit 2000"),
+                              &log),
+            0)
       << log;
   const auto recs = read_jsonl(out + "/metrics.jsonl");
   ASSERT_EQ(recs.size(), 3u) << log;
