@@ -22,25 +22,12 @@
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
 #include "test_env.h"
+#include "tiny_checkpoint.h"
 
 namespace senti::cli {
 namespace {
 
-Checkpoint tiny_checkpoint() {
-  Checkpoint c;
-  c.model = ModelConfig{16, 8, 6};
-  c.state = init_train_state(c.model, 8);
-  const ParamLayout layout(c.model);
-  for (size_t i = 0; i < layout[ParamId::Embedding].size; ++i)
-    c.state.params[layout[ParamId::Embedding].offset + i] *= 40.f;
-  c.vocab.num_words = 16;
-  c.vocab.source = "train-split";
-  c.vocab.words = {"the", "movie", "good", "bad", "great", "awful", "plot", "acting", "film",
-                   "boring", "loved", "hated", "fun"};
-  c.sequence.maxlen = 10;
-  c.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
-  return c;
-}
+Checkpoint tiny_checkpoint() { return test::tiny_checkpoint(8); }
 
 // $SENTI_CHROMIUM, else the first of chromium / chromium-browser / google-chrome on PATH; "" if none.
 std::string find_chromium() {

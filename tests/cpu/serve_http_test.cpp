@@ -29,27 +29,14 @@
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
 #include "test_env.h"
+#include "tiny_checkpoint.h"
 
 extern char** environ;
 
 namespace senti::cli {
 namespace {
 
-Checkpoint tiny_checkpoint() {
-  Checkpoint c;
-  c.model = ModelConfig{16, 8, 6};
-  c.state = init_train_state(c.model, 21);
-  const ParamLayout layout(c.model);
-  for (size_t i = 0; i < layout[ParamId::Embedding].size; ++i)
-    c.state.params[layout[ParamId::Embedding].offset + i] *= 40.f;
-  c.vocab.num_words = 16;
-  c.vocab.source = "train-split";
-  c.vocab.words = {"the", "movie", "good", "bad", "great", "awful", "plot", "acting", "film",
-                   "boring", "loved", "hated", "fun"};
-  c.sequence.maxlen = 10;
-  c.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
-  return c;
-}
+Checkpoint tiny_checkpoint() { return test::tiny_checkpoint(21); }
 
 std::unique_ptr<Predictor> make_predictor(const Checkpoint& c, int batch) {
   return std::make_unique<Predictor>(c, make_cpu_backend(inference_backend_options(c, batch)), batch,

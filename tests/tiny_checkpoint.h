@@ -1,0 +1,27 @@
+#pragma once
+// A small random model over a 13-word vocabulary, for predict/serve tests that need a checkpoint
+// but no training. Its embeddings are scaled up from Keras's init so word choice clearly moves the
+// output.
+#include "engine/checkpoint.h"
+#include "engine/init.h"
+#include "host/text/tokenizer.h"
+
+namespace senti::test {
+
+inline Checkpoint tiny_checkpoint(uint64_t seed) {
+  Checkpoint c;
+  c.model = ModelConfig{16, 8, 6};
+  c.state = init_train_state(c.model, seed);
+  const ParamLayout layout(c.model);
+  for (size_t i = 0; i < layout[ParamId::Embedding].size; ++i)
+    c.state.params[layout[ParamId::Embedding].offset + i] *= 40.f;
+  c.vocab.num_words = 16;
+  c.vocab.source = "train-split";
+  c.vocab.words = {"the", "movie", "good", "bad", "great", "awful", "plot", "acting", "film",
+                   "boring", "loved", "hated", "fun"};
+  c.sequence.maxlen = 10;
+  c.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
+  return c;
+}
+
+}  // namespace senti::test
