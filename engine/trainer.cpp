@@ -54,6 +54,19 @@ SplitRows split_rows(int64_t n, const TrainOptions& opts) {
   return r;
 }
 
+std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed) {
+  std::vector<int64_t> rows;
+  if (limit < 0 || limit >= n) {
+    rows.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = i;
+    return rows;
+  }
+  std::vector<int64_t> unused;
+  data::validation_split(n, 0.0, seed, &rows, &unused);
+  rows.resize(static_cast<size_t>(limit));
+  return rows;
+}
+
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch) {
   std::vector<int64_t> out(rows);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch));
@@ -174,15 +187,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
 
   if (opts_.test_limit != 0) {
     const int64_t n = static_cast<int64_t>(corpus_.test.size());
-    std::vector<int64_t> test_rows;
-    if (opts_.test_limit < 0 || opts_.test_limit >= n) {
-      test_rows.resize(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) test_rows[static_cast<size_t>(i)] = i;
-    } else {  // a seeded sample: the files are ordered pos then neg, so the first N would be one class
-      std::vector<int64_t> unused;
-      data::validation_split(n, 0.0, opts_.seed, &test_rows, &unused);
-      test_rows.resize(static_cast<size_t>(opts_.test_limit));
-    }
+    const std::vector<int64_t> test_rows = sample_rows(n, opts_.test_limit, opts_.seed);
     const auto t0 = Clock::now();
     result.test = evaluate(backend_, corpus_.test, test_rows, opts_.batch_size, seq, &slots);
     char line[160];

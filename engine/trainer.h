@@ -42,6 +42,10 @@ struct SplitRows {
 };
 SplitRows split_rows(int64_t num_train_reviews, const TrainOptions& opts);
 
+// Rows to evaluate out of a split of n reviews: all of them in order when limit < 0 or >= n, else
+// a seeded sample of `limit` (the files are ordered pos then neg, so the first N would be one class).
+std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed);
+
 // The order of the training rows in `epoch` (1-based): a Fisher–Yates shuffle seeded by (seed, epoch).
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch);
 

@@ -58,16 +58,8 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   if (state.m.empty()) state.m.assign(n, 0.f), state.v.assign(n, 0.f);
   backend->set_state(state);
 
-  const int64_t total = static_cast<int64_t>(corpus.test.size());
-  std::vector<int64_t> rows;
-  if (f.limit < 0 || f.limit >= total) {
-    rows.resize(static_cast<size_t>(total));
-    for (int64_t i = 0; i < total; ++i) rows[static_cast<size_t>(i)] = i;
-  } else {  // a seeded sample of both classes (the files are ordered pos then neg)
-    std::vector<int64_t> unused;
-    data::validation_split(total, 0.0, ckpt.seed, &rows, &unused);
-    rows.resize(static_cast<size_t>(f.limit));
-  }
+  const std::vector<int64_t> rows =
+      sample_rows(static_cast<int64_t>(corpus.test.size()), f.limit, ckpt.seed);
   const auto t0 = std::chrono::steady_clock::now();
   const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
