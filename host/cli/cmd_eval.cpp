@@ -37,6 +37,7 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   if (cmd->count("--num-words") || cmd->count("--maxlen") || cmd->count("--padding") ||
       cmd->count("--truncating"))
     SENTI_FAIL("--num-words/--maxlen/--padding/--truncating are read from the checkpoint; do not pass them to eval");
+  require_device(f.device);
   f.data.num_words = ckpt.vocab.num_words;
   f.data.maxlen = ckpt.sequence.maxlen;
   f.data.padding = ckpt.sequence.padding == data::Side::Pre ? "pre" : "post";

@@ -131,10 +131,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--out '", f.train.out_dir,
                "' already holds a checkpoint (latest.safetensors); pass --resume to continue it or "
                "choose another --out (nothing was overwritten)");
-  fs::create_directories(f.train.out_dir, ec);
-  if (ec) SENTI_FAIL("--out: cannot create directory '", f.train.out_dir, "': ", ec.message());
-  if (f.train.metrics_path.empty())
-    f.train.metrics_path = (fs::path(f.train.out_dir) / "metrics.jsonl").string();
+  require_device(f.device);  // before any slow work: --device cuda without a GPU fails now
 
   const data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
   f.model.vocab_size = corpus.vocab.num_words;
@@ -163,6 +160,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.max_batch = f.train.batch_size;
   bo.max_steps = seq.maxlen;
   auto backend = open_backend(f.device, bo, stdout);
+  // Only now that everything was checked does the run leave a trace on disk.
+  fs::create_directories(f.train.out_dir, ec);
+  if (ec) SENTI_FAIL("--out: cannot create directory '", f.train.out_dir, "': ", ec.message());
+  if (f.train.metrics_path.empty())
+    f.train.metrics_path = (fs::path(f.train.out_dir) / "metrics.jsonl").string();
   std::printf("Model: Embedding(%d, %d) -> LSTM(%d) -> Dense(1, sigmoid); %zu parameters\n",
               ckpt.model.vocab_size, ckpt.model.embed_dim, ckpt.model.hidden,
               ParamLayout(ckpt.model).total());

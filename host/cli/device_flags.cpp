@@ -17,6 +17,12 @@ Device parse_device(const std::string& device) {
   SENTI_FAIL("--device: expected cpu, cuda or auto, got '", device, "'");
 }
 
+void require_device(const std::string& device) {
+  std::string why;
+  if (parse_device(device) == Device::Cuda && !cuda_available(&why))
+    SENTI_FAIL("--device cuda: no usable GPU: ", why);
+}
+
 std::unique_ptr<Backend> open_backend(const std::string& device, const BackendOptions& opts, FILE* log) {
   const Device d = parse_device(device);
   bool fell_back = false;

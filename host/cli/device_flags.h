@@ -16,6 +16,10 @@ void add_device_flag(CLI::App* cmd, std::string* device);
 // Parses the flag's value; UsageError for anything but cpu, cuda or auto.
 Device parse_device(const std::string& device);
 
+// Validates the flag and, for --device cuda, that a GPU is usable (UsageError saying why not),
+// so commands can fail before loading data.
+void require_device(const std::string& device);
+
 // Creates the backend; with --device auto and no usable GPU it says on `log` that it fell back to
 // the CPU and why. --device cuda without a GPU throws a UsageError that says why.
 std::unique_ptr<Backend> open_backend(const std::string& device, const BackendOptions& opts, FILE* log);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/backend.h"
 #include "engine/checkpoint.h"
 #include "test_env.h"
 
@@ -97,7 +98,7 @@ struct BadCase {
 TEST(TrainCli, BadInputIsAClearErrorAndWritesNothing) {
   const std::string out = test::scratch_dir("train-bad");
   const std::string data = " --data " + test::imdb_archive() + " --device cpu --out " + out + "/run";
-  const std::vector<BadCase> cases = {
+  std::vector<BadCase> cases = {
       {"unknown preset", "--preset turbo" + data, "--preset"},
       {"batch 0", "--batch 0" + data, "--batch"},
       {"negative lr", "--lr -0.001" + data, "--lr"},
@@ -106,14 +107,18 @@ TEST(TrainCli, BadInputIsAClearErrorAndWritesNothing) {
       {"bad profile range", "--profile-steps 9:3" + data, "--profile-steps"},
       {"resume without checkpoint", "--resume" + data, "--resume"},
       {"missing data", "--data /nonexistent/aclImdb.tar.gz --device cpu --out " + out + "/run", "/nonexistent"},
+      {"unknown device", "--device tpu --data " + test::imdb_archive() + " --out " + out + "/run", "--device"},
   };
+  if (!cuda_available(nullptr))
+    cases.push_back({"cuda without a GPU", "--device cuda --data " + test::imdb_archive() + " --out " + out + "/run",
+                     "no usable GPU"});
   for (const auto& c : cases) {
     std::string log;
     const int rc = test::run_command(test::senti_bin() + " train " + c.args, &log);
     EXPECT_NE(rc, 0) << c.name << ": " << log;
     EXPECT_NE(log.find(c.expect), std::string::npos) << c.name << ": " << log;
     EXPECT_EQ(log.find("terminate called"), std::string::npos) << c.name << ": " << log;
-    EXPECT_FALSE(std::filesystem::exists(out + "/run/latest.safetensors")) << c.name;
+    EXPECT_FALSE(std::filesystem::exists(out + "/run")) << c.name << ": the run left a folder behind";
   }
 }
 
