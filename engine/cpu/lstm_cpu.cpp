@@ -28,10 +28,12 @@ constexpr int kSamplesPerChunk = 16;       // recurrence: samples walked through
 constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
 
 // The per-element LSTM cell over rows, Keras semantics (engine/math/lstm_cell.h has the same
-// formulas for the CUDA kernels). Compiled for AVX-512, AVX2+FMA and plain x86-64; the loader
+// formulas for the CUDA kernels). Compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2+FMA) and plain
+// x86-64; the loader
 // picks the best the CPU runs (a fixed choice per machine, so results stay deterministic).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SENTI_CPU_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#define SENTI_CPU_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SENTI_CPU_CLONES
 #endif
@@ -94,15 +96,25 @@ void cell_backward(int nb, int H, float* __restrict z, const float* __restrict c
   }
 }
 
-// Row r of dz (columns [j0, j1)) added to row slot[r] of S and to db (double), rows in order.
+// Row r of dz (columns [j0, j1)) added to row slot[r] of S, rows in order.
 SENTI_CPU_CLONES
 void sum_rows_per_id(size_t rows, int G, int j0, int j1, const float* __restrict dz,
-                     const int32_t* __restrict slot, float* __restrict S, double* __restrict db) {
+                     const int32_t* __restrict slot, float* __restrict S) {
   const int nj = j1 - j0;
   for (size_t r = 0; r < rows; ++r) {
     const float* __restrict src = dz + r * G + j0;
     float* __restrict dst = S + static_cast<size_t>(slot[r]) * G + j0;
     for (int j = 0; j < nj; ++j) dst[j] += src[j];
+  }
+}
+
+// db[j0, j1) = column sums of S (U rows) in double, rows in order.
+SENTI_CPU_CLONES
+void column_sums(int U, int G, int j0, int j1, const float* __restrict S, double* __restrict db) {
+  const int nj = j1 - j0;
+  for (int j = 0; j < nj; ++j) db[j0 + j] = 0.0;
+  for (int u = 0; u < U; ++u) {
+    const float* __restrict src = S + static_cast<size_t>(u) * G + j0;
     for (int j = 0; j < nj; ++j) db[j0 + j] += src[j];
   }
 }
@@ -254,8 +266,8 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     }
   });
 
-  // Weight gradients. First S (U, 4H): the dZ rows summed per distinct id, rows in order, and
-  // db, dR over all rows; a range of gate columns per chunk.
+  // Weight gradients. First S (U, 4H): the dZ rows summed per distinct id, rows in order; db from
+  // S (in double), dR over all rows; a range of gate columns per chunk.
   const float* dz = gates_.data();  // (T·B, 4H)
   float* S = pu_.data();            // the forward's P is not needed any more
   const int gate_chunks = chunk_count(G, kGateColumnsPerChunk);
@@ -264,8 +276,8 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     chunk_range(G, kGateColumnsPerChunk, chunk, &j0, &j1);
     const int nj = j1 - j0;
     for (int u = 0; u < U; ++u) std::fill_n(S + static_cast<size_t>(u) * G + j0, nj, 0.f);
-    std::fill(dbias_.begin() + j0, dbias_.begin() + j1, 0.0);
-    sum_rows_per_id(BT, G, j0, j1, dz, slot_.data(), S, dbias_.data());
+    sum_rows_per_id(BT, G, j0, j1, dz, slot_.data(), S);
+    column_sums(U, G, j0, j1, S, dbias_.data());  // db: dZ summed over all rows = S over ids
     for (int j = j0; j < j1; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
     // dR (H, 4H) = [h_0 .. h_{T-1}]^T (H, T·B) · dZ; those states are rows [0, T·B) of h_.
     gemm(true, false, H, nj, static_cast<int>(BT), 1.f, h_.data(), H, dz + j0, G, 0.f,

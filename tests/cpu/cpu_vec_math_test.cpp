@@ -1,6 +1,6 @@
 // engine/cpu/vec_math.h: the CPU backend's vectorizable exp, sigmoid and tanh against double
 // precision over a dense sweep of every float range, in each instruction set the backend's target
-// clones run (default x86-64, AVX2+FMA, AVX-512 where the CPU has them), plus the special values.
+// clones run (x86-64, x86-64-v3 = AVX2+FMA, x86-64-v4 = AVX-512, where the CPU has them), plus the special values.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,8 +31,8 @@ namespace {
 
 SENTI_ROW_FUNCS(base, )
 #if defined(__x86_64__) && defined(__GNUC__)
-SENTI_ROW_FUNCS(avx2, __attribute__((target("avx2,fma"))))
-SENTI_ROW_FUNCS(avx512, __attribute__((target("avx512f"))))
+SENTI_ROW_FUNCS(avx2, __attribute__((target("arch=x86-64-v3"))))
+SENTI_ROW_FUNCS(avx512, __attribute__((target("arch=x86-64-v4"))))
 #endif
 
 using RowFn = void (*)(const float*, float*, int);
@@ -44,10 +44,10 @@ struct Isa {
 std::vector<Isa> isas() {
   std::vector<Isa> v{{"x86-64", exp_row_base, sigmoid_row_base, tanh_row_base}};
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    v.push_back({"avx2+fma", exp_row_avx2, sigmoid_row_avx2, tanh_row_avx2});
-  if (__builtin_cpu_supports("avx512f"))
-    v.push_back({"avx512f", exp_row_avx512, sigmoid_row_avx512, tanh_row_avx512});
+  if (__builtin_cpu_supports("x86-64-v3"))
+    v.push_back({"x86-64-v3", exp_row_avx2, sigmoid_row_avx2, tanh_row_avx2});
+  if (__builtin_cpu_supports("x86-64-v4"))
+    v.push_back({"x86-64-v4", exp_row_avx512, sigmoid_row_avx512, tanh_row_avx512});
 #endif
   return v;
 }
