@@ -30,7 +30,7 @@ namespace {
   }
 
 SENTI_ROW_FUNCS(base, )
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 SENTI_ROW_FUNCS(avx2, __attribute__((target("arch=x86-64-v3"))))
 SENTI_ROW_FUNCS(avx512, __attribute__((target("arch=x86-64-v4"))))
 #endif
@@ -43,7 +43,7 @@ struct Isa {
 
 std::vector<Isa> isas() {
   std::vector<Isa> v{{"x86-64", exp_row_base, sigmoid_row_base, tanh_row_base}};
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   if (__builtin_cpu_supports("x86-64-v3"))
     v.push_back({"x86-64-v3", exp_row_avx2, sigmoid_row_avx2, tanh_row_avx2});
   if (__builtin_cpu_supports("x86-64-v4"))
