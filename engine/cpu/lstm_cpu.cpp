@@ -8,6 +8,7 @@
 #include "engine/common/error.h"
 #include "engine/cpu/parallel.h"
 #include "engine/cpu/vec_math.h"
+#include "engine/math/lstm_cell.h"
 
 namespace senti {
 namespace {
@@ -84,14 +85,11 @@ void cell_backward(int nb, int H, float* __restrict z, const float* __restrict c
     float* __restrict zb = z + static_cast<size_t>(b) * G;
     const size_t o = static_cast<size_t>(b) * H;
     for (int j = 0; j < H; ++j) {
-      const float ai = zb[j], af = zb[H + j], ag = zb[2 * H + j], ao = zb[3 * H + j];
-      const float tc = tc_cur[o + j], d_h = dh[o + j];
-      const float dct = dc[o + j] + d_h * ao * (1.f - tc * tc);
-      zb[j] = dct * ag * ai * (1.f - ai);
-      zb[H + j] = dct * c_prev[o + j] * af * (1.f - af);
-      zb[2 * H + j] = dct * ai * (1.f - ag * ag);
-      zb[3 * H + j] = d_h * tc * ao * (1.f - ao);
-      dc[o + j] = dct * af;
+      const math::LstmCellGrad g = math::lstm_cell_backward(
+          {zb[j], zb[H + j], zb[2 * H + j], zb[3 * H + j]}, c_prev[o + j], tc_cur[o + j], dh[o + j],
+          dc[o + j]);
+      zb[j] = g.dzi, zb[H + j] = g.dzf, zb[2 * H + j] = g.dzg, zb[3 * H + j] = g.dzo;
+      dc[o + j] = g.dc_prev;
     }
   }
 }

@@ -29,9 +29,9 @@ struct LstmCellGrad {
 };
 
 // Backward: dh is dL/dh_t (from the layer above plus the recurrent path), dc is dL/dc_t carried
-// from step t+1; gates and c come from the forward pass.
-SENTI_HD LstmCellGrad lstm_cell_backward(LstmGates a, float c_prev, float c, float dh, float dc) {
-  const float tc = tanhf(c);
+// from step t+1; the gates, c_{t-1} and tc = tanh(c_t) come from the forward pass (callers keep
+// tanh(c_t) from the forward so the backward needs no transcendental functions).
+SENTI_HD LstmCellGrad lstm_cell_backward(LstmGates a, float c_prev, float tc, float dh, float dc) {
   const float dct = dc + dh * a.o * (1.f - tc * tc);
   LstmCellGrad r;
   r.dzi = dct * a.g * a.i * (1.f - a.i);

@@ -119,7 +119,7 @@ struct Lstm {
           const size_t prev = (static_cast<size_t>(t) * B + b) * H + j;
           const size_t cur = (static_cast<size_t>(t + 1) * B + b) * H + j;
           const math::LstmCellGrad g = math::lstm_cell_backward(
-              gates[(static_cast<size_t>(t) * B + b) * H + j], c[prev], c[cur], dh[i], dc[i]);
+              gates[(static_cast<size_t>(t) * B + b) * H + j], c[prev], tanhf(c[cur]), dh[i], dc[i]);
           dz[j] = g.dzi, dz[H + j] = g.dzf, dz[2 * H + j] = g.dzg, dz[3 * H + j] = g.dzo;
           dc[i] = g.dc_prev;
         }
