@@ -4,6 +4,7 @@
 
 #include "engine/common/error.h"
 #include "engine/math/optim.h"
+#include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {
@@ -12,16 +13,6 @@ namespace {
 constexpr int kThreads = 256;
 
 size_t align256(size_t n) { return (n + 255) & ~size_t{255}; }
-
-__device__ double block_sum(double v, double* scratch) {
-  scratch[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) scratch[threadIdx.x] += scratch[threadIdx.x + s];
-    __syncthreads();
-  }
-  return scratch[0];
-}
 
 // One block a tile. Each block stores its tile's sum of squares; the last block to finish adds the
 // tiles of each tensor in tile order and turns the sums into scales.
@@ -43,7 +34,7 @@ clip_scales_kernel(const float* __restrict__ grads, ParamTiles tiles, float clip
     const double g = grads[i];
     acc += g * g;
   }
-  const double tile_sum = block_sum(acc, scratch);
+  const double tile_sum = block_sum<kThreads>(acc, scratch);
   if (threadIdx.x == 0) {
     partial[tile] = tile_sum;
     __threadfence();  // make the partial visible before counting this block as done

@@ -3,6 +3,7 @@
 
 #include "engine/common/error.h"
 #include "engine/math/activations.h"
+#include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {
@@ -11,19 +12,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 
-// Deterministic block sum: per-thread partials, then a fixed tree over shared memory.
-template <typename T>
-__device__ T block_sum(T v, T* scratch) {
-  scratch[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) scratch[threadIdx.x] += scratch[threadIdx.x + s];
-    __syncthreads();
-  }
-  const T total = scratch[0];
-  __syncthreads();
-  return total;
-}
 
 static __global__ void __launch_bounds__(kThreads)
 dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restrict__ w,
@@ -58,9 +46,9 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
     dz_part += dz[b];
     correct_part += correct[b];
   }
-  const double loss_sum = block_sum(loss_part, dscratch);
-  const double dz_sum = block_sum(dz_part, dscratch);
-  const double correct_sum = block_sum(correct_part, dscratch);
+  const double loss_sum = block_sum<kThreads>(loss_part, dscratch);
+  const double dz_sum = block_sum<kThreads>(dz_part, dscratch);
+  const double correct_sum = block_sum<kThreads>(correct_part, dscratch);
   if (threadIdx.x == 0) {
     metrics->loss_sum += loss_sum;
     metrics->correct += static_cast<unsigned long long>(correct_sum + 0.5);
