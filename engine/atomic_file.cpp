@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti {
 

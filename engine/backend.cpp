@@ -1,6 +1,6 @@
 #include "engine/backend.h"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
 #if defined(SENTI_WITH_CUDA)
 #include "engine/cuda/cuda_backend.h"

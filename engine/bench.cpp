@@ -7,7 +7,7 @@
 
 #include <sys/resource.h>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti {
 namespace {

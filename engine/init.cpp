@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti {
 namespace {

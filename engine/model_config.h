@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/math/optim.h"
+#include "kernels/common/math/optim.h"
 
 namespace senti {
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/adam_simd.h"
 #include "engine/cpu/parallel.h"
-#include "engine/math/optim.h"
+#include "kernels/common/math/optim.h"
 
 namespace senti {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Gradient clipping and Adam on the host, exactly as Keras 3 applies them (the per-element formulas
-// are engine/math/optim.h, shared with the CUDA kernels):
+// are kernels/common/math/optim.h, shared with the CUDA kernels):
 //
 //   clipnorm c         each of the 6 tensors on its own: g *= c / max(||g||, c)
 //   global_clipnorm c  all tensors together:          g *= c / max(||all g||, c)

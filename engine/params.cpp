@@ -1,6 +1,6 @@
 #include "engine/params.h"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti {
 

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "engine/atomic_file.h"
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::safetensors {
 namespace {

@@ -1,7 +1,7 @@
 // Fused Keras Adam over all tensors, one block a tile. See adam.cuh.
 #include "kernels/adam.cuh"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {

@@ -5,7 +5,7 @@
 // from the step count the host already knows (no synchronisation).
 #include <cuda_runtime_api.h>
 
-#include "engine/math/optim.h"
+#include "kernels/common/math/optim.h"
 #include "kernels/param_tiles.h"
 
 namespace senti::kernels {

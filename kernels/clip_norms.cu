@@ -2,8 +2,8 @@
 // See clip_norms.cuh.
 #include "kernels/clip_norms.cuh"
 
-#include "engine/common/error.h"
-#include "engine/math/optim.h"
+#include "kernels/common/error.h"
+#include "kernels/common/math/optim.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.h"
 

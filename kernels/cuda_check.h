@@ -6,7 +6,7 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::cuda_detail {
 

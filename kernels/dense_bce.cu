@@ -1,8 +1,8 @@
 // Fused Dense(1) + sigmoid + BCE forward/backward with on-device metrics. See dense_bce.cuh.
 #include "kernels/dense_bce.cuh"
 
-#include "engine/common/error.h"
-#include "engine/math/activations.h"
+#include "kernels/common/error.h"
+#include "kernels/common/math/activations.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.h"
 

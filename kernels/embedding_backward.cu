@@ -4,7 +4,7 @@
 
 #include <cub/device/device_radix_sort.cuh>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {

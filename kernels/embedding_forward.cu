@@ -2,7 +2,7 @@
 // output row; threads stride over E with float4 loads when E allows it.
 #include "kernels/embedding_forward.cuh"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {

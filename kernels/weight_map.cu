@@ -1,7 +1,7 @@
 // Keras-layout <-> cuDNN weight-space copies through an index map. See weight_map.cuh.
 #include "kernels/weight_map.cuh"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::kernels {

@@ -2,7 +2,7 @@
 // A small random model over a 13-word vocabulary, for predict/serve tests that need a checkpoint
 // but no training. Its embeddings are scaled up from Keras's init so word choice clearly moves the
 // output.
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 #include "engine/init.h"
 #include "host/text/tokenizer.h"
 

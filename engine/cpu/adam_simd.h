@@ -6,7 +6,7 @@
 // to the scalar formula (and to any thread split).
 #include <cstddef>
 
-#include "engine/math/optim.h"
+#include "kernels/common/math/optim.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/lstm_cpu.h"
 #include "engine/init.h"
-#include "engine/math/activations.h"
+#include "kernels/common/math/activations.h"
 #include "engine/optimizer.h"
 
 namespace senti {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/parallel.h"
 #include "engine/cpu/vec_math.h"
-#include "engine/math/lstm_cell.h"
+#include "kernels/common/math/lstm_cell.h"
 
 namespace senti {
 namespace {
@@ -28,7 +28,7 @@ constexpr int kIdRowsPerChunk = 512;       // input projection, embedding gradie
 constexpr int kSamplesPerChunk = 16;       // recurrence: samples walked through time together
 constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
 
-// The per-element LSTM cell over rows, Keras semantics (engine/math/lstm_cell.h has the same
+// The per-element LSTM cell over rows, Keras semantics (kernels/common/math/lstm_cell.h has the same
 // formulas for the CUDA kernels). Compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2+FMA) and plain
 // x86-64; the loader
 // picks the best the CPU runs (a fixed choice per machine, so results stay deterministic).

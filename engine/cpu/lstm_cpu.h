@@ -12,7 +12,7 @@
 // embedding gradient rows are S · W^T. Exact algebra; only the order of float sums changes.
 //
 // GEMMs go through OpenBLAS (cblas_sgemm). The per-element LSTM cell runs over whole rows with the
-// branch-free exp/sigmoid/tanh of engine/cpu/vec_math.h (same formulas as engine/math/lstm_cell.h,
+// branch-free exp/sigmoid/tanh of engine/cpu/vec_math.h (same formulas as kernels/common/math/lstm_cell.h,
 // which the CUDA kernels use), compiled in target clones (AVX-512, AVX2+FMA, x86-64) picked at
 // load time. Forward keeps tanh(c_t) so backward needs no transcendental function. All reductions
 // run in a fixed order, so results are bit-identical run to run.

@@ -2,7 +2,7 @@
 // Branch-free float exp, sigmoid and tanh for the CPU backend's hot loops. Unlike glibc's expf and
 // tanhf (calls the compiler cannot vectorize), these are plain inline arithmetic, so a loop over a
 // row of gates vectorizes (SSE2 in the default build, AVX2/AVX-512 in the target clones of
-// engine/cpu/lstm_cpu.cpp). Host only: the CUDA kernels keep expf/tanhf (engine/math).
+// engine/cpu/lstm_cpu.cpp). Host only: the CUDA kernels keep expf/tanhf (kernels/common/math).
 //
 // Accuracy (tests/cpu/cpu_vec_math_test.cpp sweeps them against double precision): exp within
 // 2 ulp on [-103, 88], sigmoid and tanh within 4 ulp on all floats; they saturate exactly like the

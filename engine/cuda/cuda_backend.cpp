@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/error.h"
-#include "engine/common/nvtx.h"
+#include "kernels/common/error.h"
+#include "kernels/common/nvtx.h"
 #include "engine/cuda/cudnn_lstm.h"
 #include "engine/cuda/cudnn_objects.h"
 #include "engine/cuda/device_buffer.h"

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "kernels/weight_map.cuh"
 
 namespace senti::cuda {

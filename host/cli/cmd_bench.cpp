@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/bench.h"
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/init.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"

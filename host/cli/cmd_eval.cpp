@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/checkpoint.h"
-#include "engine/common/error.h"
-#include "engine/trainer.h"
+#include "host/run/checkpoint.h"
+#include "kernels/common/error.h"
+#include "host/run/trainer.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/data/corpus_stats.h"

@@ -9,9 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "engine/checkpoint.h"
-#include "engine/common/error.h"
-#include "engine/predictor.h"
+#include "host/run/checkpoint.h"
+#include "kernels/common/error.h"
+#include "host/run/predictor.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
 #include "host/cli/serve_server.h"

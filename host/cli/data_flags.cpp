@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/download.h"
 
 namespace fs = std::filesystem;

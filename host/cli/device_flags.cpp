@@ -1,6 +1,6 @@
 #include "host/cli/device_flags.h"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::cli {
 

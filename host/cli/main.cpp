@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/cli/commands.h"
 
 int main(int argc, char** argv) {

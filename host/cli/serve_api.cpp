@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/predictor.h"
+#include "host/run/predictor.h"
 
 namespace senti::cli {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <httplib.h>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/cli/serve_page.h"
 
 namespace senti::cli {

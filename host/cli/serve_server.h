@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/predictor.h"
+#include "host/run/predictor.h"
 #include "host/cli/serve_api.h"
 
 namespace senti::cli {

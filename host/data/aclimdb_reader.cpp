@@ -15,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/hash.h"
 
 namespace fs = std::filesystem;

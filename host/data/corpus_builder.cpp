@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/hash.h"
 #include "host/data/review_queue.h"

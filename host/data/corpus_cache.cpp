@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/word_index.h"
 #include "host/text/tokenizer.h"

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/sha256.h"
 
 extern char** environ;

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <random>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/dataset.h"
 
 namespace senti::data {

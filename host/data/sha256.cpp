@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::data {
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/hash.h"
 
 namespace senti::data {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "engine/common/error.h"
-#include "engine/common/nvtx.h"
+#include "kernels/common/error.h"
+#include "kernels/common/nvtx.h"
 
 namespace senti::stream {
 

@@ -1,6 +1,6 @@
 #include "host/text/encoder.h"
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::text {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 
 namespace senti::text {
 

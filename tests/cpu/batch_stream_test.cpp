@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <set>
 
-#include "engine/common/error.h"
-#include "engine/trainer.h"
+#include "kernels/common/error.h"
+#include "host/run/trainer.h"
 #include "host/stream/batch_stream.h"
 
 namespace senti {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/checkpoint.h"
-#include "engine/common/error.h"
+#include "host/run/checkpoint.h"
+#include "kernels/common/error.h"
 #include "engine/init.h"
 #include "engine/safetensors.h"
 #include "test_env.h"

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "data_synthetic_test.h"
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/corpus_cache.h"
 #include "host/data/download.h"
 #include "host/data/sha256.h"

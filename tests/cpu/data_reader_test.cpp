@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "data_synthetic_test.h"
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/corpus_builder.h"
 #include "host/text/encoder.h"

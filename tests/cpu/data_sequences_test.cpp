@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/data/dataset.h"
 
 namespace senti::data {

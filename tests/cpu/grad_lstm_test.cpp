@@ -1,6 +1,6 @@
 // The CPU backend's forward pass and gradients against an independent, naive double-precision
 // implementation of Embedding -> LSTM (Keras semantics, no mask) -> Dense(1) -> mean BCE, written
-// here from the formulas (it does not use engine/math or any engine GEMM).
+// here from the formulas (it does not use kernels/common/math or any engine GEMM).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint.h"
-#include "engine/common/error.h"
+#include "host/run/checkpoint.h"
+#include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
-#include "engine/predictor.h"
+#include "host/run/predictor.h"
 #include "engine/safetensors.h"
-#include "engine/trainer.h"
+#include "host/run/trainer.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/corpus_builder.h"
 #include "host/text/tokenizer.h"

@@ -11,11 +11,11 @@
 #include <utility>
 #include <vector>
 
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
-#include "engine/predictor.h"
-#include "engine/trainer.h"
+#include "host/run/predictor.h"
+#include "host/run/trainer.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/corpus_builder.h"
 #include "host/text/tokenizer.h"

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
-#include "engine/predictor.h"
+#include "host/run/predictor.h"
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
 #include "test_env.h"

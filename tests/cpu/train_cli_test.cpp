@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "engine/backend.h"
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 #include "test_env.h"
 
 namespace senti {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "engine/backend.h"
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/cuda/cuda_backend.h"
 
 namespace senti {

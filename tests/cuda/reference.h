@@ -1,11 +1,11 @@
 #pragma once
 // CPU twins of the CUDA kernels and of one cuDNN LSTM layer, written as plain loops over the shared
-// per-element math (engine/math). The kernels' tests compare against these (llm.c style).
+// per-element math (kernels/common/math). The kernels' tests compare against these (llm.c style).
 #include <cstdint>
 #include <vector>
 
-#include "engine/math/activations.h"
-#include "engine/math/lstm_cell.h"
+#include "kernels/common/math/activations.h"
+#include "kernels/common/math/lstm_cell.h"
 
 namespace senti::test::ref {
 

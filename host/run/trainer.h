@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/backend.h"
-#include "engine/checkpoint.h"
-#include "engine/progress.h"
+#include "host/run/checkpoint.h"
+#include "host/run/progress.h"
 #include "host/data/dataset.h"
 #include "host/stream/batch_stream.h"
 

@@ -2,7 +2,7 @@
 // Sigmoid and binary cross-entropy from a logit, shared by the CPU backend and the CUDA kernels.
 #include <cmath>
 
-#include "engine/math/hd.h"
+#include "kernels/common/math/hd.h"
 
 namespace senti::math {
 

@@ -1,4 +1,4 @@
-#include "engine/progress.h"
+#include "host/run/progress.h"
 
 #include <cmath>
 #include <unistd.h>

@@ -1,9 +1,9 @@
-#include "engine/predictor.h"
+#include "host/run/predictor.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "host/text/tokenizer.h"
 
 namespace senti {

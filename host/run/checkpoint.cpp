@@ -1,8 +1,8 @@
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 
 #include <filesystem>
 
-#include "engine/common/error.h"
+#include "kernels/common/error.h"
 #include "engine/safetensors.h"
 
 namespace senti {

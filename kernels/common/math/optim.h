@@ -3,7 +3,7 @@
 // optimizer and the fused CUDA kernels.
 #include <cmath>
 
-#include "engine/math/hd.h"
+#include "kernels/common/math/hd.h"
 
 namespace senti::math {
 

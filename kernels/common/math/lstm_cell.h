@@ -4,8 +4,8 @@
 // elsewhere; these functions are the per-element part that the CPU twin and the CUDA code share.
 #include <cmath>
 
-#include "engine/math/activations.h"
-#include "engine/math/hd.h"
+#include "kernels/common/math/activations.h"
+#include "kernels/common/math/hd.h"
 
 namespace senti::math {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/checkpoint.h"
+#include "host/run/checkpoint.h"
 #include "host/text/encoder.h"
 
 namespace senti {
@@ -28,7 +28,7 @@ void check_inference_ready(const Checkpoint& ckpt, const std::string& source);
 // sequences of the checkpoint's maxlen.
 BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch);
 
-// The decision rule of the metrics (engine/math): positive when p > 0.5.
+// The decision rule of the metrics (kernels/common/math): positive when p > 0.5.
 inline bool is_positive(float prob) { return prob > 0.5f; }
 inline const char* label_of(float prob) { return is_positive(prob) ? "positive" : "negative"; }
 

@@ -1,4 +1,4 @@
-#include "engine/trainer.h"
+#include "host/run/trainer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,8 +7,8 @@
 #include <random>
 
 #include "engine/atomic_file.h"
-#include "engine/common/error.h"
-#include "engine/common/nvtx.h"
+#include "kernels/common/error.h"
+#include "kernels/common/nvtx.h"
 
 namespace senti {
 namespace {
