@@ -20,7 +20,7 @@ struct BackendOptions {
   ModelConfig model;
   OptimizerConfig optimizer;
   int max_batch = 32;    // largest B any call will pass
-  int max_steps = 500;   // largest T any call will pass
+  int maxlen = 500;      // largest T (padded sequence length) any call will pass
   bool deterministic = true;
 };
 

@@ -9,7 +9,7 @@ struct Batch {
   const float* labels = nullptr;     // (B) 0 or 1
   const int32_t* lengths = nullptr;  // (B) true lengths (start token included), 1 <= len <= T
   int batch = 0;                     // B (the last batch of an epoch may be smaller)
-  int steps = 0;                     // T (maxlen)
+  int maxlen = 0;                    // T: the padded sequence length
 };
 
 // Sums over the samples seen since the last Backend::take_metrics().

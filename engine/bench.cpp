@@ -46,9 +46,9 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-BenchBatches::BenchBatches(Backend& backend, int count, int batch, int steps) {
-  SENTI_CHECK(count >= 1 && batch >= 1 && steps >= 1, "bad batch pool shape");
-  const size_t b = static_cast<size_t>(batch), t = static_cast<size_t>(steps);
+BenchBatches::BenchBatches(Backend& backend, int count, int batch, int maxlen) {
+  SENTI_CHECK(count >= 1 && batch >= 1 && maxlen >= 1, "bad batch pool shape");
+  const size_t b = static_cast<size_t>(batch), t = static_cast<size_t>(maxlen);
   for (int k = 0; k < count; ++k) {
     // One allocation per batch: ids, then lengths (both int32), then labels (float).
     buffers_.push_back(backend.alloc_host((b * t + b) * sizeof(int32_t) + b * sizeof(float)));
@@ -61,7 +61,7 @@ BenchBatches::BenchBatches(Backend& backend, int count, int batch, int steps) {
     view.labels = labels_.back();
     view.lengths = lengths_.back();
     view.batch = batch;
-    view.steps = steps;
+    view.maxlen = maxlen;
     batches_.push_back(view);
   }
 }
@@ -71,7 +71,7 @@ void fill_synthetic(BenchBatches* batches, int vocab, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (int k = 0; k < batches->count(); ++k) {
     const Batch& view = (*batches)[k];
-    const int b = view.batch, t = view.steps;
+    const int b = view.batch, t = view.maxlen;
     for (int r = 0; r < b; ++r) {
       const double drawn = std::exp(std::log(175.0) + 0.75 * normal01(rng));
       const int len = static_cast<int>(std::clamp(drawn, std::min(10.0, double(t)), double(t)));
@@ -89,7 +89,7 @@ BenchResult run_bench(Backend& backend, const BenchBatches& batches, const Bench
   SENTI_CHECK(opts.steps >= 1 && opts.warmup >= 0 && opts.split_steps >= 0, "bad bench options");
   BenchResult r;
   r.batch = batches[0].batch;
-  r.maxlen = batches[0].steps;
+  r.maxlen = batches[0].maxlen;
   r.warmup = opts.warmup;
   r.steps = opts.steps;
   int next = 0;

@@ -20,7 +20,7 @@ namespace senti {
 // Batches in backend host memory (pinned on CUDA), cycled through by run_bench.
 class BenchBatches {
  public:
-  BenchBatches(Backend& backend, int count, int batch, int steps);
+  BenchBatches(Backend& backend, int count, int batch, int maxlen);
   int count() const { return static_cast<int>(batches_.size()); }
   // Writable views of batch k's (B, T) ids, (B) labels and (B) lengths.
   int32_t* ids(int k) { return ids_[k]; }

@@ -47,7 +47,7 @@ class CpuBackend final : public Backend {
       : Backend(opts),
         layout_(opts.model),
         threads_(configure_cpu_threads()),
-        lstm_(opts.model, opts.max_batch, opts.max_steps, threads_),
+        lstm_(opts.model, opts.max_batch, opts.maxlen, threads_),
         grads_(layout_.total()),
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
@@ -86,7 +86,7 @@ class CpuBackend final : public Backend {
 
   void eval_step(const Batch& batch, float* probs) override {
     check_batch(batch);
-    lstm_.forward(params(), batch.ids, batch.batch, batch.steps, logits_.data());
+    lstm_.forward(params(), batch.ids, batch.batch, batch.maxlen, logits_.data());
     accumulate_metrics(batch);
     if (probs)
       for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
@@ -101,7 +101,7 @@ class CpuBackend final : public Backend {
   double loss_and_gradients(const Batch& batch, float* grads) override {
     check_batch(batch);
     const int B = batch.batch;
-    lstm_.forward(params(), batch.ids, B, batch.steps, logits_.data());
+    lstm_.forward(params(), batch.ids, B, batch.maxlen, logits_.data());
     const double loss_sum = accumulate_metrics(batch);
     // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
     for (int b = 0; b < B; ++b)
@@ -119,8 +119,8 @@ class CpuBackend final : public Backend {
     SENTI_CHECK(batch.ids && batch.labels, "batch without ids or labels");
     SENTI_CHECK(batch.batch >= 1 && batch.batch <= opts_.max_batch, "batch size ", batch.batch,
                 " outside 1..", opts_.max_batch);
-    SENTI_CHECK(batch.steps >= 1 && batch.steps <= opts_.max_steps, "sequence length ",
-                batch.steps, " outside 1..", opts_.max_steps);
+    SENTI_CHECK(batch.maxlen >= 1 && batch.maxlen <= opts_.maxlen, "sequence length ",
+                batch.maxlen, " outside 1..", opts_.maxlen);
   }
 
   // Adds the batch's loss and accuracy (from logits_) to the running metrics; returns its loss sum.

@@ -125,12 +125,12 @@ void transpose(const float* in, int rows, int cols, float* out) {
 
 }  // namespace
 
-LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads)
-    : cfg_(cfg), max_batch_(max_batch), max_steps_(max_steps), threads_(threads) {
-  SENTI_CHECK(max_batch > 0 && max_steps > 0, "LstmCpu needs max_batch, max_steps > 0, got ",
-              max_batch, ", ", max_steps);
+LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads)
+    : cfg_(cfg), max_batch_(max_batch), maxlen_(maxlen), threads_(threads) {
+  SENTI_CHECK(max_batch > 0 && maxlen > 0, "LstmCpu needs max_batch, maxlen > 0, got ",
+              max_batch, ", ", maxlen);
   SENTI_CHECK(threads >= 1, "LstmCpu needs at least one thread, got ", threads);
-  const size_t BT = static_cast<size_t>(max_batch) * max_steps;
+  const size_t BT = static_cast<size_t>(max_batch) * maxlen;
   const size_t E = cfg.embed_dim, H = cfg.hidden, G = cfg.gates();
   const size_t max_u = std::min(BT, static_cast<size_t>(cfg.vocab_size));
   slot_of_id_.assign(cfg.vocab_size, -1);
@@ -152,8 +152,8 @@ LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threa
 
 void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int B, int T,
                       float* logits) {
-  SENTI_CHECK(B > 0 && B <= max_batch_ && T > 0 && T <= max_steps_, "batch shape (", B, ", ", T,
-              ") outside (1..", max_batch_, ", 1..", max_steps_, ")");
+  SENTI_CHECK(B > 0 && B <= max_batch_ && T > 0 && T <= maxlen_, "batch shape (", B, ", ", T,
+              ") outside (1..", max_batch_, ", 1..", maxlen_, ")");
   B_ = T_ = 0;  // no valid activations for backward() until this forward completes
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t BT = static_cast<size_t>(B) * T;

@@ -1,6 +1,6 @@
 #pragma once
 // Embedding -> LSTM (final hidden state, no mask) -> Dense(1) on the CPU: forward to logits and
-// full backpropagation through time, with every buffer preallocated for max_batch x max_steps.
+// full backpropagation through time, with every buffer preallocated for max_batch x maxlen.
 //
 // Layout is time-major: row r = t*B + b of every (T·B, ·) buffer is sample b at step t. That makes
 // each step's recurrent GEMM a contiguous (B, ·) block and dR one GEMM over all steps.
@@ -35,7 +35,7 @@ namespace senti {
 class LstmCpu {
  public:
   // threads: how many threads share the work of each phase (>= 1).
-  LstmCpu(const ModelConfig& cfg, int max_batch, int max_steps, int threads);
+  LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads);
 
   // Runs the model on ids (B, T) row-major; writes the B logits (before the sigmoid). Keeps the
   // activations for backward(). Throws if an id is outside [0, V) or B, T exceed the maxima.
@@ -48,7 +48,7 @@ class LstmCpu {
 
  private:
   ModelConfig cfg_;
-  int max_batch_, max_steps_, threads_;
+  int max_batch_, maxlen_, threads_;
   int B_ = 0, T_ = 0;  // shape of the last forward()
 
   std::vector<int32_t> slot_of_id_;  // (V) index into uids_ of an id in the last batch, else -1

@@ -97,7 +97,7 @@ class CudaBackend final : public Backend {
 
  private:
   struct Slot {
-    DeviceBuffer<int32_t> ids;  // (max_batch, max_steps)
+    DeviceBuffer<int32_t> ids;  // (max_batch, maxlen)
     DeviceBuffer<float> labels;  // (max_batch)
     Event copied, consumed;
     bool in_use = false;  // `consumed` has been recorded at least once
@@ -161,7 +161,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   validate_optimizer_config(opts.optimizer);
   SENTI_CHECK(opts.max_batch >= 1 && opts.max_batch <= kernels::kDenseBceMaxBatch,
               "cuda backend: max_batch ", opts.max_batch, " outside 1..", kernels::kDenseBceMaxBatch);
-  SENTI_CHECK(opts.max_steps >= 1, "cuda backend: max_steps ", opts.max_steps);
+  SENTI_CHECK(opts.maxlen >= 1, "cuda backend: maxlen ", opts.maxlen);
   const TensorInfo &K = layout_[ParamId::Kernel], &R = layout_[ParamId::RecurrentKernel],
                    &Bi = layout_[ParamId::Bias];
   SENTI_CHECK(R.offset == K.offset + K.size && Bi.offset == R.offset + R.size,
@@ -169,7 +169,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
 
   SENTI_CUDNN_CHECK(cudnnSetStream(cudnn_, compute_));
   lstm_ = std::make_unique<cuda::CudnnLstm>(cudnn_, compute_, E_, H_, opts.max_batch,
-                                            opts.max_steps);
+                                            opts.maxlen);
   SENTI_CHECK(lstm_->keras_size() == static_cast<int64_t>(K.size + R.size + Bi.size),
               "LSTM weight map size mismatch");
 
@@ -189,7 +189,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   SENTI_CUDA_CHECK(cudaMemsetAsync(clip_workspace_.get(), 0, clip_workspace_.bytes(), compute_));
   clip_scales_.resize(kNumParamTensors);
 
-  const size_t BT = static_cast<size_t>(opts.max_batch) * opts.max_steps;
+  const size_t BT = static_cast<size_t>(opts.max_batch) * opts.maxlen;
   x_.resize(BT * E_);
   dx_.resize(BT * E_);
   y_.resize(BT * H_);
@@ -252,11 +252,11 @@ void CudaBackend::check_batch(const Batch& b) const {
   SENTI_CHECK(b.ids && b.labels, "batch without ids or labels");
   SENTI_CHECK(b.batch >= 1 && b.batch <= opts_.max_batch, "batch size ", b.batch, " outside 1..",
               opts_.max_batch);
-  SENTI_CHECK(b.steps >= 1 && b.steps <= opts_.max_steps, "sequence length ", b.steps,
-              " outside 1..", opts_.max_steps);
+  SENTI_CHECK(b.maxlen >= 1 && b.maxlen <= opts_.maxlen, "sequence length ", b.maxlen,
+              " outside 1..", opts_.maxlen);
   // A bad id would make the gather read outside the table: check here, on the host, while the
   // batch is still in cache (B*T ints).
-  const int64_t n = static_cast<int64_t>(b.batch) * b.steps;
+  const int64_t n = static_cast<int64_t>(b.batch) * b.maxlen;
   for (int64_t i = 0; i < n; ++i)
     SENTI_CHECK(b.ids[i] >= 0 && b.ids[i] < V_, "token id ", b.ids[i], " at position ", i,
                 " outside [0, ", V_, ")");
@@ -271,7 +271,7 @@ CudaBackend::Slot& CudaBackend::upload(const Batch& b) {
   if (slot.in_use) slot.consumed.wait_on(copy_);
   if (timing_) t_copy0_.record(copy_);
   SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.ids.get(), b.ids,
-                                   sizeof(int32_t) * static_cast<size_t>(b.batch) * b.steps,
+                                   sizeof(int32_t) * static_cast<size_t>(b.batch) * b.maxlen,
                                    cudaMemcpyHostToDevice, copy_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.labels.get(), b.labels, sizeof(float) * b.batch,
                                    cudaMemcpyHostToDevice, copy_));
@@ -306,7 +306,7 @@ void CudaBackend::backward(const Slot& slot, int B, int T) {
 
 void CudaBackend::train_step(const Batch& b) {
   Slot& slot = upload(b);
-  const int B = b.batch, T = b.steps;
+  const int B = b.batch, T = b.maxlen;
   {
     SENTI_NVTX_RANGE("forward");
     if (timing_) t_fwd0_.record(compute_);
@@ -357,7 +357,7 @@ bool CudaBackend::last_step_timings(StepTimings* out) {
 void CudaBackend::eval_step(const Batch& b, float* probs) {
   SENTI_NVTX_RANGE("evaluation");
   Slot& slot = upload(b);
-  forward(slot, b.batch, b.steps, /*training=*/false);
+  forward(slot, b.batch, b.maxlen, /*training=*/false);
   dense(slot, b.batch, metrics_.get(), probs ? probs_.get() : nullptr, /*backward=*/false);
   release(slot);
   if (probs) {
@@ -387,9 +387,9 @@ double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
   SENTI_CHECK(grads != nullptr, "loss_and_gradients: null gradient buffer");
   Slot& slot = upload(b);
   SENTI_CUDA_CHECK(cudaMemsetAsync(call_metrics_.get(), 0, sizeof(DeviceMetrics), compute_));
-  forward(slot, b.batch, b.steps, /*training=*/true);
+  forward(slot, b.batch, b.maxlen, /*training=*/true);
   dense(slot, b.batch, call_metrics_.get(), nullptr, /*backward=*/true);
-  backward(slot, b.batch, b.steps);
+  backward(slot, b.batch, b.maxlen);
   release(slot);
   SENTI_CUDA_CHECK(cudaMemcpyAsync(grads, grads_.get(), grads_.bytes(), cudaMemcpyDeviceToHost,
                                    compute_));

@@ -13,11 +13,11 @@ constexpr size_t kMaxCachedShapes = 16;
 }
 
 CudnnLstm::CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, int hidden,
-                     int max_batch, int max_steps)
+                     int max_batch, int maxlen)
     : handle_(handle), stream_(stream), E_(input_size), H_(hidden), max_batch_(max_batch),
-      max_steps_(max_steps) {
-  SENTI_CHECK(E_ > 0 && H_ > 0 && max_batch_ > 0 && max_steps_ > 0, "CudnnLstm: bad sizes E=", E_,
-              " H=", H_, " max_batch=", max_batch_, " max_steps=", max_steps_);
+      maxlen_(maxlen) {
+  SENTI_CHECK(E_ > 0 && H_ > 0 && max_batch_ > 0 && maxlen_ > 0, "CudnnLstm: bad sizes E=", E_,
+              " H=", H_, " max_batch=", max_batch_, " maxlen=", maxlen_);
   // Dropout 0: no RNG states are needed (PyTorch's set_no_dropout does the same).
   SENTI_CUDNN_CHECK(cudnnSetDropoutDescriptor(dropout_, handle_, 0.f, nullptr, 0, 0));
   // projSize == hiddenSize means "no projection". Padded IO lets x/y use the unpacked layout.
@@ -39,10 +39,10 @@ CudnnLstm::CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, 
   SENTI_CUDA_CHECK(cudaMemcpyAsync(map_.get(), map_host_.data(), map_.bytes(),
                                    cudaMemcpyHostToDevice, stream_));
 
-  dy_zero_.resize(static_cast<size_t>(max_steps_) * max_batch_ * H_);
+  dy_zero_.resize(static_cast<size_t>(maxlen_) * max_batch_ * H_);
   SENTI_CUDA_CHECK(cudaMemsetAsync(dy_zero_.get(), 0, dy_zero_.bytes(), stream_));
 
-  const Shape& s = shape(max_batch_, max_steps_);  // pre-size workspace and reserve for the max
+  const Shape& s = shape(max_batch_, maxlen_);  // pre-size workspace and reserve for the max
   ensure_capacity(std::max(s.train_workspace, s.infer_workspace), s.reserve);
   SENTI_CUDA_CHECK(cudaStreamSynchronize(stream_));  // map_host_ must outlive its copy
 }
@@ -177,8 +177,8 @@ void CudnnLstm::store_keras(float* keras_block) const {
 }
 
 void CudnnLstm::forward(int B, int T, const float* x, float* y, float* hy, bool training) {
-  SENTI_CHECK(B >= 1 && B <= max_batch_ && T >= 1 && T <= max_steps_, "CudnnLstm::forward: B=", B,
-              " T=", T, " outside [1, ", max_batch_, "] x [1, ", max_steps_, "]");
+  SENTI_CHECK(B >= 1 && B <= max_batch_ && T >= 1 && T <= maxlen_, "CudnnLstm::forward: B=", B,
+              " T=", T, " outside [1, ", max_batch_, "] x [1, ", maxlen_, "]");
   Shape& s = shape(B, T);
   ensure_capacity(training ? s.train_workspace : s.infer_workspace, training ? s.reserve : 0);
   SENTI_CUDNN_CHECK(cudnnRNNForward(

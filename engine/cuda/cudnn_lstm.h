@@ -29,7 +29,7 @@ class CudnnLstm {
  public:
   // The handle must already be bound (cudnnSetStream) to `stream`; all work is queued there.
   CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, int hidden, int max_batch,
-            int max_steps);
+            int maxlen);
 
   int input_size() const { return E_; }
   int hidden() const { return H_; }
@@ -67,14 +67,14 @@ class CudnnLstm {
 
   cudnnHandle_t handle_;
   cudaStream_t stream_;
-  int E_, H_, max_batch_, max_steps_;
+  int E_, H_, max_batch_, maxlen_;
   DropoutDesc dropout_;
   RnnDesc rnn_;
   size_t weight_bytes_ = 0;
   DeviceBuffer<float> weights_, dweights_;
   std::vector<int32_t> map_host_;
   DeviceBuffer<int32_t> map_;
-  DeviceBuffer<float> dy_zero_;  // [max_steps, max_batch, H] of zeros, never written
+  DeviceBuffer<float> dy_zero_;  // [maxlen, max_batch, H] of zeros, never written
   DeviceBuffer<char> workspace_, reserve_;
   std::map<std::pair<int, int>, std::unique_ptr<Shape>> shapes_;
   const Shape* trained_ = nullptr;  // shape of the last forward(training), for backward()

@@ -142,7 +142,7 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
   opts.model.hidden = f.hidden;
   opts.model.vocab_size = real_data ? f.data.num_words : f.vocab;
   opts.max_batch = f.batch;
-  opts.max_steps = f.data.maxlen;
+  opts.maxlen = f.data.maxlen;
   opts.deterministic = !f.nondeterministic;
   std::unique_ptr<Backend> backend = open_backend(f.device, opts, f.json ? nullptr : stderr);
   const std::string device = backend->describe().rfind("cuda", 0) == 0 ? "cuda" : "cpu";

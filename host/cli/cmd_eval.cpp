@@ -52,7 +52,7 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   bo.model = ckpt.model;
   bo.optimizer = ckpt.optimizer;
   bo.max_batch = f.batch;
-  bo.max_steps = ckpt.sequence.maxlen;
+  bo.maxlen = ckpt.sequence.maxlen;
   auto backend = open_backend(f.device, bo, f.json ? nullptr : stdout);
   TrainState state = ckpt.state;
   const size_t n = state.params.size();

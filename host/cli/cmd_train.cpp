@@ -158,7 +158,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.model = ckpt.model;
   bo.optimizer = ckpt.optimizer;
   bo.max_batch = f.train.batch_size;
-  bo.max_steps = seq.maxlen;
+  bo.maxlen = seq.maxlen;
   auto backend = open_backend(f.device, bo, stdout);
   // Only now that everything was checked does the run leave a trace on disk.
   fs::create_directories(f.train.out_dir, ec);

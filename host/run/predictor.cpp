@@ -40,7 +40,7 @@ BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) 
   o.model = ckpt.model;
   o.optimizer = ckpt.optimizer;
   o.max_batch = max_batch;
-  o.max_steps = ckpt.sequence.maxlen;
+  o.maxlen = ckpt.sequence.maxlen;
   o.deterministic = true;
   return o;
 }
@@ -55,8 +55,8 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
   if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);
   SENTI_CHECK(batch_ <= backend_->options().max_batch, "Predictor: batch ", batch_,
               " larger than the backend's ", backend_->options().max_batch);
-  SENTI_CHECK(seq_.maxlen <= backend_->options().max_steps, "Predictor: maxlen ", seq_.maxlen,
-              " larger than the backend's ", backend_->options().max_steps);
+  SENTI_CHECK(seq_.maxlen <= backend_->options().maxlen, "Predictor: maxlen ", seq_.maxlen,
+              " larger than the backend's ", backend_->options().maxlen);
 
   // Inference needs only the parameters; set_state wants Adam moments of the same size.
   TrainState state;
@@ -92,7 +92,7 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
     batch.labels = labels_;
     batch.lengths = lengths_;
     batch.batch = b;
-    batch.steps = seq_.maxlen;
+    batch.maxlen = seq_.maxlen;
     backend_->eval_step(batch, probs + done);
     done += static_cast<size_t>(b);
   }

@@ -110,7 +110,7 @@ Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts
 TrainResult Trainer::fit(Checkpoint ckpt) {
   const auto run_start = Clock::now();
   const data::SequenceOptions& seq = ckpt.sequence;
-  SENTI_CHECK(seq.maxlen <= backend_.options().max_steps, "maxlen larger than the backend's");
+  SENTI_CHECK(seq.maxlen <= backend_.options().maxlen, "maxlen larger than the backend's");
   const SplitRows rows = split_rows(static_cast<int64_t>(corpus_.train.size()), opts_);
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
   backend_.set_state(ckpt.state);

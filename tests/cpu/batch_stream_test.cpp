@@ -38,7 +38,7 @@ TEST(BatchStream, DeliversEveryRowInOrderWithPadding) {
   EXPECT_EQ(batches.num_batches(), 11);
   size_t seen = 0;
   while (const Batch* b = batches.next()) {
-    ASSERT_EQ(b->steps, 5);
+    ASSERT_EQ(b->maxlen, 5);
     ASSERT_EQ(b->batch, seen + 10 <= rows.size() ? 10 : static_cast<int>(rows.size() - seen));
     for (int i = 0; i < b->batch; ++i) {
       const int64_t r = rows[seen + i];

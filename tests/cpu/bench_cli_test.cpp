@@ -98,7 +98,7 @@ TEST(BenchSynthetic, BatchesLookLikePaddedReviews) {
   opts.model.embed_dim = 4;
   opts.model.hidden = 4;
   opts.max_batch = 64;
-  opts.max_steps = 300;
+  opts.maxlen = 300;
   auto backend = make_backend(Device::Cpu, opts);
   BenchBatches a(*backend, 2, 64, 300), b(*backend, 2, 64, 300);
   fill_synthetic(&a, 50, 7);

@@ -35,13 +35,13 @@ struct SyntheticBatch {
   }
 };
 
-BackendOptions small_options(int V, int E, int H, int max_batch, int max_steps) {
+BackendOptions small_options(int V, int E, int H, int max_batch, int maxlen) {
   BackendOptions o;
   o.model.vocab_size = V;
   o.model.embed_dim = E;
   o.model.hidden = H;
   o.max_batch = max_batch;
-  o.max_steps = max_steps;
+  o.maxlen = maxlen;
   return o;
 }
 

@@ -103,7 +103,7 @@ std::unique_ptr<Backend> make_tiny_backend(const TinyCase& tc) {
   BackendOptions opts;
   opts.model = tc.cfg;
   opts.max_batch = 4;  // larger than B and T: buffers sized for the maximum, used partially
-  opts.max_steps = 8;
+  opts.maxlen = 8;
   auto backend = make_cpu_backend(opts);
   backend->set_state(tc.state);
   return backend;

@@ -37,7 +37,7 @@ Checkpoint trained_tiny_model(const data::Corpus& corpus, const data::SequenceOp
   o.model = c.model;
   o.optimizer = c.optimizer;
   o.max_batch = 32;
-  o.max_steps = seq.maxlen;
+  o.maxlen = seq.maxlen;
   auto backend = make_cpu_backend(o);
   backend->set_state(c.state);
   std::vector<int32_t> ids(32 * static_cast<size_t>(seq.maxlen)), lengths(32);

@@ -47,7 +47,7 @@ BackendOptions small_options() {
   o.model.embed_dim = 32;
   o.model.hidden = 16;
   o.max_batch = 16;
-  o.max_steps = 60;
+  o.maxlen = 60;
   o.optimizer.clipnorm = 0.1f;
   o.deterministic = true;
   return o;
@@ -264,7 +264,7 @@ TEST(CudaBackend, RejectsBadBatches) {
   EXPECT_THROW(gpu->train_step(b.view()), Error);
   b = make_batch(17, 10, o.model.vocab_size, 1);  // more than max_batch
   EXPECT_THROW(gpu->train_step(b.view()), Error);
-  b = make_batch(4, 61, o.model.vocab_size, 1);  // longer than max_steps
+  b = make_batch(4, 61, o.model.vocab_size, 1);  // longer than maxlen
   EXPECT_THROW(gpu->eval_step(b.view(), nullptr), Error);
 }
 

@@ -25,9 +25,9 @@ struct Fixture {
   cuda::Stream stream;
   cuda::CudnnHandle handle;
   std::unique_ptr<cuda::CudnnLstm> lstm;
-  Fixture(int E, int H, int max_batch, int max_steps) {
+  Fixture(int E, int H, int max_batch, int maxlen) {
     SENTI_CUDNN_CHECK(cudnnSetStream(handle, stream));
-    lstm = std::make_unique<cuda::CudnnLstm>(handle, stream, E, H, max_batch, max_steps);
+    lstm = std::make_unique<cuda::CudnnLstm>(handle, stream, E, H, max_batch, maxlen);
   }
 };
 
@@ -58,10 +58,10 @@ TEST(CudnnLstm, WeightMapCoversEveryKerasElementOnce) {
     }
 }
 
-void check_lstm(int E, int H, int B, int T, int max_batch, int max_steps, Fixture* fixture) {
+void check_lstm(int E, int H, int B, int T, int max_batch, int maxlen, Fixture* fixture) {
   const int G = 4 * H;
   std::unique_ptr<Fixture> own;
-  if (!fixture) own = std::make_unique<Fixture>(E, H, max_batch, max_steps);
+  if (!fixture) own = std::make_unique<Fixture>(E, H, max_batch, maxlen);
   Fixture& f = fixture ? *fixture : *own;
   ref::Lstm r{B, T, E, H, test::random_floats(static_cast<size_t>(E) * G, -0.3f, 0.3f, 1),
               test::random_floats(static_cast<size_t>(H) * G, -0.3f, 0.3f, 2),

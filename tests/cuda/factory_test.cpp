@@ -17,7 +17,7 @@ BackendOptions tiny() {
   o.model.embed_dim = 8;
   o.model.hidden = 4;
   o.max_batch = 4;
-  o.max_steps = 8;
+  o.maxlen = 8;
   return o;
 }
 
