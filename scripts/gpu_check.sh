@@ -113,6 +113,7 @@ export GC_ROOT GC_OUT GC_CARRY GC_PREFIX GC_BUILD GC_WORK GC_LOGS GC_RESULTS GC_
 # shellcheck source=gpu_check/report.sh
 . "$GC_ROOT/scripts/gpu_check/report.sh"
 gc_setup_env
+mkdir -p "$SENTI_CACHE_DIR" 2>/dev/null  # the token cache the tests and training share
 
 record budget_s "$GC_BUDGET"
 record work_dir "$GC_WORK"

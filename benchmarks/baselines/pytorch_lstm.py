@@ -131,8 +131,13 @@ def set_tf32(mode):
     """off: IEEE fp32 in cuDNN and cuBLAS (the legacy setters keep the new fp32_precision API
     consistent, so both stay readable); default: leave PyTorch's defaults. Returns the flags in effect."""
     if mode == "off":
-        torch.backends.cudnn.allow_tf32 = False
-        torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        except (AttributeError, RuntimeError):  # a torch without the legacy setters: the new API
+            torch.backends.cudnn.rnn.fp32_precision = "ieee"
+            torch.backends.cudnn.conv.fp32_precision = "ieee"
+            torch.backends.cuda.matmul.fp32_precision = "ieee"
     flags = {}
     readers = {"cudnn.allow_tf32": lambda: torch.backends.cudnn.allow_tf32,
                "cuda.matmul.allow_tf32": lambda: torch.backends.cuda.matmul.allow_tf32,

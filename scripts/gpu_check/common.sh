@@ -78,9 +78,12 @@ gc_setup_env() {
   fi
   if [ -z "$CUDNN_INC" ] || [ -z "$CUDNN_LIB" ]; then
     wheel="$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)"
-    if [ -n "$wheel" ] && [ -f "$wheel/include/cudnn.h" ]; then
-      CUDNN_INC="$wheel/include"
-      CUDNN_LIB="$(ls "$wheel"/lib/libcudnn.so* 2>/dev/null | head -1)"
+    if [ -n "$wheel" ] && ls "$wheel"/lib/libcudnn.so* >/dev/null 2>&1; then
+      # The wheel's library serves at run time even where its headers are missing (then only
+      # the prebuilt binaries can use it; a build needs CUDNN_INCLUDE_DIR).
+      CUDNN_LIB="$(ls "$wheel"/lib/libcudnn.so* | head -1)"
+      CUDNN_INC=""
+      [ -f "$wheel/include/cudnn.h" ] && CUDNN_INC="$wheel/include"
       CUDNN_FROM="python wheel nvidia-cudnn ($wheel)"
     fi
   fi

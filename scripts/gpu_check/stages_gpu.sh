@@ -153,15 +153,18 @@ stage_bench() {
     --split-steps 0 --json >"$GC_LOGS/senti_bench_cudnn_log.log" 2>&1 </dev/null ||
     note "senti bench under the cuDNN API log failed (see logs/senti_bench_cudnn_log.log)"
   talgo="$(gc_algos_in "$tlog")"; salgo="$(gc_algos_in "$slog")"
+  # What senti's source asks for, beside what cuDNN's log saw.
+  salgo="${salgo:-not seen in the log} (source: $(grep -ho 'CUDNN_RNN_ALGO_[A-Z_]*' "$GC_ROOT"/engine/cuda/*.cpp 2>/dev/null |
+    sort -u | tr '\n' ' ' | sed 's/ $//'))"
   grep -qi 'persist' "$GC_LOGS/pytorch_rnn_kernels.md" 2>/dev/null && persist=" (profiler: persistent kernels)"
-  record pytorch_rnn_algo "${talgo:-not seen}$persist"; record senti_rnn_algo "${salgo:-not seen}"
-  section "" "cuDNN RNN algorithm from cuDNN's API log: PyTorch ${talgo:-not seen}$persist; senti ${salgo:-not seen}." ""
+  record pytorch_rnn_algo "${talgo:-not seen}$persist"; record senti_rnn_algo "$salgo"
+  section "" "cuDNN RNN algorithm from cuDNN's API log: PyTorch ${talgo:-not seen}$persist; senti $salgo." ""
   [ -s "$GC_LOGS/pytorch_rnn_kernels.md" ] && section_cat <"$GC_LOGS/pytorch_rnn_kernels.md"
   for f in "$tlog" "$slog"; do  # keep the lines that say which algorithm, not the whole API trace
     [ -f "$f" ] && { grep -n -B2 -A2 'CUDNN_RNN_ALGO_' "$f" | head -200 >"$f.algo"; mv -f "$f.algo" "$f"; }
   done
   record headline_bench "senti vs PyTorch, seed B32 T500, ms/step: $(result bench_seed_line);" \
-    "cuDNN RNN algorithm: PyTorch ${talgo:-not seen}$persist, senti ${salgo:-not seen}"
+    "cuDNN RNN algorithm: PyTorch ${talgo:-not seen}$persist, senti $salgo"
 }
 
 # ---- compute-sanitizer: custom kernels, one cuDNN LSTM test, one backend test ----------------

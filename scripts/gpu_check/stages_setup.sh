@@ -95,16 +95,20 @@ stage_deps() {
   fi
   # Run time: expose only the shared libraries whose soname this system does not already provide,
   # so system tools keep their own (newer) libraries.
-  local have missing=0 f soname
+  local have missing f soname
   have="$(ldconfig -p 2>/dev/null | awk '{print $1}')"
+  # SENTI_DEPS_EXPOSE_ALL=1 (dry runs): expose every carried library, as on a machine that has none.
+  [ "${SENTI_DEPS_EXPOSE_ALL:-0}" = 1 ] && have=""
   while IFS= read -r f; do
-    soname="$(readelf -d "$f" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
-    [ -n "$soname" ] || continue
-    if ! grep -qxF "$soname" <<<"$have"; then
-      ln -sfn "$f" "$GC_PREFIX/runtime-lib/$soname"
-      missing=$((missing + 1))
+    if command -v readelf >/dev/null; then
+      soname="$(readelf -d "$f" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
+    else  # no binutils: Debian names the file or its link after the soname; extra links are harmless
+      soname="$(basename "$f")"
     fi
-  done < <(find "$GC_PREFIX" -type f -name '*.so*' ! -path '*/runtime-lib/*')
+    [ -n "$soname" ] || continue
+    grep -qxF "$soname" <<<"$have" || ln -sfn "$f" "$GC_PREFIX/runtime-lib/$soname"
+  done < <(find "$GC_PREFIX" \( -type f -o -type l \) -name '*.so*' ! -path '*/runtime-lib/*')
+  missing="$(find "$GC_PREFIX/runtime-lib" -mindepth 1 | wc -l)"
   echo "$stamp" >"$GC_PREFIX/.gpu-check-stamp"
   echo "$n packages extracted; $missing carried runtime libraries this system lacks: $(ls "$GC_PREFIX/runtime-lib" | tr '\n' ' ')" \
     >"$GC_PREFIX/.gpu-check-runtime"
@@ -134,6 +138,10 @@ check_loads() {
       note "$label: libraries not found: $(awk '{print $1}' "$GC_LOGS/binaries_${label}_missing.log" | tr '\n' ' ')"
     return 1
   fi
+  # Where each library came from (carried prefix, cuDNN wheel, toolkit, system).
+  ldd "$sdir/senti" >"$GC_LOGS/binaries_${label}_ldd.log" 2>&1
+  record senti_libs_from_carry "$(grep -c "$GC_PREFIX" "$GC_LOGS/binaries_${label}_ldd.log")"
+  record senti_cudnn_loaded "$(awk '/libcudnn/ {print $3}' "$GC_LOGS/binaries_${label}_ldd.log" | head -1)"
   record senti_bin "$sdir/senti"
   record cuda_test_bins "${bins# }"
   return 0
@@ -166,7 +174,8 @@ stage_binaries() {
     if check_loads "$bin" "$bin" prebuilt; then
       record need_build 0; record bin_source "prebuilt"
       section "## Binaries" "" "Carried prebuilt binaries used: $(tr '\n' ';' <"$info" | sed 's/;$//; s/;/; /g')." \
-        "They resolve every library (LD_BIND_NOW=1) and run: \`$(head -1 "$GC_LOGS/binaries_prebuilt.log")\`."
+        "They resolve every library (LD_BIND_NOW=1) and run: \`$(head -1 "$GC_LOGS/binaries_prebuilt.log")\`;" \
+        "$(result senti_libs_from_carry) of senti's libraries come from the carry, cuDNN from $(result senti_cudnn_loaded)."
       record headline_binaries "binaries: carried prebuilt ($(sed -n 's/^cuda_arch=/sm_/p' "$info"), cuDNN $(sed -n 's/^cudnn=//p' "$info") headers) load and run --version"
       return
     fi

@@ -226,6 +226,7 @@ class FullRun(GpuCheckTest):
         self.assertEqual(r.results["train_learned"], "yes")
         self.assertEqual(r.results["bench_seed_senti_ms"], "5.000")
         self.assertIn("memcheck: kernels 0 errors", r.summary)
+        self.assertIn("source: CUDNN_RNN_ALGO_STANDARD", r.results["senti_rnn_algo"])
         with tarfile.open(os.path.join(r.out, "logs.tar.gz")) as t:
             names = t.getnames()
         self.assertIn("logs/cuda_tests/senti_cuda_tests.CudnnLstm.json", names)
