@@ -36,7 +36,7 @@ bench       120  30  gpu  core   senti vs PyTorch ms/step, seed configuration, o
 memcheck    100  25  gpu  core   compute-sanitizer memcheck: custom kernels, one cuDNN LSTM test, one backend test
 racecheck    60  45  gpu  extra  racecheck on the kernels that reduce through shared memory
 bench_b256   60  40  gpu  extra  senti vs PyTorch at B256
-train_epoch 120  90  gpu  extra  one full seed epoch on the GPU (throughput)
+train_epoch 120  40  gpu  extra  one full seed epoch on the GPU (throughput)
 cpu_suite   240 150  -    extra  the CPU test suite (ctest -LE 'cuda|gpu-check')
 "
 GC_DRY_STAGES="probe deps binaries configure build"  # --dry-run: what a machine without a GPU can do
