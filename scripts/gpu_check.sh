@@ -69,7 +69,9 @@ while read -r name cap min needs kind what; do
 done <<<"$GC_STAGE_TABLE"
 for kv in ${SENTI_GPU_CHECK_CAPS:-}; do GC_CAP[${kv%%=*}]=${kv#*=}; done
 for kv in ${SENTI_GPU_CHECK_MINS:-}; do GC_MIN[${kv%%=*}]=${kv#*=}; done
-gc_stage_what() { [ "${GC_KIND[$1]}" = extra ] && printf 'if time is left: '; echo "${GC_WHAT[$1]:-}"; }
+for s in "${GC_ALL[@]}"; do  # as shown in the summary's stage table
+  [ "${GC_KIND[$s]}" = extra ] && GC_WHAT[$s]="if time is left: ${GC_WHAT[$s]}"
+done
 
 GC_PLAN=()
 if [ $# -gt 0 ]; then
@@ -142,7 +144,7 @@ trap 'on_signal HUP' HUP
 GC_INCOMPLETE=0
 skip() {  # skip STAGE REASON
   record "stage_$1_status" "skipped"
-  record "note.$1.$(date +%s%N)" "$1: $2"
+  record "note.$1.$(uniq_id)" "$1: $2"
   say "== $1: skipped: $2"
 }
 
@@ -151,26 +153,26 @@ for s in "${GC_PLAN[@]}"; do
   limit=${GC_CAP[$s]}
   [ "$left" -lt "$limit" ] && limit=$left
   if [ "${GC_NEEDS[$s]}" = build ] && [ "$(result need_build)" = 0 ] && [ "${SENTI_GPU_CHECK_BUILD:-0}" != 1 ]; then
-    skip "$s" "the carried prebuilt binaries load: nothing to do"; gc_publish; continue
+    skip "$s" "the carried prebuilt binaries load: nothing to do"; gc_publish nologs; continue
   fi
   need=${GC_MIN[$s]}; [ "$need" -gt "${GC_CAP[$s]}" ] && need=${GC_CAP[$s]}
   if [ "$limit" -lt "$need" ]; then
     skip "$s" "$(( left < 0 ? 0 : left )) s of the budget left, needs at least $need s"
     [ "${GC_KIND[$s]}" = core ] && GC_INCOMPLETE=$((GC_INCOMPLETE + 1))
-    gc_publish; continue
+    gc_publish nologs; continue
   fi
   case "${GC_NEEDS[$s]}" in
     gpu)
-      if [ "$GC_DRY_RUN" = 1 ]; then skip "$s" "dry run"; gc_publish; continue; fi
-      if [ "$(result gpu_present)" != 1 ]; then skip "$s" "no GPU (see probe)"; gc_publish; continue; fi
-      if [ -z "$(result senti_bin)" ]; then skip "$s" "no working senti binary (see binaries, build)"; gc_publish; continue; fi ;;
+      if [ "$GC_DRY_RUN" = 1 ]; then skip "$s" "dry run"; gc_publish nologs; continue; fi
+      if [ "$(result gpu_present)" != 1 ]; then skip "$s" "no GPU (see probe)"; gc_publish nologs; continue; fi
+      if [ -z "$(result senti_bin)" ]; then skip "$s" "no working senti binary (see binaries, build)"; gc_publish nologs; continue; fi ;;
   esac
   GC_CURRENT="$s"; GC_STAGE_T0=$(now_s)
   idx=0; for a in "${GC_ALL[@]}"; do idx=$((idx + 1)); [ "$a" = "$s" ] && break; done
   idx=$(printf '%02d' "$idx")
   record "stage_${s}_status" "running (started at +$((GC_STAGE_T0 - GC_START)) s; if this remains, the check was cut here)"
   record "stage_${s}_limit" "$limit"
-  gc_publish
+  gc_publish nologs
   say "== $s (limit $limit s)"
   GC_STAGE_DEADLINE=$((GC_STAGE_T0 + limit)) GC_STAGE="$s" GC_SECTION="$GC_WORK/sections/$idx-$s.md" \
     timeout -k 3 "$limit" bash "$GC_ROOT/scripts/gpu_check/run_stage.sh" "$s" \
@@ -185,7 +187,7 @@ for s in "${GC_PLAN[@]}"; do
     77) record "stage_${s}_status" "skipped" ;;
     124|137)
       record "stage_${s}_status" "CUT at its $limit s limit"
-      record "failure.${s}.$(date +%s%N)" "$s: cut at its $limit s limit (log: logs/$s.log)"
+      record "failure.${s}.$(uniq_id)" "$s: cut at its $limit s limit (log: logs/$s.log)"
       {
         echo "## $s: cut at its $limit s limit"; echo
         echo "The last lines of logs/$s.log:"; echo

@@ -5,18 +5,21 @@
 GC_MULTIARCH=x86_64-linux-gnu
 
 # ---- results: KEY=VALUE lines in $GC_RESULTS, later lines win --------------------------------
+# No process per call where bash can do it: the summary is rewritten after every stage.
 record() {  # record KEY VALUE...   (one line; newlines become spaces)
   local key="$1"; shift
-  printf '%s=%s\n' "$key" "$(printf '%s' "$*" | tr '\n\r' '  ')" >>"$GC_RESULTS"
+  local v="$*"; v="${v//$'\n'/ }"; v="${v//$'\r'/ }"
+  printf '%s=%s\n' "$key" "$v" >>"$GC_RESULTS"
 }
-result() { grep "^$1=" "$GC_RESULTS" 2>/dev/null | tail -1 | cut -d= -f2-; }
-say() { echo "gpu_check: $*" | tee -a "$GC_LOGS/gpu_check.log" >&2; }
+result() { awk -v k="$1=" 'index($0, k) == 1 {v = substr($0, length(k) + 1)} END {print v}' "$GC_RESULTS" 2>/dev/null; }
+uniq_id() { local t="${EPOCHREALTIME:-$(date +%s.%N)}"; echo "${t/./}$RANDOM"; }
+say() { echo "gpu_check: $*" >>"$GC_LOGS/gpu_check.log"; echo "gpu_check: $*" >&2; }
 # A stage's notes and failures, shown in its row of the summary and under "Failures".
 # Keys note.STAGE.N / failure.STAGE.N: the dots keep "train" apart from "train_epoch".
-note() { record "note.${GC_STAGE:-main}.$(date +%s%N)" "${GC_STAGE:-main}: $*"; say "${GC_STAGE:-main}: $*"; }
-fail() { record "failure.${GC_STAGE:-main}.$(date +%s%N)" "${GC_STAGE:-main}: $*"; say "${GC_STAGE:-main}: FAILED: $*"; GC_STAGE_FAILED=1; }
+note() { record "note.${GC_STAGE:-main}.$(uniq_id)" "${GC_STAGE:-main}: $*"; say "${GC_STAGE:-main}: $*"; }
+fail() { record "failure.${GC_STAGE:-main}.$(uniq_id)" "${GC_STAGE:-main}: $*"; say "${GC_STAGE:-main}: FAILED: $*"; GC_STAGE_FAILED=1; }
 
-now_s() { date +%s; }
+now_s() { echo "${EPOCHSECONDS:-$(date +%s)}"; }
 # Seconds left before the stage's own deadline (the stage process was given min(cap, budget left)).
 stage_left() { echo $(( ${GC_STAGE_DEADLINE:-$(( $(now_s) + 3600 ))} - $(now_s) )); }
 

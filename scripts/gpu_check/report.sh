@@ -51,7 +51,7 @@ gc_render_summary() {
     i=$((i + 1)); notes="${NOTES[$s]:-}"
     status="${R[stage_${s}_status]:-}"; secs="${R[stage_${s}_seconds]:-}"
     limit="${R[stage_${s}_limit]:-}"
-    echo "| $i | $s | ${status:-not reached} | ${secs:-} | ${limit:-} | $(gc_stage_what "$s") | ${notes//|/\\|} |"
+    echo "| $i | $s | ${status:-not reached} | ${secs:-} | ${limit:-} | ${GC_WHAT[$s]:-} | ${notes//|/\\|} |"
   done
   echo
   local f
@@ -84,10 +84,11 @@ gc_trim_logs() {
   done < <(find "$GC_LOGS" -type f -print0 2>/dev/null)
 }
 
-gc_publish() {
+gc_publish() {  # [nologs]: the logs did not change since the last call (no stage ran)
   mkdir -p "$GC_OUT"
   gc_render_summary >"$GC_OUT/.summary.md.tmp" 2>/dev/null && mv -f "$GC_OUT/.summary.md.tmp" "$GC_OUT/summary.md"
   cp "$GC_RESULTS" "$GC_OUT/.results.env.tmp" && mv -f "$GC_OUT/.results.env.tmp" "$GC_OUT/results.env"
+  [ "${1:-}" = nologs ] && [ -f "$GC_OUT/logs.tar.gz" ] && return 0
   gc_trim_logs
   tar -czf "$GC_OUT/.logs.tar.gz.tmp" -C "$GC_WORK" logs 2>/dev/null
   [ -s "$GC_OUT/.logs.tar.gz.tmp" ] && mv -f "$GC_OUT/.logs.tar.gz.tmp" "$GC_OUT/logs.tar.gz"

@@ -35,7 +35,7 @@ stage_cuda_tests() {
         [ "$ts" -gt 0 ] && res="$res, $ts SKIPPED"
         [ "$rc" -ne 0 ] && [ "$tf" -eq 0 ] && res="exit $rc"
         section "| $name | $suite | $tt | $tp | $tf | $ts | $res | $secs |"
-        [ -n "$fails" ] && while IFS= read -r l; do record "cuda_test_failure.$(date +%s%N)" "${l#FAIL }"; done <<<"$fails"
+        [ -n "$fails" ] && while IFS= read -r l; do record "cuda_test_failure.$(uniq_id)" "${l#FAIL }"; done <<<"$fails"
         [ "$res" = ok ] || bad_suites="$bad_suites $suite"
       else
         local why="CRASHED (exit $rc, no report)"
