@@ -64,7 +64,8 @@ stage_deps() {
     fail "no $GC_CARRY/debs/*.deb: run scripts/prepare_gpu_carry.sh here and carry .device-carry"; return
   fi
   local libdir="$GC_PREFIX/usr/lib/$GC_MULTIARCH" stamp
-  stamp="$(ls -l "${debs[@]}" | awk '{print $5, $NF}' | sha256sum | cut -c1-16)"
+  stamp="$( { ls -l "${debs[@]}" | awk '{print $5, $NF}'; echo "expose_all=${SENTI_DEPS_EXPOSE_ALL:-0}"; } |
+    sha256sum | cut -c1-16)"
   if [ "$(cat "$GC_PREFIX/.gpu-check-stamp" 2>/dev/null)" = "$stamp" ]; then
     record deps_packages "${#debs[@]}"
     note "prefix $GC_PREFIX already holds these ${#debs[@]} packages (warm machine); reused"
