@@ -65,6 +65,12 @@ namespace senti::emu {
 std::recursive_mutex& runtime_mutex();
 using Lock = std::lock_guard<std::recursive_mutex>;
 
+// Returns the sticky error from an API function, if there is one.
+#define SENTI_EMU_STICKY()                                      \
+  do {                                                          \
+    if (const cudaError_t e_ = ::senti::emu::sticky_error()) return e_; \
+  } while (0)
+
 // ---- Errors (errors.cpp) ----
 cudaError_t fail(cudaError_t e, const std::string& detail);  // sets the last error; returns e
 cudaError_t sticky_error();                                   // cudaSuccess unless a fault happened
@@ -84,6 +90,10 @@ cudaError_t run_until(const std::function<bool()>& done);
 // Runs one runnable op chosen by the policy; false when none is runnable.
 bool run_one();
 cudaError_t synchronize_device();
+bool op_done(const OpPtr& op);               // null (never recorded) counts as done
+cudaError_t check_event(cudaEvent_t event);  // a live event, else cudaErrorInvalidResourceHandle
+void add_event(CUevent_st* event);
+void remove_event(CUevent_st* event);
 bool any_capture_blocks_sync();   // a global-mode capture forbids synchronising calls
 bool executing_work();            // true while an op runs (work must not call the API)
 uint64_t next_seq();

@@ -59,7 +59,7 @@ int source_lane(WarpOp op, int lane, int arg, int width) {
 }
 
 uint64_t sign_extend(uint64_t bits, int bytes) {
-  if (bytes >= 8) return bits;
+  if (bytes <= 0 || bytes >= 8) return bits;
   const int shift = 64 - 8 * bytes;
   return static_cast<uint64_t>(static_cast<int64_t>(bits << shift) >> shift);
 }

@@ -21,11 +21,13 @@ enum class BarrierDefect { None, HalfTheBlock, TwoCallSites, EarlyExit };
 void misuse_barrier(int* out, int threads, BarrierDefect defect, cudaStream_t stream);
 
 // ---- Warp functions (sync_kernels.cu) ----
-// For thread i of a `threads`-thread block, out[i*8 + k] receives (with v = in[i]):
+// For thread i of a `threads`-thread block, out[i*9 + k] receives (with v = in[i]):
 //   k=0 __shfl_sync(v, (lane+3)%32, width)   k=1 __shfl_up_sync(v, 2, width)
 //   k=2 __shfl_down_sync(v, 5, width)        k=3 __shfl_xor_sync(v, 6, width)
 //   k=4 __ballot_sync(v odd)                 k=5 __any_sync(v > 1000)   k=6 __all_sync(v >= 0)
-//   k=7 __reduce_add_sync(v)                 all with mask = the warp's existing lanes.
+//   k=7 __reduce_add_sync(v)                 k=8 the partner lane's v (lane ^ 1), through shared
+//                                            memory after __syncwarp
+//   all with mask = the warp's existing lanes.
 void warp_functions(const int* in, int* out, int threads, int width, cudaStream_t stream);
 // out[w] = sum over warp w of in[] by the __shfl_down_sync tree dense_bce uses (float).
 void warp_sums(const float* in, float* out, int threads, cudaStream_t stream);

@@ -54,7 +54,7 @@ static __global__ void warp_functions_kernel(const int* in, int* out, int width)
   const int lanes_here = min(32, static_cast<int>(blockDim.x) - warp * 32);
   const unsigned mask = lanes_here == 32 ? 0xffffffffu : (1u << lanes_here) - 1;
   const int v = in[i];
-  int* o = out + i * 8;
+  int* o = out + i * 9;
   o[0] = __shfl_sync(mask, v, (lane + 3) % 32, width);
   o[1] = __shfl_up_sync(mask, v, 2, width);
   o[2] = __shfl_down_sync(mask, v, 5, width);
@@ -63,6 +63,11 @@ static __global__ void warp_functions_kernel(const int* in, int* out, int width)
   o[5] = __any_sync(mask, v > 1000);
   o[6] = __all_sync(mask, v >= 0);
   o[7] = __reduce_add_sync(mask, v);
+  __shared__ int exchange[1024];  // __syncwarp orders the warp's shared-memory accesses
+  exchange[i] = v;
+  __syncwarp(mask);
+  const int partner = (lane ^ 1) < lanes_here ? lane ^ 1 : lane;
+  o[8] = exchange[warp * 32 + partner];
 }
 
 static __global__ void warp_sums_kernel(const float* in, float* out) {

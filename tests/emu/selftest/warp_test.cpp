@@ -31,7 +31,7 @@ void check_warp_functions(int threads, int width) {
   std::vector<int> in(threads);
   for (int i = 0; i < threads; ++i) in[i] = (i * 37) % 101;
   auto d_in = to_device(in);
-  cuda::DeviceBuffer<int> d_out(static_cast<size_t>(threads) * 8);
+  cuda::DeviceBuffer<int> d_out(static_cast<size_t>(threads) * 9);
   warp_functions(d_in.get(), d_out.get(), threads, width, nullptr);
   const std::vector<int> out = to_host(d_out);
   for (int i = 0; i < threads; ++i) {
@@ -40,7 +40,7 @@ void check_warp_functions(int threads, int width) {
       const int src = source(k, lane, width);
       const int want = src < 0 ? in[i] : in[base + src];
       ASSERT_LT(src, lanes) << "the test reads outside the warp";
-      EXPECT_EQ(out[i * 8 + k], want) << "thread " << i << " function " << k << " width " << width;
+      EXPECT_EQ(out[i * 9 + k], want) << "thread " << i << " function " << k << " width " << width;
     }
     unsigned ballot = 0;
     int any = 0, all = 1, sum = 0;
@@ -51,10 +51,12 @@ void check_warp_functions(int threads, int width) {
       all &= v >= 0;
       sum += v;
     }
-    EXPECT_EQ(static_cast<unsigned>(out[i * 8 + 4]), ballot) << "ballot, thread " << i;
-    EXPECT_EQ(out[i * 8 + 5], any);
-    EXPECT_EQ(out[i * 8 + 6], all);
-    EXPECT_EQ(out[i * 8 + 7], sum) << "reduce_add, thread " << i;
+    EXPECT_EQ(static_cast<unsigned>(out[i * 9 + 4]), ballot) << "ballot, thread " << i;
+    EXPECT_EQ(out[i * 9 + 5], any);
+    EXPECT_EQ(out[i * 9 + 6], all);
+    EXPECT_EQ(out[i * 9 + 7], sum) << "reduce_add, thread " << i;
+    const int partner = (lane ^ 1) < lanes ? lane ^ 1 : lane;
+    EXPECT_EQ(out[i * 9 + 8], in[base + partner]) << "__syncwarp exchange, thread " << i;
   }
 }
 
