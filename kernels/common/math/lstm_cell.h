@@ -13,14 +13,24 @@ struct LstmGates {
   float i, f, g, o;  // activated input, forget, candidate ("c" in Keras) and output gates
 };
 
-// Forward: activates the gates and returns them; writes the new cell and hidden state.
+// Forward: activates the gates and returns them; writes the new cell state c, tanh(c) (which the
+// backward reads instead of recomputing it) and the hidden state.
 SENTI_HD LstmGates lstm_cell_forward(float zi, float zf, float zg, float zo, float c_prev,
-                                     float* c_out, float* h_out) {
+                                     float* c_out, float* tc_out, float* h_out) {
   LstmGates a{sigmoid(zi), sigmoid(zf), tanhf(zg), sigmoid(zo)};
   const float c = a.f * c_prev + a.i * a.g;
+  const float tc = tanhf(c);
   *c_out = c;
-  *h_out = a.o * tanhf(c);
+  *tc_out = tc;
+  *h_out = a.o * tc;
   return a;
+}
+
+// The same step for callers that do not keep tanh(c).
+SENTI_HD LstmGates lstm_cell_forward(float zi, float zf, float zg, float zo, float c_prev,
+                                     float* c_out, float* h_out) {
+  float tc;
+  return lstm_cell_forward(zi, zf, zg, zo, c_prev, c_out, &tc, h_out);
 }
 
 struct LstmCellGrad {
