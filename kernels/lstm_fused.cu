@@ -56,7 +56,6 @@ void fused_lstm_transpose(const float* in, int rows, int cols, float* out, cudaS
   SENTI_CHECK(in && out && rows > 0 && cols > 0, "fused_lstm_transpose: bad arguments");
   const dim3 grid((cols + kTile - 1) / kTile, (rows + kTile - 1) / kTile);
   launch(transpose_kernel, grid, dim3(kTile, 8), 0, stream, in, rows, cols, out);
-  SENTI_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace senti::kernels

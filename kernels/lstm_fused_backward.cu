@@ -195,7 +195,6 @@ void fused_lstm_backward(const FusedLstmBatch& bt, const FusedLstmBackwardDir* d
     launch(fused::lstm_backward_generic, dim3(bt.B, ndirs), dim3(fused::generic_threads(bt.H)),
            bytes, stream, args);
   }
-  SENTI_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace senti::kernels

@@ -179,7 +179,6 @@ void fused_lstm_forward(const FusedLstmBatch& bt, const FusedLstmForwardDir* dir
              bytes, stream, args);
     }
   }
-  SENTI_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace senti::kernels
