@@ -86,7 +86,7 @@ class CpuBackend final : public Backend {
   }
 
   void eval_step(const Batch& batch, float* probs) override {
-    check_batch(batch);
+    validate_batch(batch, opts_);
     lstm_.forward(params(), batch.ids, batch.batch, batch.maxlen, logits_.data());
     accumulate_metrics(batch);
     if (probs)
@@ -100,7 +100,7 @@ class CpuBackend final : public Backend {
   }
 
   double loss_and_gradients(const Batch& batch, float* grads) override {
-    check_batch(batch);
+    validate_batch(batch, opts_);
     const int B = batch.batch;
     lstm_.forward(params(), batch.ids, B, batch.maxlen, logits_.data());
     const double loss_sum = accumulate_metrics(batch);
@@ -114,14 +114,6 @@ class CpuBackend final : public Backend {
  private:
   ParamViews<const float> params() const {
     return make_views(static_cast<const float*>(state_.params.data()), layout_);
-  }
-
-  void check_batch(const Batch& batch) const {
-    SENTI_CHECK(batch.ids && batch.labels, "batch without ids or labels");
-    SENTI_CHECK(batch.batch >= 1 && batch.batch <= opts_.max_batch, "batch size ", batch.batch,
-                " outside 1..", opts_.max_batch);
-    SENTI_CHECK(batch.maxlen >= 1 && batch.maxlen <= opts_.maxlen, "sequence length ",
-                batch.maxlen, " outside 1..", opts_.maxlen);
   }
 
   // Adds the batch's loss and accuracy (from logits_) to the running metrics; returns its loss sum.

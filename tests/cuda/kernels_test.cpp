@@ -161,15 +161,6 @@ INSTANTIATE_TEST_SUITE_P(Cases, DenseBce,
                                            DenseCase{kernels::kDenseBceMaxBatch, 64}),
                          dense_case_name);
 
-kernels::ParamTiles tiles_of(const ParamLayout& L) {
-  int64_t off[kNumParamTensors], size[kNumParamTensors];
-  for (int k = 0; k < kNumParamTensors; ++k) {
-    off[k] = static_cast<int64_t>(L.tensors()[k].offset);
-    size[k] = static_cast<int64_t>(L.tensors()[k].size);
-  }
-  return kernels::ParamTiles::make(off, size, kNumParamTensors);
-}
-
 struct ClipCase {
   float clipnorm, global_clipnorm, grad_scale;
 };
@@ -202,7 +193,7 @@ TEST_P(ClipAndAdam, MatchCpuOptimizer) {
   auto grads = test::random_floats(P, -c.grad_scale, c.grad_scale, 24);
   std::fill(grads.begin(), grads.begin() + 5 * cfg.embed_dim, 0.f);  // unused rows: exact zeros
 
-  const kernels::ParamTiles tiles = tiles_of(L);
+  const kernels::ParamTiles tiles = kernels::ParamTiles::of(L.tensors());
   auto d_g = to_device(grads), d_p = to_device(s.params), d_m = to_device(s.m), d_v = to_device(s.v);
   cuda::DeviceBuffer<char> ws(kernels::clip_workspace_bytes(tiles));
   SENTI_CUDA_CHECK(cudaMemset(ws.get(), 0, ws.bytes()));
