@@ -1,6 +1,7 @@
 // The one place that picks the CUDA backend's LSTM layer. See device_lstm.h.
 #include "engine/cuda/device_lstm.h"
 
+#include "engine/cuda/fused_lstm.h"
 #include "kernels/common/error.h"
 #if defined(SENTI_CUDA_EMU)
 #include "engine/cuda/cpu_standin_lstm.h"
@@ -50,7 +51,7 @@ std::unique_ptr<DeviceLstm> make_device_lstm(LstmKind kind, const DeviceLstmShap
                  "--lstm cudnn (or auto)");
 #endif
     case LstmKind::Fused:
-      SENTI_FAIL("--lstm fused: senti's fused LSTM kernels are not built yet; use --lstm auto");
+      return std::make_unique<FusedLstm>(shape, stream);  // deterministic by construction
     case LstmKind::Auto:
       break;
   }
