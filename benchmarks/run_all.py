@@ -37,7 +37,7 @@ def parse_args():
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="auto: cuda when nvidia-smi sees a GPU, else cpu")
     p.add_argument("--configs", default="seed,b256", help="comma list of: " + ",".join(common.PRESETS))
-    p.add_argument("--frameworks", default="senti,pytorch,pytorch-packed,keras",
+    p.add_argument("--frameworks", default="senti,senti-cudnn,pytorch,pytorch-fp32,pytorch-packed,keras",
                    help="comma list of: " + ",".join(runners.FRAMEWORKS))
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median over them)")
     p.add_argument("--steps", type=int, help="timed steps per run (default: by device and config)")

@@ -189,6 +189,8 @@ def main():
     common.add_common_args(p)
     p.add_argument("--packed", action="store_true", help="pack_padded_sequence variable-length variant")
     p.add_argument("--adam", choices=["torch", "keras"], default="torch")
+    p.add_argument("--tf32", choices=["default", "off"], default="default",
+                   help="off: FP32 everywhere (cuDNN's RNN and matmuls without TF32), as senti runs")
     args = p.parse_args()
     shape = common.resolve_shape(args)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -198,6 +200,9 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.tf32 == "off":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     if use_cuda:
         torch.backends.cudnn.benchmark = True
         desc = f"cuda ({torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()})"
@@ -207,7 +212,8 @@ def main():
     model = SeedModel(shape["vocab"], shape["embed"], shape["hidden"], args.packed).to(device)
     opt = make_optimizer(args.adam, [p for p in model.parameters() if p.requires_grad], device)
     train_step = make_trainer(model, opt)
-    variant = ("packed" if args.packed else "padded") + ("" if args.adam == "torch" else "+keras-adam")
+    variant = (("packed" if args.packed else "padded") + ("" if args.adam == "torch" else "+keras-adam")
+               + ("+fp32" if args.tf32 == "off" else ""))
     extra = dict(version=torch.__version__, adam=args.adam)
     if args.full:
         extra.update(full_recipe(args, shape, device, model, train_step))

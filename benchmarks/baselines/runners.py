@@ -7,7 +7,10 @@ import os
 import subprocess
 import tempfile
 
-FRAMEWORKS = ["senti", "pytorch", "pytorch-packed", "pytorch-keras-adam", "keras"]
+# senti runs its fused LSTM kernels on a GPU; senti-cudnn is the same binary with --lstm cudnn (GPU
+# only). pytorch is PyTorch's defaults (cuDNN may use TF32), pytorch-fp32 turns TF32 off.
+FRAMEWORKS = ["senti", "senti-cudnn", "pytorch", "pytorch-fp32", "pytorch-packed",
+              "pytorch-keras-adam", "keras"]
 BASELINES = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -39,7 +42,10 @@ def available(env, wanted):
     for fw in wanted:
         if fw not in FRAMEWORKS:
             raise SystemExit(f"--frameworks: unknown framework '{fw}' (known: {', '.join(FRAMEWORKS)})")
-        if fw == "senti":
+        if fw == "senti-cudnn" and env.device != "cuda":
+            notes.append("senti-cudnn skipped: --lstm cudnn needs --device cuda")
+            continue
+        if fw.startswith("senti"):
             if os.access(env.senti, os.X_OK):
                 ok.append(fw)
             else:
@@ -62,8 +68,9 @@ def available(env, wanted):
 
 
 def _label(fw):
-    return {"pytorch": "pytorch", "pytorch-packed": "pytorch packed",
-            "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti"}[fw]
+    return {"pytorch": "pytorch", "pytorch-fp32": "pytorch fp32", "pytorch-packed": "pytorch packed",
+            "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti",
+            "senti-cudnn": "senti cudnn"}[fw]
 
 
 def _shape_flags(config):
@@ -72,9 +79,11 @@ def _shape_flags(config):
 
 def _command(env, fw, config, warmup, steps, full, epochs, limit):
     data = ["--data", env.data] if env.data else ["--synthetic"]
-    if fw == "senti":
+    if fw.startswith("senti"):
         cmd = [env.senti, "bench", "--device", env.device, *_shape_flags(config),
                "--warmup", str(warmup), "--steps", str(steps), "--threads", str(env.threads), "--json"]
+        if env.device == "cuda":
+            cmd += ["--lstm", "cudnn" if fw == "senti-cudnn" else "fused"]
         if env.data:  # senti's data flags: the archive folder, vocabulary from the Keras word index
             cmd += ["--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
                     "--word-index", os.path.join(env.data, "imdb_word_index.json")]
@@ -88,6 +97,8 @@ def _command(env, fw, config, warmup, steps, full, epochs, limit):
         cmd.append("--packed")
     if fw == "pytorch-keras-adam":
         cmd += ["--adam", "keras"]
+    if fw == "pytorch-fp32":
+        cmd += ["--tf32", "off"]
     if full:
         cmd += ["--full", "--epochs", str(epochs), "--limit", str(limit)]
     return cmd
@@ -125,6 +136,8 @@ def run(env, fw, config, warmup, steps, full=False, epochs=20, limit=0):
     except (ValueError, IndexError, OSError, KeyError) as e:
         return dict(label=label, command=cmd, error=f"unreadable output ({e}): {' / '.join(tail)}")
     rec.update(label=label, command=cmd)
+    if fw == "senti-cudnn":  # not the reference row the "senti ×" column divides by
+        rec["framework"] = "senti-cudnn"
     return rec
 
 
