@@ -13,9 +13,10 @@ namespace fused {
 namespace {
 
 // Resident: thread t = 4u + g owns gate column j = g*H + u. Its column of R stays on chip for the
-// whole sequence, h_{t-1} is read from shared memory (a broadcast), the four gates of unit u meet
-// in lanes 4u..4u+3 through shuffles, every one of those lanes runs the same cell (so c stays in
-// a register) and lane g stores gate g, c, tanh(c) or h. One barrier a step: h is double-buffered.
+// whole sequence, h_{t-1} is read from shared memory (a broadcast), lane g activates gate g, the
+// four activated gates of unit u meet in lanes 4u..4u+3 through shuffles, every one of those
+// lanes runs the same cell update (so c stays in a register) and lane g stores gate g and one of
+// h, c, tanh(c). One barrier a step: h is double-buffered.
 template <int H>
 __global__ void __launch_bounds__(Resident<H>::kThreads, Resident<H>::kMinBlocksPerSm)
 lstm_forward_resident(ForwardArgs args) {
@@ -71,23 +72,21 @@ lstm_forward_resident(ForwardArgs args) {
     }
     const float z = zx + ((a0 + a1) + (a2 + a3));
 
+    // Lane g activates its own gate; the four activated gates of unit u then meet in each of
+    // lanes 4u..4u+3, which all run the same update (so c stays in a register).
+    const float act = math::lstm_gate_activation(g, z);
     const int base = lane & ~3;
-    const float zi = __shfl_sync(kFullWarp, z, base);
-    const float zf = __shfl_sync(kFullWarp, z, base + 1);
-    const float zg = __shfl_sync(kFullWarp, z, base + 2);
-    const float zo = __shfl_sync(kFullWarp, z, base + 3);
-    float c_new, tc;
-    const math::LstmGates a = math::lstm_cell_forward(zi, zf, zg, zo, c, &c_new, &tc, &h);
-    c = c_new;
-    if (d.gates) d.gates[row * G + j] = g == 0 ? a.i : g == 1 ? a.f : g == 2 ? a.g : a.o;
-    if (g == 0) {
-      h_buf[((k + 1) & 1) * H + u] = h;
-      if (d.y) d.y[row * ldy + u] = h;
-    } else if (g == 1) {
-      if (d.c) d.c[row * H + u] = c;
-    } else if (g == 2) {
-      if (d.tc) d.tc[row * H + u] = tc;
-    }
+    const math::LstmGates a{__shfl_sync(kFullWarp, act, base), __shfl_sync(kFullWarp, act, base + 1),
+                            __shfl_sync(kFullWarp, act, base + 2), __shfl_sync(kFullWarp, act, base + 3)};
+    float tc;
+    math::lstm_cell_update(a, c, &c, &tc, &h);
+    if (d.gates) d.gates[row * G + j] = act;
+    // One store a lane, no divergent branches: lane 0 h -> y, lane 1 c, lane 2 tanh(c).
+    float* out = g == 0 ? (d.y ? d.y + row * ldy : nullptr)
+                        : g == 1 ? (d.c ? d.c + row * H : nullptr)
+                                 : g == 2 ? (d.tc ? d.tc + row * H : nullptr) : nullptr;
+    if (out) out[u] = g == 0 ? h : g == 1 ? c : tc;
+    if (g == 0) h_buf[((k + 1) & 1) * H + u] = h;
     __syncthreads();
   }
   if (g == 0) d.hy[static_cast<size_t>(b) * ldh + u] = h;
