@@ -6,13 +6,12 @@
 #include "kernels/common/math/optim.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/cuda_check.h"
+#include "kernels/workspace.h"
 
 namespace senti::kernels {
 namespace {
 
 constexpr int kThreads = 256;
-
-size_t align256(size_t n) { return (n + 255) & ~size_t{255}; }
 
 // One block a tile. Each block stores its tile's sum of squares; the last block to finish adds the
 // tiles of each tensor in tile order and turns the sums into scales.

@@ -6,6 +6,7 @@
 
 #include "kernels/common/error.h"
 #include "kernels/cuda_check.h"
+#include "kernels/workspace.h"
 
 namespace senti::kernels {
 namespace {
@@ -13,8 +14,6 @@ namespace {
 constexpr int kChunk = 32;      // sorted rows summed sequentially by one lane
 constexpr int kLanes = 32;      // lanes over E
 constexpr int kRowsPerBlock = 4;
-
-size_t align256(size_t n) { return (n + 255) & ~size_t{255}; }
 
 int key_bits(int V) {  // radix-sort only the bits that ids in [0, V) use
   int bits = 1;
