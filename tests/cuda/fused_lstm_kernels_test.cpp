@@ -19,6 +19,7 @@ namespace {
 
 using kernels::FusedLstmPath;
 using kernels::Padding;
+namespace ref = test::ref;
 
 struct Case {
   const char* name;
@@ -49,16 +50,18 @@ const Case kCases[] = {
      false},
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<float> nan_floats(size_t n) { return std::vector<float>(n, std::nanf("")); }
 
 // One direction's weights, inputs and reference.
 struct Dir {
-  ref::FusedLstmRef ref;
+  ref::FusedLstmRef twin;
   std::vector<float> W, R, bias, pre;
   cuda::DeviceBuffer<float> dR, dRt, dbias, dpre, dgates, dc, dtc, ddz;
 };
 
-struct Run {
+struct Outputs {
   std::vector<float> y, hy;                        // shared by the directions (ld = dirs * H)
   std::vector<std::vector<float>> gates, c, dz;    // per direction
 };
@@ -88,7 +91,7 @@ class FusedLstmKernels : public ::testing::TestWithParam<Case> {
       d.W = test::random_floats(static_cast<size_t>(k.E) * G, -scale, scale, 20 + i);
       d.R = test::random_floats(static_cast<size_t>(k.H) * G, -scale, scale, 30 + i);
       d.bias = test::random_floats(G, -0.5f, 0.5f, 40 + i);
-      ref::FusedLstmRef& r = d.ref;
+      ref::FusedLstmRef& r = d.twin;
       r.B = k.B, r.T = k.T, r.E = k.E, r.H = k.H;
       r.reverse = (i == 0) ? k.reverse : !k.reverse;
       r.pre_padding = k.pre;
@@ -121,7 +124,7 @@ class FusedLstmKernels : public ::testing::TestWithParam<Case> {
   }
 
   // Forward and backward on the device, every output starting as NaN.
-  Run run() {
+  Outputs run() {
     const Case& k = GetParam();
     const int G = 4 * k.H, ld = k.dirs * k.H;
     const size_t TB = static_cast<size_t>(k.T) * k.B;
@@ -143,14 +146,14 @@ class FusedLstmKernels : public ::testing::TestWithParam<Case> {
       d.dc = test::to_device(nan_floats(TB * k.H));
       d.dtc = test::to_device(nan_floats(TB * k.H));
       d.ddz = test::to_device(nan_floats(TB * G));
-      fwd[i] = {d.dR.get(), d.dbias.get(), d.dpre.get(), d.ref.reverse, y.get() + i * k.H, ld,
+      fwd[i] = {d.dR.get(), d.dbias.get(), d.dpre.get(), d.twin.reverse, y.get() + i * k.H, ld,
                 hy.get() + i * k.H, ld, d.dgates.get(), d.dc.get(), d.dtc.get()};
-      bwd[i] = {d.dR.get(), d.dRt.get(), d.ref.reverse, d.dgates.get(), d.dc.get(), d.dtc.get(),
+      bwd[i] = {d.dR.get(), d.dRt.get(), d.twin.reverse, d.dgates.get(), d.dc.get(), d.dtc.get(),
                 dhy.get() + i * k.H, ld, k.dy ? dy.get() + i * k.H : nullptr, ld, d.ddz.get()};
     }
     kernels::fused_lstm_forward(bt, fwd.data(), k.dirs, nullptr);
     kernels::fused_lstm_backward(bt, bwd.data(), k.dirs, nullptr);
-    Run out;
+    Outputs out;
     out.y = test::to_host(y);
     out.hy = test::to_host(hy);
     for (Dir& d : dirs_) {
@@ -179,9 +182,9 @@ class FusedLstmKernels : public ::testing::TestWithParam<Case> {
 
 TEST_P(FusedLstmKernels, FusedMatchesDoublePrecisionTwin) {
   const Case& k = GetParam();
-  const Run got = run();
+  const Outputs got = run();
   for (int i = 0; i < k.dirs; ++i) {
-    const ref::FusedLstmRef& r = dirs_[i].ref;
+    const ref::FusedLstmRef& r = dirs_[i].twin;
     const std::string dir = r.reverse ? "reverse" : "forward";
     EXPECT_TRUE(test::all_close(ref::narrow(r.hy), column_block(got.hy, i), 2e-5, 1e-4, "hy " + dir));
     EXPECT_TRUE(test::all_close(ref::narrow(r.y), column_block(got.y, i), 2e-5, 1e-4, "y " + dir));
@@ -213,7 +216,7 @@ TEST_P(FusedLstmKernels, FusedMatchesDoublePrecisionTwin) {
     }
   EXPECT_EQ(padded > 0, k.lengths && k.B > 1);  // every case with lengths has a 1-token row
   if (!k.rerun) return;
-  const Run again = run();  // deterministic: bit-identical
+  const Outputs again = run();  // deterministic: bit-identical
   auto same = [](const std::vector<float>& p, const std::vector<float>& q) {
     return p.size() == q.size() && std::memcmp(p.data(), q.data(), sizeof(float) * p.size()) == 0;
   };

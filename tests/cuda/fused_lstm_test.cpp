@@ -18,6 +18,7 @@ namespace {
 
 using kernels::FusedLstmPath;
 using kernels::Padding;
+namespace ref = test::ref;
 
 struct Shape {
   int B, T, E, H;
