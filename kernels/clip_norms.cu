@@ -5,7 +5,7 @@
 #include "kernels/common/error.h"
 #include "kernels/common/math/optim.h"
 #include "kernels/block_sum.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
 #include "kernels/workspace.h"
 
 namespace senti::kernels {
@@ -85,9 +85,8 @@ void clip_scales(const float* grads, const ParamTiles& tiles, float clipnorm,
   auto* partial = static_cast<double*>(workspace);
   auto* counter = reinterpret_cast<unsigned int*>(
       static_cast<char*>(workspace) + align256(sizeof(double) * tiles.total_tiles()));
-  clip_scales_kernel<<<tiles.total_tiles(), kThreads, 0, stream>>>(
-      grads, tiles, clipnorm, global_clipnorm, partial, counter, scales, sumsq);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(clip_scales_kernel, tiles.total_tiles(), kThreads, 0, stream, grads, tiles, clipnorm,
+         global_clipnorm, partial, counter, scales, sumsq);
 }
 
 }  // namespace senti::kernels

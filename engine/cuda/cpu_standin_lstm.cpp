@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <memory>
+
+#include <senti_emu/control.h>  // enqueue_standin: the emulator's queue for CPU stand-ins
 
 #include "kernels/common/error.h"
 #include "kernels/common/math/lstm_cell.h"
@@ -20,11 +21,6 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int l
           int ldb, float beta, float* c, int ldc) {
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
-}
-
-void run_task(void* p) {
-  std::unique_ptr<std::function<void()>> task(static_cast<std::function<void()>*>(p));
-  (*task)();
 }
 
 }  // namespace
@@ -46,23 +42,21 @@ CpuStandInLstm::CpuStandInLstm(const DeviceLstmShape& shape, cudaStream_t stream
 CpuStandInLstm::~CpuStandInLstm() { cudaStreamSynchronize(stream_); }
 
 std::string CpuStandInLstm::describe() const {
-  return "CPU stand-in (LSTM cell of kernels/common/math + OpenBLAS, host tasks on the stream)";
+  return "CPU stand-in (kernels/common/math LSTM cell + OpenBLAS, queued on the stream)";
 }
 
-void CpuStandInLstm::enqueue(std::function<void()> task) {
-  auto owned = std::make_unique<std::function<void()>>(std::move(task));
-  SENTI_CUDA_CHECK(cudaLaunchHostFunc(stream_, run_task, owned.get()));
-  owned.release();  // run_task deletes it
+void CpuStandInLstm::enqueue(const char* what, std::function<void()> task) {
+  SENTI_CUDA_CHECK(emu::enqueue_standin(stream_, what, std::move(task)));
 }
 
 void CpuStandInLstm::load_keras(const float* keras_block) {
-  enqueue([this, keras_block] {
+  enqueue("LSTM load_keras", [this, keras_block] {
     std::memcpy(keras_.data(), keras_block, sizeof(float) * keras_.size());
   });
 }
 
 void CpuStandInLstm::gradient_to_keras(float* keras_block_grad) {
-  enqueue([this, keras_block_grad] {
+  enqueue("LSTM gradient_to_keras", [this, keras_block_grad] {
     std::memcpy(keras_block_grad, grad_.data(), sizeof(float) * grad_.size());
   });
 }
@@ -73,7 +67,7 @@ void CpuStandInLstm::forward(int B, int T, const int32_t* lengths, const float* 
   // An inference forward overwrites the stored activations too: no backward after it.
   trained_B_ = training ? B : 0;
   trained_T_ = training ? T : 0;
-  enqueue([=] { run_forward(B, T, x, y, hy); });
+  enqueue("LSTM forward", [=] { run_forward(B, T, x, y, hy); });
 }
 
 void CpuStandInLstm::backward(int B, int T, const int32_t* lengths, const float* x,
@@ -81,7 +75,7 @@ void CpuStandInLstm::backward(int B, int T, const int32_t* lengths, const float*
   check_call("CpuStandInLstm::backward", B, T, lengths);
   SENTI_CHECK(trained_B_ == B && trained_T_ == T, "CpuStandInLstm::backward: no forward(training)",
               " of shape B=", B, " T=", T, " before it");
-  enqueue([=] { run_backward(B, T, x, y, dhy, dx); });
+  enqueue("LSTM backward", [=] { run_backward(B, T, x, y, dhy, dx); });
 }
 
 // Z (T·B, 4H) = x · W + bias, then per step Z_t += h_{t-1} · R and the cell; y_t = h_t.

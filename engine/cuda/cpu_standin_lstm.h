@@ -3,9 +3,10 @@
 // device buffers. It exists because cuDNN is not emulated; on the emulated device, device memory
 // is host memory, so the layer can read x and write y, hy, dx in place. Never built for a GPU.
 //
-// Every call is queued on the layer's stream as a host task (cudaLaunchHostFunc), so it runs in
-// stream order after the kernels that produce its inputs and before those that read its outputs,
-// exactly where cuDNN's launches would run.
+// Every call is queued on the layer's stream as one device operation (senti::emu::enqueue_standin,
+// counted in the emulator's usage report as a CPU stand-in), so it runs in stream order after the
+// kernels that produce its inputs and before those that read its outputs, exactly where cuDNN's
+// launches would run.
 //
 // The math is the CPU backend's: the per-element cell of kernels/common/math/lstm_cell.h (which
 // the CUDA kernels share) between OpenBLAS GEMMs, sums in a fixed order (deterministic). It works
@@ -36,7 +37,7 @@ class CpuStandInLstm final : public DeviceLstm {
                 const float* dhy, float* dx) override;
 
  private:
-  void enqueue(std::function<void()> task);
+  void enqueue(const char* what, std::function<void()> task);
   void run_forward(int B, int T, const float* x, float* y, float* hy);
   void run_backward(int B, int T, const float* x, const float* y, const float* dhy, float* dx);
 

@@ -181,6 +181,23 @@ TEST(CudaBackend, EvalProbabilitiesAndMetricsMatchCpu) {
   EXPECT_EQ(p.gpu->take_metrics().count, 0) << "take_metrics resets";
 }
 
+// Evaluation without probabilities never waits for the device: several batches in a row go through
+// both slots, so each copy must wait until the compute that read its slot two batches ago is done.
+TEST(CudaBackend, BackToBackEvalStepsMatchCpu) {
+  SENTI_REQUIRE_GPU();
+  const BackendOptions o = small_options();
+  Pair p(o, 4);
+  for (int k = 0; k < 5; ++k) {
+    const HostBatch b = make_batch(16 - k, 60 - 7 * k, o.model.vocab_size, 500 + k);
+    p.cpu->eval_step(b.view(), nullptr);
+    p.gpu->eval_step(b.view(), nullptr);
+  }
+  const Metrics mc = p.cpu->take_metrics(), mg = p.gpu->take_metrics();
+  EXPECT_EQ(mg.count, mc.count);
+  EXPECT_EQ(mg.correct, mc.correct);
+  EXPECT_NEAR(mg.loss_sum, mc.loss_sum, 1e-5 * mc.loss_sum);
+}
+
 TEST(CudaBackend, StateRoundTripIsExact) {
   SENTI_REQUIRE_GPU();
   const BackendOptions o = small_options();
