@@ -5,7 +5,7 @@
 //   gemm_cublas.cpp  cuBLAS (real GPU): FP32 math (no TF32), no atomics, so results are
 //                    bit-identical run to run for a given GPU and shape
 //   gemm_host.cpp    the emulated CUDA device (tests): OpenBLAS on the device buffers (device
-//                    memory is host memory there), run as a host task in stream order
+//                    memory is host memory there), queued in stream order (graph-capturable)
 // Plain C++: no CUDA library header leaks out of it.
 #include <memory>
 

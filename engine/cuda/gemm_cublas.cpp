@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 
 #include "kernels/common/error.h"
+#include "engine/cuda/library_check.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::cuda {
