@@ -28,6 +28,8 @@ target_include_directories(senti_cuda_emu_backend_tests PRIVATE ${CMAKE_CURRENT_
 target_compile_options(senti_cuda_emu_backend_tests PRIVATE ${SENTI_EMU_CODE_FLAGS})
 target_link_libraries(senti_cuda_emu_backend_tests PRIVATE senti_backends_emu senti_host
   GTest::gtest)
-gtest_discover_tests(senti_cuda_emu_backend_tests DISCOVERY_TIMEOUT 120
+# The prefix keeps the names apart from the same tests in senti_cuda_tests (label cuda), which a
+# build with nvcc also has: ctest names must be unique.
+gtest_discover_tests(senti_cuda_emu_backend_tests TEST_PREFIX "emu/" DISCOVERY_TIMEOUT 120
   PROPERTIES LABELS cuda-emu
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1")

@@ -133,14 +133,14 @@ void Block::on_exit(EmuThread& t) {
   warps[t.warp].exited |= 1u << t.lane;
   if (at_barrier > 0)
     fault(where(t) + " exited while " + std::to_string(at_barrier) + " thread(s) of its block wait at " +
-          "__syncthreads (" + barrier_file + ":" + std::to_string(barrier_line) +
+          "__syncthreads (" + short_path(barrier_file) + ":" + std::to_string(barrier_line) +
           "): every thread of a block must reach each barrier");
   warp_lane_exited(t);
 }
 
 void Block::on_barrier(EmuThread& t) {
   if (exited > 0)
-    fault(where(t) + " reached __syncthreads (" + t.file + ":" + std::to_string(t.line) + ") after " +
+    fault(where(t) + " reached __syncthreads (" + short_path(t.file) + ":" + std::to_string(t.line) + ") after " +
           std::to_string(exited) + " thread(s) of its block had exited: a divergent barrier");
   if (at_barrier == 0) {
     barrier_file = t.file;
@@ -149,8 +149,8 @@ void Block::on_barrier(EmuThread& t) {
     barrier_acc = t.barrier_op == BarrierOp::And ? 1 : 0;
   } else if (t.line != barrier_line || std::strcmp(t.file, barrier_file) != 0 ||
              t.barrier_op != barrier_op) {
-    fault("divergent barrier: " + where(t) + " waits at " + t.file + ":" + std::to_string(t.line) +
-          " while " + std::to_string(at_barrier) + " thread(s) wait at " + barrier_file + ":" +
+    fault("divergent barrier: " + where(t) + " waits at " + short_path(t.file) + ":" + std::to_string(t.line) +
+          " while " + std::to_string(at_barrier) + " thread(s) wait at " + short_path(barrier_file) + ":" +
           std::to_string(barrier_line));
   }
   const int p = t.barrier_pred != 0;
@@ -169,7 +169,8 @@ std::string Block::deadlock_message() const {
   std::string m = "deadlock: no thread can continue.";
   if (at_barrier > 0)
     m += " " + std::to_string(at_barrier) + " of " + std::to_string(nthreads) +
-         " thread(s) wait at __syncthreads (" + barrier_file + ":" + std::to_string(barrier_line) + ").";
+         " thread(s) wait at __syncthreads (" + short_path(barrier_file) + ":" +
+         std::to_string(barrier_line) + ").";
   m += warp_waits();
   return m;
 }
@@ -263,6 +264,9 @@ void run_kernel(const KernelRecord& k) {
              static_cast<unsigned>(id / (uint64_t{k.grid.x} * k.grid.y))});
     }
   } catch (...) {
+    // The abandoned fibers' writes still come before whatever the host does next.
+    for (EmuThread& t : b.threads) tsan_release_as(*t.fiber, &g_device_sync);
+    tsan_acquire(&g_device_sync);
     watchdog().stop();
     tls_block = nullptr;
     std::free(dyn);
@@ -310,7 +314,7 @@ void yield_thread() {
 void trap(const char* file, int line) {
   EmuThread& t = current_thread("__trap");
   t.wait = Wait::Faulted;
-  t.error = std::string("__trap() at ") + file + ":" + std::to_string(line);
+  t.error = "__trap() at " + short_path(file) + ":" + std::to_string(line);
   suspend_current(t);
   std::abort();  // never resumed
 }

@@ -36,14 +36,14 @@ std::string dims(const dim3& d) {
   return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
 }
 
+}  // namespace
+
 std::string short_path(const char* file) {
   const char* k = std::strstr(file, "/kernels/");
   const char* t = std::strstr(file, "/tests/");
   const char* cut = k ? k : t;
   return cut ? cut + 1 : file;
 }
-
-}  // namespace
 
 int max_dynamic_shared(const void* function) {
   auto it = dynamic_limits().find(function);

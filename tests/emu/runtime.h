@@ -112,6 +112,9 @@ void run_kernel(const KernelRecord& kernel);  // throws DeviceFault
 int max_dynamic_shared(const void* function);
 void forget_function_attributes();
 
+// "kernels/adam.cu" for ".../kernels/adam.cu": file names in messages, from the project root.
+std::string short_path(const char* file);
+
 // ---- Reporting (report.cpp) ----
 void note_kernel_run(const std::string& site, uint64_t blocks, uint64_t threads);
 void note_standin(const std::string& name);

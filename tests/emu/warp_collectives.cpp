@@ -41,7 +41,7 @@ std::string hex(unsigned m) {
   return buf;
 }
 
-std::string site(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
+std::string site(const char* file, int line) { return short_path(file) + ":" + std::to_string(line); }
 
 // The lane whose value `lane` receives, or -1 for "its own value".
 int source_lane(WarpOp op, int lane, int arg, int width) {

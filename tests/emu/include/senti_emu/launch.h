@@ -46,10 +46,12 @@ P as_param(A&& a) {  // implicit conversion, as for the arguments of a <<<>>> la
 template <size_t I, typename T>
 void note_pointer_param(const T& value, std::vector<std::pair<int, const void*>>* out) {
   if constexpr (std::is_pointer_v<T> && !std::is_function_v<std::remove_pointer_t<T>>)
-    out->emplace_back(static_cast<int>(I), static_cast<const void*>(value));
+    out->emplace_back(static_cast<int>(I),
+                      const_cast<const void*>(static_cast<const volatile void*>(value)));
 }
 template <typename Tuple, size_t... I>
-void collect_pointer_params(const Tuple& params, std::vector<std::pair<int, const void*>>* out,
+void collect_pointer_params([[maybe_unused]] const Tuple& params,
+                            [[maybe_unused]] std::vector<std::pair<int, const void*>>* out,
                             std::index_sequence<I...>) {
   (note_pointer_param<I>(std::get<I>(params), out), ...);
 }
