@@ -45,6 +45,9 @@ class FusedLstm final : public DeviceLstm {
                 const float* dhy, float* dx) override;
 
   kernels::FusedLstmPath path() const { return path_; }
+  // Where the padding of the next calls' rows is (Batch.padding); read only with lengths. A
+  // backward must see the padding of its forward.
+  void set_padding(kernels::Padding padding) { padding_ = padding; }
 
  private:
   kernels::FusedLstmBatch batch(int B, int T, const int32_t* lengths) const;
