@@ -117,9 +117,10 @@ TEST_P(DeviceLstmTest, RejectsBadShapesAndLengths) {
   cuda::DeviceBuffer<int32_t> lengths(2);
   EXPECT_THROW(f.lstm->forward(3, 5, nullptr, x.get(), y.get(), hy.get(), true), Error);
   EXPECT_THROW(f.lstm->forward(2, 6, nullptr, x.get(), y.get(), hy.get(), true), Error);
-  if (GetParam() != LstmKind::Fused)  // the fused kernels run lengths natively (fused_lstm_test)
+  if (GetParam() != LstmKind::Fused) {  // the fused kernels run lengths natively (fused_lstm_test)
     EXPECT_THROW(f.lstm->forward(2, 5, lengths.get(), x.get(), y.get(), hy.get(), true), Error)
         << "masking is not implemented: lengths must be refused, not ignored";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, DeviceLstmTest, ::testing::ValuesIn(lstm_kinds()), kind_name);
