@@ -10,21 +10,24 @@
 //   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
 //                          place that picks an implementation (BackendOptions::lstm).
 //   cudnn_lstm.h/.cpp      CudnnLstm: cuDNN's RNN API and the Keras <-> weight-space index map
-//                          (real GPU only); cudnn_objects.h: RAII cuDNN handle/descriptors.
-//   cpu_standin_lstm.h/.cpp CpuStandInLstm: the CPU twin as host tasks on the stream (emulated
-//                          device only).
+//                          (real GPU only); cudnn_objects.h: RAII cuDNN handle/descriptors;
+//                          library_check.h: SENTI_CUDNN_CHECK / SENTI_CUBLAS_CHECK.
+//   cpu_standin_lstm.h/.cpp CpuStandInLstm: the CPU twin queued on the stream (emulated device
+//                          only).
 //   device.cpp             cuda_device_present().
 //   device_buffer.h, stream.h  RAII device/pinned memory, streams, events.
 //
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
-// dense_bce, clip_norms, adam, weight_map; ParamTiles in kernels/param_tiles.h), the CUDA error
-// macros in kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.
-// Above it: engine/backend.cpp (the factory) and validate_batch (engine/backend_options.cpp).
+// dense_bce, clip_norms, adam, weight_map; ParamTiles in kernels/param_tiles.h, workspace
+// alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
+// kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
+// kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.
+// Beside it: engine/backend.cpp (the factory) and validate_batch (engine/backend_options.cpp).
 //
-// Two builds of this folder: with nvcc for a real GPU (library senti_backends, everything but
+// Two builds of this folder: with nvcc for a real GPU (library senti_backends, all but
 // cpu_standin_lstm), and with the host compiler against the emulated CUDA device of tests/emu
-// (library senti_backends_emu, SENTI_CUDA_EMU defined, everything but the cuDNN files). See
-// docs/profiling.md for the NVTX ranges.
+// (senti_backends_emu in tests/cuda/emu_backend.cmake, SENTI_CUDA_EMU defined, all but the cuDNN
+// files). NVTX ranges: docs/profiling.md.
 #include <memory>
 #include <string>
 

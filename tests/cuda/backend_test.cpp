@@ -120,7 +120,9 @@ TEST(CudaBackend, SeedShapeOneStepMatchesCpu) {
   const TrainState sc = p.cpu->get_state(), sg = p.gpu->get_state();
   EXPECT_EQ(sg.step, 1);
   for (const TensorInfo& t : L.tensors()) {
-    EXPECT_TRUE(all_close(sc.params.data() + t.offset, sg.params.data() + t.offset, t.size, 1e-5,
+    // A tenth of Adam's step (lr 1e-3): a gradient within float noise of zero may take either
+    // sign's step, but never one of normal size.
+    EXPECT_TRUE(all_close(sc.params.data() + t.offset, sg.params.data() + t.offset, t.size, 1e-4,
                           1e-4, std::string("params ") + t.name));
     // m = (1 - beta1) * clipped gradient after one step: the gradient's tolerance.
     const float scale = test::max_abs(sc.m.data() + t.offset, t.size);

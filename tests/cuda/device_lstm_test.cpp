@@ -15,6 +15,10 @@
 #include "reference.h"
 
 namespace senti {
+
+// gtest prints parameters with it ("stand-in" rather than "4-byte object").
+static void PrintTo(LstmKind kind, std::ostream* os) { *os << lstm_kind_name(kind); }
+
 namespace {
 
 using test::all_close;

@@ -32,4 +32,4 @@ target_link_libraries(senti_cuda_emu_backend_tests PRIVATE senti_backends_emu se
 # build with nvcc also has: ctest names must be unique.
 gtest_discover_tests(senti_cuda_emu_backend_tests TEST_PREFIX "emu/" DISCOVERY_TIMEOUT 120
   PROPERTIES LABELS cuda-emu
-  ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1")
+  ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")

@@ -114,6 +114,17 @@ INSTANTIATE_TEST_SUITE_P(
                       EmbCase{32, 500, 10000, 128, IdPattern::PaddedTail}),  // seed recipe shape
     emb_case_name);
 
+// One block a row group of kRowsPerBlock = 8 rows: more rows than 8 * (2^31 - 1) do not fit one
+// grid (the check used to allow up to 8 * 65535^2 rows, whose grid no device accepts).
+TEST(EmbeddingKernels, RowsBeyondOneGridAreRefused) {
+  try {
+    kernels::embedding_forward(nullptr, 1 << 17, 1 << 17, nullptr, 10, 4, nullptr, nullptr);
+    FAIL() << "2^34 rows accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("too many rows for one grid"), std::string::npos) << e.what();
+  }
+}
+
 struct DenseCase {
   int B, H;
 };

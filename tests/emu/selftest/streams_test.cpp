@@ -18,6 +18,14 @@ using test::to_host;
 
 constexpr int kN = 1000;
 
+// These tests show what the default policy (always the latest runnable op) catches, whatever
+// SENTI_EMU_STREAM_ORDER says for the rest of the run.
+struct LatestOrderScope {
+  emu::StreamOrder before = emu::stream_order();
+  LatestOrderScope() { emu::set_stream_order(emu::StreamOrder::Latest); }
+  ~LatestOrderScope() { emu::set_stream_order(before); }
+};
+
 std::vector<float> ramp(float offset) {
   std::vector<float> v(kN);
   for (int i = 0; i < kN; ++i) v[i] = offset + static_cast<float>(i);
@@ -46,6 +54,7 @@ bool upload_then_compute(bool wait_for_copy) {
 
 // The planted defect: the compute stream does not wait for the copy stream.
 TEST(EmuStreams, MissingCrossStreamWaitGivesAWrongResult) {
+  LatestOrderScope latest;
   EXPECT_TRUE(upload_then_compute(true)) << "with cudaStreamWaitEvent";
   EXPECT_FALSE(upload_then_compute(false)) << "without it the kernel ran after the copy anyway";
 }
@@ -72,6 +81,7 @@ bool compute_then_reupload(bool wait_for_compute) {
 }
 
 TEST(EmuStreams, MissingWaitBeforeReusingAnInputBufferGivesAWrongResult) {
+  LatestOrderScope latest;
   EXPECT_TRUE(compute_then_reupload(true));
   EXPECT_FALSE(compute_then_reupload(false));
 }
@@ -89,6 +99,7 @@ TEST(EmuStreams, EveryOrderPolicyRunsCorrectCodeCorrectly) {
 }
 
 TEST(EmuStreams, LegacyStreamOrdersBlockingStreamsOnly) {
+  LatestOrderScope latest;
   for (unsigned flags : {cudaStreamDefault, cudaStreamNonBlocking}) {
     cudaStream_t s;
     ASSERT_EQ(cudaStreamCreateWithFlags(&s, flags), cudaSuccess);
