@@ -40,7 +40,7 @@ def parse_args():
     p.add_argument("--configs", default="seed,b256", help="comma list of: " + ",".join(common.PRESETS))
     p.add_argument("--frameworks",
                    help="comma list of: " + ",".join(runners.FRAMEWORKS) + " (default: senti,pytorch,"
-                        "pytorch-packed,keras, plus pytorch-tf32 on cuda)")
+                        "pytorch-packed,keras, plus senti-cudnn and pytorch-tf32 on cuda)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median over them)")
     p.add_argument("--steps", type=int, help="timed steps per run (default: by device and config)")
     p.add_argument("--warmup", type=int, help="warm-up steps per run (default: by device and config)")
@@ -177,7 +177,9 @@ def main():
     env = runners.Env(root=ROOT, python=args.python, senti=args.senti or runners.find_senti(ROOT),
                       device=device, threads=args.threads, data=args.data, timeout=args.timeout)
     if args.frameworks is None:  # TF32 exists only on the GPU: PyTorch's defaults as a second row there
-        args.frameworks = "senti,pytorch" + (",pytorch-tf32" if device == "cuda" else "") + ",pytorch-packed,keras"
+        # senti runs its fused LSTM by default; senti-cudnn is the cuDNN path of the same binary.
+        args.frameworks = ("senti" + (",senti-cudnn,pytorch,pytorch-tf32" if device == "cuda" else ",pytorch")
+                           + ",pytorch-packed,keras")
     wanted = [f for f in args.frameworks.split(",") if f]
     available, notes = runners.available(env, wanted)
     for n in notes:

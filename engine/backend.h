@@ -17,9 +17,9 @@ namespace senti {
 using HostBuffer = std::unique_ptr<void, std::function<void(void*)>>;
 
 // Which LSTM layer the CUDA backend runs (the CPU backend has one, and ignores this):
-//   Auto     cuDNN on a real GPU; on the emulated device (tests) the CPU stand-in
-//   Cudnn    cuDNN's RNN API (real GPU only: cuDNN is not emulated)
-//   Fused    senti's own LSTM kernels (not built yet)
+//   Auto     Fused, in both builds
+//   Cudnn    cuDNN's RNN API (real GPU only: cuDNN is not emulated); the reference and fallback
+//   Fused    senti's own LSTM kernels (kernels/lstm_fused.cuh, engine/cuda/fused_lstm.h)
 //   StandIn  the CPU twin run on the device buffers (emulated device only: there device memory
 //            is host memory)
 // engine/cuda/device_lstm.cpp is the one place that resolves it.

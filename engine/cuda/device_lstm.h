@@ -3,7 +3,7 @@
 //   CudnnLstm      cuDNN's RNN API (engine/cuda/cudnn_lstm.*; real GPU only)
 //   CpuStandInLstm the CPU twin on the device buffers (engine/cuda/cpu_standin_lstm.*; emulated
 //                  device only, where device memory is host memory)
-//   (fused)        senti's own kernels, to come (issue 13)
+//   FusedLstm      senti's own kernels (engine/cuda/fused_lstm.*; both builds, the default)
 // make_device_lstm() is the one place that picks one (BackendOptions::lstm).
 //
 // Keras semantics: gates i, f, c(g), o; h0 = c0 = 0; every sequence runs all T steps (no mask).
@@ -65,7 +65,7 @@ class DeviceLstm {
   DeviceLstmShape shape_;
 };
 
-// What LstmKind::Auto means in this build: Cudnn on a real GPU, StandIn on the emulated device.
+// What LstmKind::Auto means: Fused (in both builds).
 LstmKind resolve_lstm_kind(LstmKind requested);
 
 // The layer `kind` names (after resolve_lstm_kind), queued on `stream`. A UsageError naming

@@ -23,6 +23,7 @@ namespace {
 struct BenchFlags {
   std::string preset = "seed";
   std::string device = "auto";
+  std::string lstm = "auto";
   int batch = 32;
   int embed = 128;
   int hidden = 64;
@@ -93,6 +94,7 @@ nlohmann::json to_json(const BenchFlags& f, const ModelConfig& model, const Back
   nlohmann::json j = {
       {"framework", "senti"},         {"variant", "padded"},
       {"device", device},             {"device_desc", backend.describe()},
+      {"lstm", f.lstm},
       {"batch", r.batch},             {"maxlen", r.maxlen},
       {"embed", model.embed_dim},     {"hidden", model.hidden},
       {"vocab", model.vocab_size},    {"data", data_name},
@@ -144,6 +146,7 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
   opts.max_batch = f.batch;
   opts.maxlen = f.data.maxlen;
   opts.deterministic = !f.nondeterministic;
+  opts.lstm = parse_lstm_kind(f.lstm);
   std::unique_ptr<Backend> backend = open_backend(f.device, opts, f.json ? nullptr : stderr);
   const std::string device = backend->describe().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
 
@@ -179,6 +182,7 @@ void register_bench(CLI::App& app) {
                   "explicit flags override")
       ->capture_default_str();
   add_device_flag(cmd, &f->device);
+  add_lstm_flag(cmd, &f->lstm);
   cmd->add_option("--batch", f->batch, "B: samples per step");
   cmd->add_option("--embed", f->embed, "E: embedding width");
   cmd->add_option("--hidden", f->hidden, "H: LSTM units");

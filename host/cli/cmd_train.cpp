@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 struct TrainFlags {
   std::string preset = "seed";
   std::string device = "auto";
+  std::string lstm = "auto";
   DataFlags data;
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -159,6 +160,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.optimizer = ckpt.optimizer;
   bo.max_batch = f.train.batch_size;
   bo.maxlen = seq.maxlen;
+  bo.lstm = parse_lstm_kind(f.lstm);
   auto backend = open_backend(f.device, bo, stdout);
   // Only now that everything was checked does the run leave a trace on disk.
   fs::create_directories(f.train.out_dir, ec);
@@ -188,6 +190,7 @@ void register_train(CLI::App& app) {
                   "reviews, maxlen 200 with pre padding, 2 epochs, 5000 test reviews. Explicit flags override the preset.")
       ->default_val("seed");
   add_device_flag(cmd, &f.device);
+  add_lstm_flag(cmd, &f.lstm);
   add_data_flags(cmd, &f.data);
   cmd->add_option("--embed", f.model.embed_dim, "Embedding size E")->default_val(128);
   cmd->add_option("--hidden", f.model.hidden, "LSTM units H")->default_val(64);

@@ -10,6 +10,14 @@ void add_device_flag(CLI::App* cmd, std::string* device) {
       ->default_val("auto");
 }
 
+void add_lstm_flag(CLI::App* cmd, std::string* lstm) {
+  cmd->add_option("--lstm", *lstm,
+                  "LSTM layer of the CUDA backend: fused (senti's own kernels), cudnn (cuDNN, the "
+                  "reference and fallback; real GPU only), stand-in (CPU twin; emulated device "
+                  "only) or auto (fused). Ignored on the CPU")
+      ->default_val("auto");
+}
+
 Device parse_device(const std::string& device) {
   if (device == "cpu") return Device::Cpu;
   if (device == "cuda" || device == "gpu") return Device::Cuda;

@@ -1,5 +1,5 @@
 #pragma once
-// --device cpu|cuda|auto, shared by train, eval, predict, serve and bench.
+// --device cpu|cuda|auto, shared by train, eval, predict, serve and bench; --lstm (train, bench).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +12,9 @@ namespace senti::cli {
 
 // Adds --device (default "auto") bound to *device.
 void add_device_flag(CLI::App* cmd, std::string* device);
+
+// Adds --lstm (default "auto") bound to *lstm: which LSTM layer the CUDA backend runs.
+void add_lstm_flag(CLI::App* cmd, std::string* lstm);
 
 // Parses the flag's value; UsageError for anything but cpu, cuda or auto.
 Device parse_device(const std::string& device);

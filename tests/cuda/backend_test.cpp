@@ -300,11 +300,7 @@ TEST(CudaBackend, DescribeNamesDeviceAndLstm) {
   std::cout << "[ backend  ] " << d << "\n";
   RecordProperty("backend", d);
   EXPECT_EQ(d.rfind("cuda (", 0), 0u) << d;
-#if defined(SENTI_CUDA_EMU)
-  EXPECT_NE(d.find("LSTM: CPU stand-in"), std::string::npos) << d;
-#else
-  EXPECT_NE(d.find("LSTM: cuDNN"), std::string::npos) << d;
-#endif
+  EXPECT_NE(d.find("LSTM: fused"), std::string::npos) << d;  // --lstm auto = fused, both builds
 }
 
 TEST(CudaBackend, StepTimingsAndProfilerHooks) {

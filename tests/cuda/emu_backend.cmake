@@ -10,7 +10,7 @@
 get_target_property(SENTI_EMU_CODE_FLAGS senti_kernels_emu COMPILE_OPTIONS)
 
 file(GLOB SENTI_EMU_BACKEND_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/engine/cuda/*.cpp)
-list(FILTER SENTI_EMU_BACKEND_SOURCES EXCLUDE REGEX "/cudnn_[^/]*$")
+list(FILTER SENTI_EMU_BACKEND_SOURCES EXCLUDE REGEX "/(cudnn_[^/]*|gemm_cublas\\.cpp)$")  # no cuDNN, no cuBLAS
 add_library(senti_backends_emu STATIC ${PROJECT_SOURCE_DIR}/engine/backend.cpp
   ${SENTI_EMU_BACKEND_SOURCES})
 target_compile_definitions(senti_backends_emu PRIVATE SENTI_WITH_CUDA=1)  # SENTI_CUDA_EMU: emulator
@@ -20,6 +20,7 @@ target_link_libraries(senti_backends_emu PUBLIC senti_kernels_emu senti_engine)
 add_executable(senti_cuda_emu_backend_tests
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/device_lstm_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/cuda/fused_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/factory_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/trainer_path_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/emu/selftest/emu_main.cpp)  # prints what ran as kernels / stand-ins

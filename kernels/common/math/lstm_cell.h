@@ -13,14 +13,35 @@ struct LstmGates {
   float i, f, g, o;  // activated input, forget, candidate ("c" in Keras) and output gates
 };
 
-// Forward: activates the gates and returns them; writes the new cell and hidden state.
+// Gate `gate`'s activation (0 i, 1 f, 2 g (Keras "c"), 3 o) of its pre-activation z: what
+// lstm_cell_forward applies to each gate. Lets a kernel activate the four gates in four lanes.
+SENTI_HD float lstm_gate_activation(int gate, float z) { return gate == 2 ? tanhf(z) : sigmoid(z); }
+
+// The cell update from the activated gates: c = f·c_prev + i·g, tanh(c) (kept, so the backward
+// needs no transcendental function) and h = o·tanh(c).
+SENTI_HD void lstm_cell_update(LstmGates a, float c_prev, float* c_out, float* tc_out, float* h_out) {
+  const float c = a.f * c_prev + a.i * a.g;
+  const float tc = tanhf(c);
+  *c_out = c;
+  *tc_out = tc;
+  *h_out = a.o * tc;
+}
+
+// Forward: activates the gates and returns them; writes the new cell state c, tanh(c) and the
+// hidden state. The same arithmetic as lstm_gate_activation + lstm_cell_update, bit for bit.
+SENTI_HD LstmGates lstm_cell_forward(float zi, float zf, float zg, float zo, float c_prev,
+                                     float* c_out, float* tc_out, float* h_out) {
+  const LstmGates a{lstm_gate_activation(0, zi), lstm_gate_activation(1, zf),
+                    lstm_gate_activation(2, zg), lstm_gate_activation(3, zo)};
+  lstm_cell_update(a, c_prev, c_out, tc_out, h_out);
+  return a;
+}
+
+// The same step for callers that do not keep tanh(c).
 SENTI_HD LstmGates lstm_cell_forward(float zi, float zf, float zg, float zo, float c_prev,
                                      float* c_out, float* h_out) {
-  LstmGates a{sigmoid(zi), sigmoid(zf), tanhf(zg), sigmoid(zo)};
-  const float c = a.f * c_prev + a.i * a.g;
-  *c_out = c;
-  *h_out = a.o * tanhf(c);
-  return a;
+  float tc;
+  return lstm_cell_forward(zi, zf, zg, zo, c_prev, c_out, &tc, h_out);
 }
 
 struct LstmCellGrad {
