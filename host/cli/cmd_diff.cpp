@@ -71,7 +71,8 @@ void run_diff(const std::string& path_a, const std::string& path_b) {
   d.compare("optimizer.global_clipnorm", a.optimizer.global_clipnorm, b.optimizer.global_clipnorm);
   d.compare("preprocessing.num_words", a.vocab.num_words, b.vocab.num_words);
   d.compare("preprocessing.maxlen", a.sequence.maxlen, b.sequence.maxlen);
-  d.compare("preprocessing.padding", static_cast<int>(a.sequence.padding), static_cast<int>(b.sequence.padding));
+  d.compare("preprocessing.padding", static_cast<int>(a.sequence.padding),
+            static_cast<int>(b.sequence.padding));
   d.compare("preprocessing.truncating", static_cast<int>(a.sequence.truncating),
             static_cast<int>(b.sequence.truncating));
   d.compare("preprocessing.tokenizer_version", a.tokenizer_version, b.tokenizer_version);
@@ -110,8 +111,12 @@ void register_diff(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "diff", "Compare the model content of two checkpoints, ignoring wall-clock fields (exit 0 same, "
               "1 different)");
-  cmd->add_option("a", *a, "First checkpoint (file or training folder)")->required()->check(non_empty_path());
-  cmd->add_option("b", *b, "Second checkpoint (file or training folder)")->required()->check(non_empty_path());
+  cmd->add_option("a", *a, "First checkpoint (file or training folder)")
+      ->required()
+      ->check(non_empty_path());
+  cmd->add_option("b", *b, "Second checkpoint (file or training folder)")
+      ->required()
+      ->check(non_empty_path());
   cmd->callback([a, b] { run_diff(*a, *b); });
 }
 

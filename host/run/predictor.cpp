@@ -99,7 +99,8 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
     for (int i = 0; i < b; ++i)
       if (!std::isfinite(probs[done + i]))
         throw Error(detail::concat("'", source_, "': the model gave a non-finite probability (",
-                                   probs[done + i], ") for a review: its weights overflow float32 on this input; retrain it"));
+                                   probs[done + i],
+                                   ") for a review: its weights overflow float32 on this input"));
     done += static_cast<size_t>(b);
   }
   backend_->take_metrics();  // loss/accuracy against the dummy labels mean nothing; drop them
