@@ -1,6 +1,7 @@
 #include "engine/optimizer.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/common/error.h"
 #include "kernels/common/math/optim.h"
@@ -8,17 +9,23 @@
 namespace senti {
 
 void validate_optimizer_config(const OptimizerConfig& opt) {
-  if (opt.clipnorm < 0.f) SENTI_FAIL("clipnorm must be >= 0 (0 = off), got ", opt.clipnorm);
-  if (opt.global_clipnorm < 0.f)
-    SENTI_FAIL("global_clipnorm must be >= 0 (0 = off), got ", opt.global_clipnorm);
+  // Written as !(ok) so that NaN, which fails every comparison, is refused too.
+  if (!(std::isfinite(opt.clipnorm) && opt.clipnorm >= 0.f))
+    SENTI_FAIL_SETTING("clipnorm", "must be a finite number >= 0 (0 = off), got ", opt.clipnorm);
+  if (!(std::isfinite(opt.global_clipnorm) && opt.global_clipnorm >= 0.f))
+    SENTI_FAIL_SETTING("global_clipnorm", "must be a finite number >= 0 (0 = off), got ",
+                       opt.global_clipnorm);
   if (opt.clipnorm > 0.f && opt.global_clipnorm > 0.f)
-    SENTI_FAIL("clipnorm and global_clipnorm cannot both be set (Keras raises too); got clipnorm ",
-               opt.clipnorm, " and global_clipnorm ", opt.global_clipnorm);
+    SENTI_FAIL_SETTING("clipnorm+global_clipnorm",
+                       "cannot both be set (Keras raises too): set one of them to 0; got clipnorm ",
+                       opt.clipnorm, " and global_clipnorm ", opt.global_clipnorm);
   const math::AdamHyper& a = opt.adam;
-  if (!(a.lr > 0.f)) SENTI_FAIL("learning rate must be > 0, got ", a.lr);
-  if (!(a.beta1 >= 0.0 && a.beta1 < 1.0)) SENTI_FAIL("beta1 must be in [0, 1), got ", a.beta1);
-  if (!(a.beta2 >= 0.0 && a.beta2 < 1.0)) SENTI_FAIL("beta2 must be in [0, 1), got ", a.beta2);
-  if (!(a.epsilon > 0.f)) SENTI_FAIL("epsilon must be > 0, got ", a.epsilon);
+  if (!(a.lr > 0.f && a.lr <= kMaxLearningRate))
+    SENTI_FAIL_SETTING("lr", "must be a number in (0, ", kMaxLearningRate, "], got ", a.lr);
+  if (!(a.beta1 >= 0.0 && a.beta1 < 1.0)) SENTI_FAIL_SETTING("beta1", "must be in [0, 1), got ", a.beta1);
+  if (!(a.beta2 >= 0.0 && a.beta2 < 1.0)) SENTI_FAIL_SETTING("beta2", "must be in [0, 1), got ", a.beta2);
+  if (!(std::isfinite(a.epsilon) && a.epsilon > 0.f))
+    SENTI_FAIL_SETTING("epsilon", "must be a finite number > 0, got ", a.epsilon);
 }
 
 namespace {

@@ -22,8 +22,14 @@
 
 namespace senti {
 
-// Throws UsageError for a negative clip or when both clipnorm and global_clipnorm are set (Keras
-// raises for that combination too).
+// One Adam step moves a weight by up to about lr, and the model multiplies weights together: above
+// ~sqrt(FLT_MAX) = 1.8e19 the next forward pass overflows float32 whatever the data. Larger rates
+// cannot train anything, so they are refused rather than left to the divergence guard.
+constexpr float kMaxLearningRate = 1e18f;
+
+// The one owner of the optimizer settings' rules: throws InvalidSetting (named "lr", "beta1",
+// "beta2", "epsilon", "clipnorm", "global_clipnorm", "clipnorm+global_clipnorm") for a non-finite
+// or out-of-range value, or when both clipnorm and global_clipnorm are set (Keras raises too).
 void validate_optimizer_config(const OptimizerConfig& opt);
 
 using TensorSums = std::array<double, kNumParamTensors>;   // one value per ParamId

@@ -30,9 +30,21 @@ struct TensorInfo {
   size_t size;                 // number of floats
 };
 
+// Size limits, checked before anything is allocated (flags and checkpoint metadata alike): far
+// above any sensible text classifier, low enough that the sizes cannot overflow and a mistyped
+// value fails with a message instead of an allocation failure.
+constexpr int kMaxVocabSize = 1 << 24;         // V
+constexpr int kMaxEmbedDim = 1 << 16;          // E
+constexpr int kMaxHidden = 1 << 16;            // H (4H gates must fit an int)
+constexpr size_t kMaxParameters = size_t{1} << 30;  // 4 GiB of float32 weights (x4 with Adam, grads)
+
+// The one owner of the model-shape rules: throws InvalidSetting named "vocab_size", "embed_dim",
+// "hidden" or "model" (the total) when a dimension is not positive or a limit above is exceeded.
+void validate_model_config(const ModelConfig& cfg);
+
 class ParamLayout {
  public:
-  explicit ParamLayout(const ModelConfig& cfg);
+  explicit ParamLayout(const ModelConfig& cfg);  // validate_model_config(cfg) first
   const ModelConfig& config() const { return cfg_; }
   size_t total() const { return total_; }
   const TensorInfo& operator[](ParamId id) const { return tensors_[static_cast<int>(id)]; }

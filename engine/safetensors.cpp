@@ -97,6 +97,9 @@ File read_file(const std::string& path) {
       uint64_t count = 1;
       for (int64_t d : t.shape) {
         if (d < 0) SENTI_FAIL("'", path, "': tensor '", name, "' has a negative dimension");
+        // Bounded by the data section, so the product can neither overflow nor allocate past it.
+        if (d > 0 && count > data_size / sizeof(float) / static_cast<uint64_t>(d))
+          SENTI_FAIL("'", path, "': tensor '", name, "' has a shape larger than the file's data");
         count *= static_cast<uint64_t>(d);
       }
       if (offs.size() != 2 || offs[0] > offs[1] || offs[1] > data_size ||

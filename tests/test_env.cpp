@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -19,7 +20,12 @@ std::string data_dir() {
 }
 std::string imdb_archive() { return data_dir() + "/aclImdb_v1_labeled.tar.gz"; }
 std::string keras_word_index() { return data_dir() + "/imdb_word_index.json"; }
-std::string senti_bin() { return SENTI_BIN; }
+std::string senti_bin() {
+  // $SENTI_TEST_BIN runs the CLI tests against another build (e.g. one from before a fix, to see
+  // that a regression test fails there).
+  if (const char* b = std::getenv("SENTI_TEST_BIN"); b && *b) return b;
+  return SENTI_BIN;
+}
 std::string source_dir() { return SENTI_SOURCE_DIR; }
 
 namespace {
@@ -46,6 +52,17 @@ std::string scratch_dir(const std::string& tag) {
   fs::create_directories(p);
   scratch_list().push_back(p);
   return p.string();
+}
+
+std::string unprivileged(const std::string& cmd, std::string* why_not) {
+  if (::geteuid() != 0) return cmd;  // permissions already apply
+  static const std::string prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  std::string out;
+  if (run_command(prefix + senti_bin() + " --version", &out) != 0) {
+    if (why_not) *why_not = "running as root and cannot run senti as user 65534 with setpriv: " + out;
+    return "";
+  }
+  return prefix + cmd;
 }
 
 int run_command(const std::string& cmd, std::string* output) {

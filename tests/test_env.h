@@ -9,7 +9,7 @@ namespace senti::test {
 std::string data_dir();
 std::string imdb_archive();     // data_dir() + "/aclImdb_v1_labeled.tar.gz"
 std::string keras_word_index(); // data_dir() + "/imdb_word_index.json"
-std::string senti_bin();        // the built senti executable
+std::string senti_bin();        // the built senti executable ($SENTI_TEST_BIN overrides it)
 std::string source_dir();
 
 // A fresh empty directory under the system temp dir, removed when the process exits.
@@ -17,5 +17,10 @@ std::string scratch_dir(const std::string& tag);
 
 // Runs a shell command; returns its exit status and captures stdout+stderr into *output.
 int run_command(const std::string& cmd, std::string* output);
+
+// `cmd` run so that file permissions apply: as is for a normal user; as root (whom permissions do
+// not stop), prefixed to run as user 65534 (nobody) with setpriv. "" with *why_not set when that
+// is not possible (no setpriv, or the binary not reachable by that user): the caller skips.
+std::string unprivileged(const std::string& cmd, std::string* why_not);
 
 }  // namespace senti::test

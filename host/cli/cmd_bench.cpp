@@ -16,6 +16,7 @@
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 
 namespace senti::cli {
 namespace {
@@ -51,9 +52,14 @@ void apply_preset(CLI::App* cmd, BenchFlags* f) {
 
 void validate(CLI::App* cmd, const BenchFlags& f, bool real_data) {
   if (f.batch < 1) SENTI_FAIL("--batch must be >= 1, got ", f.batch);
-  if (f.data.maxlen < 1) SENTI_FAIL("--maxlen must be >= 1, got ", f.data.maxlen);
-  if (f.embed < 1 || f.hidden < 1) SENTI_FAIL("--embed and --hidden must be >= 1");
+  (void)sequence_options(f.data);
   if (f.vocab < 4) SENTI_FAIL("--vocab must be >= 4 (ids 0..2 are reserved), got ", f.vocab);
+  try {  // the model's rules are the engine's; only the flag name of V differs here
+    validate_model_config({real_data ? f.data.num_words : f.vocab, f.embed, f.hidden});
+  } catch (const InvalidSetting& e) {
+    if (e.setting() == "vocab_size" && !real_data) SENTI_FAIL("--vocab ", e.problem());
+    throw;
+  }
   if (f.bench.steps < 1) SENTI_FAIL("--steps must be >= 1, got ", f.bench.steps);
   if (f.bench.warmup < 0) SENTI_FAIL("--warmup must be >= 0, got ", f.bench.warmup);
   if (f.bench.split_steps < 0) SENTI_FAIL("--split-steps must be >= 0, got ", f.bench.split_steps);
@@ -196,7 +202,8 @@ void register_bench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "CPU threads (sets SENTI_CPU_THREADS; 0 = default)");
   cmd->add_option("--seed", f->seed, "Seed of the initial weights and of synthetic data")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_integer());
   cmd->add_flag("--synthetic", f->synthetic,
                 "Random ids of the configured shape (the default unless --data is given)");
   cmd->add_flag("--nondeterministic", f->nondeterministic,

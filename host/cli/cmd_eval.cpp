@@ -11,6 +11,7 @@
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 #include "host/text/tokenizer.h"
 
 namespace senti::cli {
@@ -30,8 +31,10 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   if (ckpt.tokenizer_version != static_cast<int>(text::kTokenizerVersion))
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was made with tokenizer version ",
                ckpt.tokenizer_version, " but this senti has version ", text::kTokenizerVersion);
-  if (f.batch <= 0) SENTI_FAIL("--batch must be >= 1, got ", f.batch);
-  if (f.limit < -1) SENTI_FAIL("--limit must be >= 0 (or -1 for all)");
+  if (f.batch < 1 || f.batch > kMaxTrainBatch)
+    SENTI_FAIL("--batch must be in 1..", kMaxTrainBatch, ", got ", f.batch);
+  if (f.limit == 0 || f.limit < -1)
+    SENTI_FAIL("--limit must be >= 1 (reviews to evaluate) or -1 for all, got ", f.limit);
   // The preprocessing comes from the checkpoint; only the data location (and the word index
   // file, when the model used one) come from the flags.
   if (cmd->count("--num-words") || cmd->count("--maxlen") || cmd->count("--padding") ||
@@ -85,7 +88,8 @@ void register_eval(CLI::App& app) {
   EvalFlags& f = *flags;
   cmd->add_option("--checkpoint", f.checkpoint,
                   "Checkpoint file (.safetensors) or a training --out directory (uses latest.safetensors)")
-      ->required();
+      ->required()
+      ->check(non_empty_path());
   add_device_flag(cmd, &f.device);
   add_data_flags(cmd, &f.data);
   cmd->add_option("--batch", f.batch, "Evaluation batch size")->default_val(256);

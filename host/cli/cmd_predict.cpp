@@ -7,7 +7,9 @@
 //   json:  {"text": ..., "prob_positive": ..., "label": "positive"}
 // and at the end on stderr: how many reviews, how long, reviews/s.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,7 @@
 #include "host/run/predictor.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 
 namespace senti::cli {
 namespace {
@@ -77,6 +80,10 @@ void print_result(const std::string& text, float prob, bool json) {
 size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json) {
   const std::vector<float> probs = predictor.predict(*pending);
   for (size_t i = 0; i < pending->size(); ++i) print_result((*pending)[i], probs[i], json);
+  // A full disk or /dev/full: stop at once rather than score the rest into the void.
+  if (!std::cout.flush())
+    throw Error(detail::concat("cannot write standard output (", std::strerror(errno),
+                               "): the output is incomplete"));
   const size_t n = pending->size();
   pending->clear();
   return n;
@@ -147,9 +154,11 @@ void register_predict(CLI::App& app) {
       "come from the arguments, --file (one per line) or standard input (one per line)");
   cmd->add_option("--checkpoint", f->checkpoint,
                   "Checkpoint file, or a training folder (its latest.safetensors)")
-      ->required();
+      ->required()
+      ->check(non_empty_path());
   cmd->add_option("texts", f->texts, "Reviews to score (quote each one)");
-  cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)");
+  cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)")
+      ->check(non_empty_path());
   add_device_flag(cmd, &f->device);
   cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(128);
   cmd->add_flag("--json", f->json,

@@ -1,12 +1,16 @@
 // `senti train`: the seed recipe (or any variation of it) on cpu or cuda, with checkpoints,
 // metrics, resume and a final test evaluation.
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
 
+#include "engine/atomic_file.h"
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
 #include "engine/init.h"
@@ -15,6 +19,7 @@
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 #include "host/text/tokenizer.h"
 
 namespace senti::cli {
@@ -96,6 +101,18 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
                  " but this run has ", key, "=", value.dump(),
                  "; pass the same settings or choose a new --out");
   }
+  // The optimizer's settings are in its metadata, not train_config: compared there, so every
+  // checkpoint (older ones too) is checked.
+  const auto& want_adam = f.optimizer.adam;
+  const auto& have_adam = c.optimizer.adam;
+  const std::tuple<const char*, double, double> adam[] = {
+      {"--beta1", want_adam.beta1, have_adam.beta1},
+      {"--beta2", want_adam.beta2, have_adam.beta2},
+      {"--epsilon", want_adam.epsilon, have_adam.epsilon}};
+  for (const auto& [flag, want, have] : adam)
+    if (want != have)
+      SENTI_FAIL("--resume: the checkpoint '", path, "' was trained with ", flag, " ", have,
+                 " but this run has ", flag, " ", want, "; pass the same settings or choose a new --out");
   if (c.vocab.hash() != corpus.vocab.hash())
     SENTI_FAIL("--resume: the checkpoint '", path,
                "' was trained with another vocabulary than the one built from --data/--word-index");
@@ -106,22 +123,13 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
 
 void run_train(CLI::App* cmd, TrainFlags f) {
   apply_preset(cmd, &f);
+  // Each rule has one owner in the library (main names the flag of a refused setting); all are
+  // checked here, before any slow work.
   const auto seq = sequence_options(f.data);
-  if (f.train.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", f.train.batch_size);
-  if (f.train.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", f.train.epochs);
-  if (!(f.optimizer.adam.lr > 0)) SENTI_FAIL("--lr must be > 0, got ", f.optimizer.adam.lr);
-  if (f.optimizer.clipnorm < 0) SENTI_FAIL("--clipnorm must be >= 0, got ", f.optimizer.clipnorm);
-  if (f.optimizer.global_clipnorm < 0)
-    SENTI_FAIL("--global-clipnorm must be >= 0, got ", f.optimizer.global_clipnorm);
-  if (f.optimizer.clipnorm > 0 && f.optimizer.global_clipnorm > 0)
-    SENTI_FAIL("--clipnorm and --global-clipnorm cannot both be set (as in Keras); pass --clipnorm 0 "
-               "with --global-clipnorm");
-  if (f.train.validation_split < 0 || f.train.validation_split >= 1)
-    SENTI_FAIL("--validation-split must be in [0, 1), got ", f.train.validation_split);
+  data::check_num_words(f.data.num_words);
+  validate_train_options(f.train);
   validate_optimizer_config(f.optimizer);
-  if (f.model.embed_dim <= 0 || f.model.hidden <= 0)
-    SENTI_FAIL("--embed and --hidden must be >= 1");
-  if (f.train.test_limit < -1) SENTI_FAIL("--test-limit must be >= 0 (or -1 for all)");
+  validate_model_config({f.data.num_words, f.model.embed_dim, f.model.hidden});
   std::tie(f.train.profile_first, f.train.profile_last) = parse_profile_steps(f.profile_steps);
   if (f.train.out_dir.empty()) f.train.out_dir = default_out_dir();
   const std::string latest = (fs::path(f.train.out_dir) / "latest.safetensors").string();
@@ -132,6 +140,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--out '", f.train.out_dir,
                "' already holds a checkpoint (latest.safetensors); pass --resume to continue it or "
                "choose another --out (nothing was overwritten)");
+  check_can_create_files(f.train.out_dir, "--out");  // not after the first epoch
   require_device(f.device);  // before any slow work: --device cuda without a GPU fails now
 
   const data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
@@ -162,6 +171,9 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.maxlen = seq.maxlen;
   bo.lstm = parse_lstm_kind(f.lstm);
   auto backend = open_backend(f.device, bo, stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))  // e.g. >/dev/full: say so before training
+    throw Error(detail::concat("cannot write standard output (", std::strerror(errno),
+                               "); nothing was trained"));
   // Only now that everything was checked does the run leave a trace on disk.
   fs::create_directories(f.train.out_dir, ec);
   if (ec) SENTI_FAIL("--out: cannot create directory '", f.train.out_dir, "': ", ec.message());
@@ -211,7 +223,8 @@ void register_train(CLI::App& app) {
                   "Fraction of the (shuffled) training reviews held out for validation")
       ->default_val(0.2);
   cmd->add_option("--seed", f.train.seed, "Seed for the split, the shuffles and the initial weights")
-      ->default_val(1337);
+      ->default_val(1337)
+      ->check(non_negative_integer());
   cmd->add_option("--limit", f.train.limit,
                   "Use only the first N training reviews after the shuffle (0 = all 25,000)")
       ->default_val(0);
@@ -220,13 +233,20 @@ void register_train(CLI::App& app) {
       ->default_val(-1);
   cmd->add_option("--out", f.train.out_dir,
                   "Directory for checkpoints (latest.safetensors, best.safetensors) and metrics.jsonl "
-                  "(default runs/train-<date>-<time>)");
+                  "(default runs/train-<date>-<time>)")
+      ->check(non_empty_path());
   cmd->add_option("--metrics", f.train.metrics_path,
-                  "JSON-lines metrics file (default <out>/metrics.jsonl); appended to");
+                  "JSON-lines metrics file (default <out>/metrics.jsonl); appended to, and made to "
+                  "agree with the checkpoint's history on --resume")
+      ->check(non_empty_path());
   cmd->add_flag("--resume", f.resume, "Continue from <out>/latest.safetensors");
   cmd->add_option("--log-every", f.train.log_every,
                   "When output is not a terminal, also print a progress line every N steps")
       ->default_val(0);
+  cmd->add_option("--max-loss", f.train.max_loss,
+                  "Divergence guard: stop (exit 1, keeping the last good checkpoint) when the "
+                  "training loss exceeds this; 0 = off. NaN or infinite losses always stop")
+      ->default_val(100);
   cmd->add_option("--profile-steps", f.profile_steps,
                   "A:B brackets global steps A..B with cudaProfilerStart/Stop (for nsys/ncu "
                   "--capture-range=cudaProfilerApi)");

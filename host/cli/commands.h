@@ -12,5 +12,7 @@ void register_eval(CLI::App& app);     // host/cli/cmd_eval.cpp
 void register_predict(CLI::App& app);  // host/cli/cmd_predict.cpp
 void register_serve(CLI::App& app);    // host/cli/cmd_serve.cpp
 void register_bench(CLI::App& app);    // host/cli/cmd_bench.cpp
+void register_inspect(CLI::App& app);  // host/cli/cmd_inspect.cpp
+void register_diff(CLI::App& app);     // host/cli/cmd_diff.cpp
 
 }  // namespace senti::cli

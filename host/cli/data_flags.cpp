@@ -6,6 +6,7 @@
 
 #include "kernels/common/error.h"
 #include "host/data/download.h"
+#include "host/cli/flag_names.h"
 
 namespace fs = std::filesystem;
 
@@ -29,17 +30,20 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
   cmd->add_option("--data", f->data,
                   "The IMDB data: the aclImdb folder or its .tar.gz (read without extracting). "
                   "Default: $SENTI_DATA, else the official archive downloaded once into the cache "
-                  "folder and verified by sha256");
+                  "folder and verified by sha256")
+      ->check(non_empty_path());
   cmd->add_option("--cache-dir", f->cache_dir,
                   "Folder for the token cache (and the downloaded archive). Default: "
-                  "$SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else ~/.cache/senti");
+                  "$SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else ~/.cache/senti")
+      ->check(non_empty_path());
   cmd->add_option("--num-words", f->num_words,
                   "Vocabulary cap: keep word ids < N (0 pad, 1 start, 2 out-of-vocabulary, words from 3); "
                   "at least 4")
       ->capture_default_str();
   cmd->add_option("--word-index", f->word_index,
                   "Keras imdb_word_index.json: use its ranks for Keras-compatible ids (rank + 3) "
-                  "instead of a vocabulary built from the train split");
+                  "instead of a vocabulary built from the train split")
+      ->check(non_empty_path());
   cmd->add_option("--maxlen", f->maxlen, "Sequence length T: start token + ids, padded/truncated to this")
       ->capture_default_str();
   cmd->add_option("--padding", f->padding, "Where padding goes when a review is shorter: pre or post")
@@ -49,11 +53,11 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
 }
 
 data::SequenceOptions sequence_options(const DataFlags& f) {
-  if (f.maxlen < 1) SENTI_FAIL("--maxlen ", f.maxlen, ": expected a sequence length of at least 1");
   data::SequenceOptions o;
   o.maxlen = f.maxlen;
   o.padding = parse_side(f.padding, "--padding");
   o.truncating = parse_side(f.truncating, "--truncating");
+  data::validate_sequence_options(o);
   return o;
 }
 

@@ -22,7 +22,8 @@ struct DataFlags {
 // Adds --data, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating.
 void add_data_flags(CLI::App* cmd, DataFlags* f);
 
-// Validated sequence options: UsageError naming --maxlen / --padding / --truncating.
+// Validated sequence options: UsageError naming --padding / --truncating, InvalidSetting "maxlen"
+// (data::validate_sequence_options).
 data::SequenceOptions sequence_options(const DataFlags& f);
 
 // $SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else $HOME/.cache/senti.

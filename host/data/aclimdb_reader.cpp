@@ -46,21 +46,75 @@ int class_index(std::string_view split, std::string_view cls) {
   return -1;
 }
 
+// Why a folder cannot be listed, or "" when it can: "missing" and "not searchable" are different
+// problems with different fixes.
+std::string folder_problem(const fs::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return "missing folder";
+    return std::string("cannot access folder (") + std::strerror(errno) + ")";
+  }
+  if (!S_ISDIR(st.st_mode)) return "not a folder";
+  if (::access(dir.c_str(), R_OK | X_OK) != 0)
+    return std::string("folder is not readable and searchable (") + std::strerror(errno) + ")";
+  return "";
+}
+
 // The dataset root inside a directory: the directory itself or its aclImdb/ child.
 fs::path directory_root(const std::string& path) {
   const fs::path p(path);
+  if (const std::string why = folder_problem(p); !why.empty())
+    SENTI_FAIL("--data ", path, ": ", why, "; ", kLayout);
   std::error_code ec;
   if (fs::is_directory(p / "train", ec) && fs::is_directory(p / "test", ec)) return p;
-  if (fs::is_directory(p / "aclImdb" / "train", ec) && fs::is_directory(p / "aclImdb" / "test", ec))
-    return p / "aclImdb";
+  const fs::path inner = p / "aclImdb";
+  if (fs::exists(inner, ec))
+    if (const std::string why = folder_problem(inner); !why.empty())
+      SENTI_FAIL("--data ", path, ": ", why, " ", inner.string(), "; ", kLayout);
+  if (fs::is_directory(inner / "train", ec) && fs::is_directory(inner / "test", ec)) return inner;
   SENTI_FAIL("--data ", path, ": not an aclImdb dataset (no train/ and test/ folders); ", kLayout);
 }
 
-void read_file(const fs::path& file, std::string* buf) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+// Counts the bytes read against the limits, naming the review that crosses one.
+class ReadBudget {
+ public:
+  ReadBudget(const std::string& data, const ReadLimits& limits) : data_(data), limits_(limits) {}
+  // A review of `bytes` (as claimed by its size, or as read so far).
+  void check_review(uint64_t bytes, std::string_view name) const {
+    if (bytes > limits_.review_bytes)
+      SENTI_FAIL("--data ", data_, ": review ", name, " has ", bytes, " bytes, more than the ",
+                 limits_.review_bytes, " bytes a review may have; expected review text files");
+  }
+  void charge(uint64_t bytes, std::string_view name) {
+    total_ += bytes;
+    if (total_ > limits_.total_bytes)
+      SENTI_FAIL("--data ", data_, ": the reviews up to ", name, " add up to more than ",
+                 limits_.total_bytes, " bytes, far more than IMDB's ~65 MB; is this the right data?");
+  }
+
+ private:
+  std::string data_;
+  ReadLimits limits_;
+  uint64_t total_ = 0;
+};
+
+void read_file(const fs::path& file, std::string* buf, ReadBudget* budget) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores the flag.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) SENTI_FAIL(file.string(), ": cannot open review: ", std::strerror(errno));
   struct stat st {};
-  ::fstat(fd, &st);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    SENTI_FAIL(file.string(), ": not a regular file (a FIFO, device or socket, or a symlink to one); "
+               "expected a review text file");
+  }
+  try {
+    budget->check_review(static_cast<uint64_t>(st.st_size), file.string());
+    budget->charge(static_cast<uint64_t>(st.st_size), file.string());
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   buf->resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
   while (got < buf->size()) {
@@ -78,14 +132,16 @@ void read_file(const fs::path& file, std::string* buf) {
 
 // Review files of one class folder, sorted by name so that directory reads are deterministic.
 std::vector<fs::directory_entry> list_class_dir(const fs::path& dir, const std::string& data) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    SENTI_FAIL("--data ", data, ": missing folder ", dir.string(), "; ", kLayout);
+  if (const std::string why = folder_problem(dir); !why.empty())
+    SENTI_FAIL("--data ", data, ": ", why, " ", dir.string(), "; ", kLayout);
   std::vector<fs::directory_entry> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_directory()) continue;
-    files.push_back(e);
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) continue;
+    files.push_back(*it);
   }
+  if (ec) SENTI_FAIL("--data ", data, ": cannot list folder ", dir.string(), " (", ec.message(), ")");
   std::sort(files.begin(), files.end(),
             [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
   if (files.empty()) SENTI_FAIL("--data ", data, ": folder ", dir.string(), " has no reviews; ", kLayout);
@@ -93,16 +149,18 @@ std::vector<fs::directory_entry> list_class_dir(const fs::path& dir, const std::
 }
 
 void read_directory(const std::string& path,
-                    const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+                    const std::function<void(const ReviewFile&, std::string_view)>& on_review,
+                    const ReadLimits& limits) {
   const fs::path root = directory_root(path);
   std::string buf;
+  ReadBudget budget(path, limits);
   for (const ClassDir& cd : kClassDirs) {
     for (const auto& e : list_class_dir(root / cd.rel, path)) {
       const std::string name = e.path().string();
       ReviewFile rf{cd.split, cd.label, 0, 0, name};
       if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
         SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
-      read_file(e.path(), &buf);
+      read_file(e.path(), &buf, &budget);
       on_review(rf, buf);
     }
   }
@@ -119,7 +177,8 @@ struct ArchiveCloser {
 }
 
 void read_archive(const std::string& path,
-                  const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+                  const std::function<void(const ReviewFile&, std::string_view)>& on_review,
+                  const ReadLimits& limits) {
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   SENTI_CHECK(a != nullptr, "archive_read_new failed (out of memory)");
   archive_read_support_filter_all(a.get());
@@ -128,6 +187,7 @@ void read_archive(const std::string& path,
     archive_fail(a.get(), path, "corrupt or truncated archive, or not a tar archive at all");
   std::array<int, 4> found{};
   std::string buf;
+  ReadBudget budget(path, limits);
   archive_entry* entry = nullptr;
   while (true) {
     const int r = archive_read_next_header(a.get(), &entry);
@@ -160,7 +220,10 @@ void read_archive(const std::string& path,
     if (!parse_review_name(comp[count - 1], &rf.id, &rf.rating))
       SENTI_FAIL("--data ", path, ": entry ", name,
                  " is not a review file name; expected <id>_<rating>.txt (rating 1..10)");
-    const la_int64_t size = archive_entry_size(entry);
+    // The header's size is only a claim (a crafted one says 100 GB): check it before reserving,
+    // and count what is really read, for entries whose size is unknown or wrong.
+    const la_int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    if (size > 0) budget.check_review(static_cast<uint64_t>(size), name);
     buf.clear();
     if (size > 0) buf.reserve(static_cast<size_t>(size));
     std::array<char, 1 << 16> chunk;
@@ -168,8 +231,10 @@ void read_archive(const std::string& path,
       const la_ssize_t got = archive_read_data(a.get(), chunk.data(), chunk.size());
       if (got < 0) archive_fail(a.get(), path, "corrupt or truncated archive");
       if (got == 0) break;
+      budget.check_review(buf.size() + static_cast<uint64_t>(got), name);
       buf.append(chunk.data(), static_cast<size_t>(got));
     }
+    budget.charge(buf.size(), name);
     ++found[k];
     on_review(rf, buf);
   }
@@ -232,14 +297,15 @@ uint64_t data_fingerprint(const std::string& path) {
 }
 
 void read_aclimdb(const std::string& path,
-                  const std::function<void(const ReviewFile&, std::string_view)>& on_review) {
+                  const std::function<void(const ReviewFile&, std::string_view)>& on_review,
+                  const ReadLimits& limits) {
   if (path.empty()) SENTI_FAIL("--data: empty path; ", kLayout);
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) SENTI_FAIL("--data ", path, ": no such file or directory; ", kLayout);
-  if (fs::is_directory(status)) return read_directory(path, on_review);
+  if (fs::is_directory(status)) return read_directory(path, on_review, limits);
   if (!fs::is_regular_file(status)) SENTI_FAIL("--data ", path, ": not a regular file or directory; ", kLayout);
-  read_archive(path, on_review);
+  read_archive(path, on_review, limits);
 }
 
 }  // namespace senti::data

@@ -21,6 +21,16 @@ struct ReviewFile {
   std::string_view name;  // path as found (for messages), valid during the callback only
 };
 
+// Limits on what is read, checked before anything is allocated for it: one review (the longest
+// IMDB review is ~14 KB) and all of them together (the labeled IMDB reviews are ~65 MB). A larger
+// one is refused with an error naming the file or archive entry.
+constexpr uint64_t kMaxReviewBytes = uint64_t{16} << 20;
+constexpr uint64_t kMaxTotalReviewBytes = uint64_t{2} << 30;
+struct ReadLimits {
+  uint64_t review_bytes = kMaxReviewBytes;
+  uint64_t total_bytes = kMaxTotalReviewBytes;
+};
+
 // Fingerprint of the input's identity, cheap to compute (stat only): for an archive its absolute
 // path, size and modification time; for a directory every review file's name, size and
 // modification time. Changes whenever a review is added, removed or rewritten.
@@ -28,10 +38,12 @@ uint64_t data_fingerprint(const std::string& path);
 
 // Calls on_review for every labeled review, in storage order (archive order / directory listing
 // order: callers sort). Throws UsageError naming `path` (or the offending entry) when the path is
-// missing, is not an aclImdb directory or tar archive, is corrupt or truncated, or lacks any of the
-// four train/test x pos/neg folders.
+// missing or not readable, is not an aclImdb directory or tar archive, is corrupt or truncated,
+// lacks any of the four train/test x pos/neg folders, or when a review is not a regular file (a
+// FIFO, a device, a symlink to one: never opened so that it could block) or exceeds the limits.
 void read_aclimdb(const std::string& path,
-                  const std::function<void(const ReviewFile&, std::string_view text)>& on_review);
+                  const std::function<void(const ReviewFile&, std::string_view text)>& on_review,
+                  const ReadLimits& limits = {});
 
 // Parses "<id>_<rating>.txt" (id 0..999999999, rating 1..10). False when the name does not fit.
 bool parse_review_name(std::string_view file_name, int32_t* id, uint8_t* rating);

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/params.h"
 #include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/hash.h"
@@ -116,9 +117,9 @@ void read_pipelined(const std::string& data_path,
 }  // namespace
 
 void check_num_words(int num_words) {
-  if (num_words < 4)
-    SENTI_FAIL("--num-words ", num_words, ": expected at least 4 (ids 0 pad, 1 start, 2 out-of-vocabulary, "
-               "3.. words)");
+  if (num_words < 4 || num_words > kMaxVocabSize)
+    SENTI_FAIL_SETTING("num_words", "must be in 4..", kMaxVocabSize,
+                       " (ids 0 pad, 1 start, 2 out-of-vocabulary, 3.. words), got ", num_words);
 }
 
 Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info) {

@@ -25,7 +25,8 @@ struct BuildInfo {
 // Throws UsageError (naming the data path, file or flag) on bad input.
 Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info);
 
-// Validates --num-words (UsageError naming the flag).
+// The one owner of the vocabulary-size rule: InvalidSetting "num_words" unless 4 <= num_words <=
+// kMaxVocabSize (engine/params.h; it becomes the embedding's V).
 void check_num_words(int num_words);
 
 }  // namespace senti::data

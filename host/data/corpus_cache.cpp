@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/atomic_file.h"
 #include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
 #include "host/data/word_index.h"
@@ -38,18 +39,14 @@ void ensure_writable_dir(const std::string& dir, const std::string& flag) {
   if (ec || !fs::is_directory(dir))
     SENTI_FAIL(flag, " ", dir, ": cannot create the folder (", ec ? ec.message() : "exists as a file",
                "); expected a writable folder");
-  // Probe with a real file: access(W_OK) says nothing about read-only mounts or full quotas.
-  const std::string probe = (fs::path(dir) / (".senti-write-test-" + std::to_string(::getpid()))).string();
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) SENTI_FAIL(flag, " ", dir, ": folder is not writable (", std::strerror(errno), ")");
-  ::close(fd);
-  ::unlink(probe.c_str());
+  check_can_create_files(dir, flag);
 }
 
 CorpusResult load_or_build_corpus(const CorpusRequest& req) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const CacheKey key = cache_key_for(req);
+  remove_stale_temp_files(req.cache_dir);  // caches half-written by processes killed since
   CorpusResult out;
   out.cache_path = (fs::path(req.cache_dir) / cache_file_name(key)).string();
   if (!req.force_rebuild) {

@@ -23,6 +23,13 @@ struct SequenceOptions {
   Side truncating = Side::Post; // seed recipe: post
 };
 
+// The longest padded sequence: 20x the longest IMDB review, small enough that batches of it fit.
+constexpr int kMaxMaxlen = 1 << 16;
+
+// The one owner of the sequence rules (flags and checkpoint metadata): InvalidSetting "maxlen"
+// unless 1 <= maxlen <= kMaxMaxlen.
+void validate_sequence_options(const SequenceOptions& opts);
+
 // One split (train or test): reviews in a fixed order (pos files by id, then neg files by id).
 struct Split {
   std::vector<uint64_t> offsets;  // (N+1) review r's ids are tokens[offsets[r] .. offsets[r+1])

@@ -9,6 +9,11 @@
 
 namespace senti::data {
 
+void validate_sequence_options(const SequenceOptions& opts) {
+  if (opts.maxlen < 1 || opts.maxlen > kMaxMaxlen)
+    SENTI_FAIL_SETTING("maxlen", "must be a sequence length in 1..", kMaxMaxlen, ", got ", opts.maxlen);
+}
+
 // Keras pad_sequences semantics on [start] + ids: truncating Pre keeps the last maxlen entries
 // (dropping the start token first), Post keeps the first maxlen; padding Pre puts the zeros in front.
 int32_t make_sequence(const int32_t* ids, int64_t n, const SequenceOptions& opts, int32_t* out) {

@@ -4,12 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "engine/atomic_file.h"
 #include "kernels/common/error.h"
 #include "host/data/hash.h"
 
@@ -200,8 +200,7 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   h.payload_xxh64 = xxh64(payload.data(), payload.size());
   h.header_xxh64 = xxh64(&h, offsetof(Header, header_xxh64));
 
-  static std::atomic<int> counter{0};
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const std::string tmp = temp_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
     SENTI_FAIL("cache folder ", std::filesystem::path(path).parent_path().string(),

@@ -1,9 +1,14 @@
 #include "host/run/checkpoint.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "kernels/common/error.h"
+#include "engine/optimizer.h"
 #include "engine/safetensors.h"
+#include "host/data/hash.h"
 
 namespace senti {
 namespace {
@@ -31,7 +36,77 @@ nlohmann::json meta_json(const std::map<std::string, std::string>& m, const char
   }
 }
 
+// A float setting read from JSON: out-of-range values become infinity (for the validation to
+// refuse) instead of an undefined double-to-float conversion.
+float json_float(const nlohmann::json& j) {
+  const double d = j.get<double>();
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) return d > 0 ? inf : -inf;
+  return static_cast<float>(d);
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+uint64_t tensor_hash(const std::vector<float>& data) {
+  return data::xxh64(data.data(), data.size() * sizeof(float));  // the file's little-endian bytes
+}
+
+// Index of the first NaN or infinity in data[0, n), or n when all are finite.
+size_t first_non_finite(const float* data, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(data[i])) return i;
+  return n;
+}
+
+// The checks every value read from metadata gets from the rule's owner, before anything is sized
+// by it: a malformed value names the file, not a flag.
+void validate_metadata(const Checkpoint& c, const std::string& path) {
+  try {
+    validate_model_config(c.model);
+    validate_optimizer_config(c.optimizer);
+    data::validate_sequence_options(c.sequence);
+  } catch (const InvalidSetting& e) {
+    SENTI_FAIL("'", path, "': metadata ", e.what(), " (a corrupt or hand-edited checkpoint)");
+  }
+  if (c.state.step < 0 || c.epoch < 0)
+    SENTI_FAIL("'", path, "': metadata step ", c.state.step, " / epoch ", c.epoch, " is negative");
+}
+
+// Every tensor must match the XXH64 stored for it at save time.
+void verify_tensors(const safetensors::File& f, const std::string& path) {
+  nlohmann::json hashes;
+  try {
+    hashes = nlohmann::json::parse(meta(f.metadata, "tensor_xxh64", path));
+  } catch (const nlohmann::json::exception& e) {
+    SENTI_FAIL("'", path, "': metadata 'tensor_xxh64' is not valid JSON: ", e.what());
+  }
+  if (!hashes.is_object() || hashes.size() != f.tensors.size())
+    SENTI_FAIL("'", path, "': metadata 'tensor_xxh64' does not list every tensor of the file (",
+               hashes.size(), " hashes, ", f.tensors.size(), " tensors): corrupt checkpoint");
+  for (const auto& [name, t] : f.tensors) {
+    const auto it = hashes.find(name);
+    if (it == hashes.end() || !it->is_string())
+      SENTI_FAIL("'", path, "': tensor '", name, "' has no content hash in the metadata: corrupt checkpoint");
+    const std::string have = hex64(tensor_hash(t.data));
+    if (it->get<std::string>() != have)
+      SENTI_FAIL("'", path, "': tensor '", name, "' does not match its content hash (stored ",
+                 it->get<std::string>(), ", computed ", have,
+                 "): the file is corrupt (a bad disk or an incomplete copy); use another copy, e.g. "
+                 "best.safetensors");
+  }
+}
+
 }  // namespace
+
+uint64_t weights_hash(const Checkpoint& c) {
+  return data::xxh64(c.state.params.data(), c.state.params.size() * sizeof(float));
+}
+
+std::string weights_hash_hex(const Checkpoint& c) { return hex64(weights_hash(c)); }
 
 std::string checkpoint_file(const std::string& path_or_dir) {
   namespace fs = std::filesystem;
@@ -47,6 +122,14 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   if (with_opt)
     SENTI_CHECK(c.state.m.size() == layout.total() && c.state.v.size() == layout.total(),
                 "optimizer moments do not match the model");
+  validate_optimizer_config(c.optimizer);  // a NaN setting would be written as JSON null
+  for (const auto* buf : {&c.state.params, &c.state.m, &c.state.v}) {
+    const size_t bad = first_non_finite(buf->data(), buf->size());
+    if (bad < buf->size())
+      SENTI_FAIL("refusing to write '", path, "': the ", buf == &c.state.params ? "weights" : "Adam moments",
+                 " hold a non-finite value (", (*buf)[bad], " at element ", bad,
+                 "); the file on disk is left as it was");
+  }
   safetensors::File f;
   for (const TensorInfo& t : layout.tensors()) {
     auto slice = [&](const std::vector<float>& buf) {
@@ -91,6 +174,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   f.metadata["vocabulary_hash"] = std::to_string(c.vocab.hash());
   f.metadata["train_config"] = c.train_config.dump();
   f.metadata["history"] = c.history.dump();
+  nlohmann::json hashes = nlohmann::json::object();
+  for (const auto& [name, t] : f.tensors) hashes[name] = hex64(tensor_hash(t.data));
+  f.metadata["tensor_xxh64"] = hashes.dump();
+  f.metadata["weights_xxh64"] = weights_hash_hex(c);
   safetensors::write_file(path, f);
 }
 
@@ -107,12 +194,12 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.model.embed_dim = model.at("embed_dim").get<int>();
     c.model.hidden = model.at("hidden").get<int>();
     const auto opt = meta_json(m, "optimizer", path);
-    c.optimizer.adam.lr = opt.at("learning_rate").get<float>();
+    c.optimizer.adam.lr = json_float(opt.at("learning_rate"));
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
     c.optimizer.adam.beta2 = opt.at("beta_2").get<double>();
-    c.optimizer.adam.epsilon = opt.at("epsilon").get<float>();
-    c.optimizer.clipnorm = opt.at("clipnorm").get<float>();
-    c.optimizer.global_clipnorm = opt.at("global_clipnorm").get<float>();
+    c.optimizer.adam.epsilon = json_float(opt.at("epsilon"));
+    c.optimizer.clipnorm = json_float(opt.at("clipnorm"));
+    c.optimizer.global_clipnorm = json_float(opt.at("global_clipnorm"));
     const auto pre = meta_json(m, "preprocessing", path);
     c.vocab.num_words = pre.at("num_words").get<int>();
     c.sequence.maxlen = pre.at("maxlen").get<int>();
@@ -131,8 +218,16 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
   } catch (const std::logic_error& e) {  // std::stoll and friends
     SENTI_FAIL("'", path, "': malformed checkpoint metadata (", e.what(), ")");
   }
-  if (c.model.vocab_size <= 0 || c.model.embed_dim <= 0 || c.model.hidden <= 0)
-    SENTI_FAIL("'", path, "': model shape in metadata is not positive");
+  validate_metadata(c, path);
+  // Files from before content hashes have neither key; one flipped byte cannot remove both.
+  c.content_verified = m.count("tensor_xxh64") || m.count("weights_xxh64");
+  if (c.content_verified) verify_tensors(f, path);
+  for (const auto& [name, t] : f.tensors) {
+    const size_t bad = first_non_finite(t.data.data(), t.data.size());
+    if (bad < t.data.size())
+      SENTI_FAIL("'", path, "': tensor '", name, "' holds a non-finite value (", t.data[bad],
+                 " at element ", bad, "): the model is unusable (did its training diverge?)");
+  }
   if (std::to_string(c.vocab.hash()) != meta(m, "vocabulary_hash", path))
     SENTI_FAIL("'", path, "': the stored vocabulary does not match its hash (corrupt checkpoint)");
 
@@ -161,6 +256,8 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.state.m.clear();
     c.state.v.clear();
   }
+  if (c.content_verified && meta(m, "weights_xxh64", path) != weights_hash_hex(c))
+    SENTI_FAIL("'", path, "': the weights do not match the metadata's weights_xxh64: corrupt checkpoint");
   return c;
 }
 

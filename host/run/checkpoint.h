@@ -4,7 +4,9 @@
 //             resuming the Adam moments under "optimizer/m/<name>" and "optimizer/v/<name>"
 //   metadata  format, model shape, optimizer settings, step, epoch, seed, the preprocessing
 //             (num_words, maxlen, padding, truncating, tokenizer version), the vocabulary itself and
-//             its hash, the training configuration and the per-epoch history.
+//             its hash, the training configuration and the per-epoch history; for integrity the
+//             XXH64 of every tensor ("tensor_xxh64": {name: 16 hex digits}) and of the weights
+//             ("weights_xxh64", see weights_hash).
 // PyTorch reads it with safetensors.torch.load_file (see scripts/checkpoint_to_pytorch.py).
 #include <cstdint>
 #include <string>
@@ -30,15 +32,26 @@ struct Checkpoint {
   uint64_t seed = 0;              // the run's seed (shuffles are derived from seed and epoch)
   nlohmann::json train_config = nlohmann::json::object();  // flags of the run that made it
   nlohmann::json history = nlohmann::json::array();        // per-epoch metrics records
+  bool content_verified = false;  // set by load_checkpoint: the tensors matched their stored XXH64
 };
 
-// Writes atomically (temporary file + rename); throws UsageError naming the path on failure.
+// Writes atomically (temporary file + rename); throws UsageError naming the path on failure, and
+// refuses (UsageError, the old file kept) weights or moments holding NaN or infinity.
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 
 // Reads a checkpoint file, or "<dir>/latest.safetensors" when `path` is a directory. Validates the
-// format, shapes against the model config, and the vocabulary against its hash; throws UsageError
-// naming the file and the problem.
+// format, every metadata value with its rule's owner (model shape and size, optimizer settings,
+// maxlen) before allocating, shapes against the model config, every tensor against its stored
+// XXH64 (files written before senti stored hashes have none: content_verified stays false), that
+// all values are finite, and the vocabulary against its hash; throws UsageError naming the file
+// (and the tensor) and the problem.
 Checkpoint load_checkpoint(const std::string& path);
+
+// The model's content, independent of wall-clock fields: XXH64 of the parameters in ParamLayout
+// order (embedding, kernel, recurrent_kernel, bias, dense_kernel, dense_bias; float32,
+// little-endian). Two checkpoints with equal weights_hash give the same predictions.
+uint64_t weights_hash(const Checkpoint& ckpt);
+std::string weights_hash_hex(const Checkpoint& ckpt);  // 16 hex digits
 
 // The file a directory checkpoint resolves to.
 std::string checkpoint_file(const std::string& path_or_dir);

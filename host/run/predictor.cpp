@@ -1,6 +1,7 @@
 #include "host/run/predictor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/common/error.h"
@@ -48,6 +49,7 @@ BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) 
 Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, int batch,
                      const std::string& source)
     : backend_(std::move(backend)),
+      source_(source),
       batch_(batch),
       seq_(ckpt.sequence),
       encoder_(checked_vocab(ckpt, source)) {
@@ -94,6 +96,11 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
     batch.batch = b;
     batch.maxlen = seq_.maxlen;
     backend_->eval_step(batch, probs + done);
+    for (int i = 0; i < b; ++i)
+      if (!std::isfinite(probs[done + i]))
+        throw Error(detail::concat("'", source_, "': the model gave a non-finite probability (",
+                                   probs[done + i],
+                                   ") for a review: its weights overflow float32 on this input"));
     done += static_cast<size_t>(b);
   }
   backend_->take_metrics();  // loss/accuracy against the dummy labels mean nothing; drop them

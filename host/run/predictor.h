@@ -46,6 +46,8 @@ class Predictor {
 
   // Probability of the positive class for each text, in order. Any bytes are accepted (invalid
   // UTF-8 separates words, see host/text/tokenizer.h). Not thread-safe: one caller at a time.
+  // Throws senti::Error naming the checkpoint rather than return a NaN probability (weights that
+  // overflow float32 on some input): a NaN would print as "nan negative" and serve as null.
   std::vector<float> predict(const std::vector<std::string>& texts);
   void predict(const std::string_view* texts, size_t n, float* probs);
 
@@ -55,6 +57,7 @@ class Predictor {
 
  private:
   std::unique_ptr<Backend> backend_;
+  std::string source_;
   int batch_;
   data::SequenceOptions seq_;
   text::Encoder encoder_;

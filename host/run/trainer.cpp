@@ -9,6 +9,7 @@
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
 #include "kernels/common/nvtx.h"
+#include "host/run/metrics_log.h"
 
 namespace senti {
 namespace {
@@ -34,14 +35,53 @@ void accumulate(Metrics* total, const Metrics& m) {
   total->count += m.count;
 }
 
+// The divergence guard's message: where it happened, what is kept, what to try.
+[[noreturn]] void diverged(const std::string& what, int epoch, int64_t step, int64_t steps,
+                           int64_t good_epoch, const std::string& out_dir) {
+  std::string kept = "no checkpoint was written";
+  if (good_epoch > 0 && !out_dir.empty())
+    kept = (std::filesystem::path(out_dir) / "latest.safetensors").string() + " still holds epoch " +
+           std::to_string(good_epoch);
+  throw TrainingDiverged(detail::concat(
+      "training diverged in epoch ", epoch, " (step ", step, " of ", steps, "): ", what,
+      "; stopped without saving this epoch (", kept,
+      "). Try a lower --lr or tighter clipping (--clipnorm / --global-clipnorm)"));
+}
+
+// A loss that is NaN, infinite or above max_loss (when max_loss > 0) is divergence.
+void check_loss(const char* which, double loss, double max_loss, int epoch, int64_t step,
+                int64_t steps, int64_t good_epoch, const std::string& out_dir) {
+  char text[160];
+  if (!std::isfinite(loss))
+    std::snprintf(text, sizeof text, "the %s loss is %g", which, loss);
+  else if (max_loss > 0 && loss > max_loss)
+    std::snprintf(text, sizeof text, "the %s loss %.6g is above --max-loss %g", which, loss, max_loss);
+  else
+    return;
+  diverged(text, epoch, step, steps, good_epoch, out_dir);
+}
+
 }  // namespace
 
+void validate_train_options(const TrainOptions& o) {
+  // Written as !(ok) where a double is compared, so that NaN is refused too.
+  if (o.batch_size < 1 || o.batch_size > kMaxTrainBatch)
+    SENTI_FAIL_SETTING("batch_size", "must be in 1..", kMaxTrainBatch, ", got ", o.batch_size);
+  if (o.epochs < 1) SENTI_FAIL_SETTING("epochs", "must be >= 1, got ", o.epochs);
+  if (!(o.validation_split >= 0 && o.validation_split < 1))
+    SENTI_FAIL_SETTING("validation_split", "must be in [0, 1), got ", o.validation_split);
+  if (o.limit < 0) SENTI_FAIL_SETTING("limit", "must be >= 0 (0 = all), got ", o.limit);
+  if (o.test_limit < -1)
+    SENTI_FAIL_SETTING("test_limit", "must be >= 0 (0 = skip) or -1 (all), got ", o.test_limit);
+  if (o.log_every < 0) SENTI_FAIL_SETTING("log_every", "must be >= 0 (0 = off), got ", o.log_every);
+  if (!(std::isfinite(o.max_loss) && o.max_loss >= 0))
+    SENTI_FAIL_SETTING("max_loss", "must be a finite number >= 0 (0 = off), got ", o.max_loss);
+}
+
 SplitRows split_rows(int64_t n, const TrainOptions& opts) {
-  if (opts.validation_split < 0 || opts.validation_split >= 1)
-    SENTI_FAIL("--validation-split must be in [0, 1), got ", opts.validation_split);
+  validate_train_options(opts);
   std::vector<int64_t> shuffled, unused;
   data::validation_split(n, 0.0, opts.seed, &shuffled, &unused);
-  if (opts.limit < 0) SENTI_FAIL("--limit must be >= 0, got ", opts.limit);
   if (opts.limit > 0 && opts.limit < n) shuffled.resize(static_cast<size_t>(opts.limit));
   const auto total = static_cast<int64_t>(shuffled.size());
   const auto n_val = static_cast<int64_t>(std::llround(opts.validation_split * total));
@@ -102,8 +142,7 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
 Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,
                  ProgressLine* progress)
     : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress) {
-  if (opts_.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", opts_.batch_size);
-  if (opts_.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", opts_.epochs);
+  validate_train_options(opts_);
   SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
 }
 
@@ -120,8 +159,16 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   double best_val = -1;
   for (const auto& rec : ckpt.history)
     if (rec.contains("val_acc")) best_val = std::max(best_val, rec["val_acc"].get<double>());
-  if (!opts_.out_dir.empty()) std::filesystem::create_directories(opts_.out_dir);
+  if (!opts_.out_dir.empty()) {
+    std::filesystem::create_directories(opts_.out_dir);
+    remove_stale_temp_files(opts_.out_dir);  // checkpoints half-written by killed runs
+  }
+  if (ckpt.epoch > 0 && !opts_.metrics_path.empty() &&
+      rebuild_metrics_log(opts_.metrics_path, ckpt.history))
+    std::fprintf(stderr, "senti: %s did not match the checkpoint's %lld epochs; rewrote it from the "
+                 "checkpoint's history\n", opts_.metrics_path.c_str(), static_cast<long long>(ckpt.epoch));
 
+  std::string metrics_error;  // the first metrics line that could not be written
   for (int epoch = static_cast<int>(ckpt.epoch) + 1; epoch <= opts_.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     stream::BatchStream batches(corpus_.train, epoch_order(rows.train, ckpt.seed, epoch),
@@ -144,12 +191,13 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                    (opts_.log_every > 0 && step % opts_.log_every == 0))) {
         accumulate(&train, backend_.take_metrics());
         progress_->update(step, seconds_since(epoch_start), samples, train.loss(), train.accuracy());
+        check_loss("training", train.loss(), opts_.max_loss, epoch, step, batches.num_batches(),
+                   ckpt.epoch, opts_.out_dir);
         last_refresh = Clock::now();
       }
     }
     accumulate(&train, backend_.take_metrics());
     const double train_seconds = seconds_since(epoch_start);
-    ckpt.state.step += step;
 
     Metrics val;
     if (!rows.validation.empty())
@@ -157,6 +205,9 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
                             val.count ? val.loss() : -1, val.accuracy());
+    check_loss("training", train.loss(), opts_.max_loss, epoch, step, step, ckpt.epoch, opts_.out_dir);
+    if (val.count)  // max_loss is about the training loss: an overfit model's validation loss may grow
+      check_loss("validation", val.loss(), 0, epoch, step, step, ckpt.epoch, opts_.out_dir);
 
     nlohmann::json rec = {{"epoch", epoch},
                           {"loss", train.loss()},
@@ -169,11 +220,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       rec["val_acc"] = val.accuracy();
     }
     result.history.push_back(rec);
-    if (!opts_.metrics_path.empty()) append_line(opts_.metrics_path, rec.dump());
 
+    // The checkpoint is the commit point; the metrics line follows it (metrics_log.h).
     if (!opts_.out_dir.empty()) {
       SENTI_NVTX_RANGE("checkpoint");
-      ckpt.state = backend_.get_state();
+      TrainState state = backend_.get_state();
+      for (const auto* buf : {&state.params, &state.m, &state.v})
+        for (size_t i = 0; i < buf->size(); ++i)
+          if (!std::isfinite((*buf)[i]))
+            diverged("the weights hold NaN or infinite values (a non-finite gradient)", epoch, step,
+                     step, ckpt.epoch, opts_.out_dir);
+      ckpt.state = std::move(state);
       ckpt.epoch = epoch;
       ckpt.history = result.history;
       const std::filesystem::path dir(opts_.out_dir);
@@ -181,6 +238,20 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       if (val.count && val.accuracy() > best_val) {
         best_val = val.accuracy();
         save_checkpoint((dir / "best.safetensors").string(), ckpt);
+      }
+    } else {
+      ckpt.state.step += step;
+      ckpt.epoch = epoch;
+    }
+    if (!opts_.metrics_path.empty()) {
+      try {
+        append_line(opts_.metrics_path, rec.dump());
+      } catch (const UsageError& e) {
+        // The epoch is safe in the checkpoint: keep training, fail at the end (exit != 0).
+        if (opts_.out_dir.empty()) throw;  // no checkpoint holds the record
+        if (metrics_error.empty()) metrics_error = e.what();
+        std::fprintf(stderr, "senti: warning: %s; epoch %d is saved in the checkpoint's history\n",
+                     e.what(), epoch);
       }
     }
   }
@@ -201,6 +272,9 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                                                       {"test_samples", result.test.count}}
                                           .dump());
   }
+  if (!metrics_error.empty())
+    SENTI_FAIL(metrics_error, "; the checkpoints are complete and hold every epoch's record (senti "
+               "inspect shows them); the next --resume rewrites ", opts_.metrics_path, " from them");
   result.seconds = seconds_since(run_start);
   return result;
 }

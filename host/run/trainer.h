@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/backend.h"
+#include "kernels/common/error.h"
 #include "host/run/checkpoint.h"
 #include "host/run/progress.h"
 #include "host/data/dataset.h"
@@ -26,8 +27,26 @@ struct TrainOptions {
   std::string out_dir;            // checkpoints: latest.safetensors, best.safetensors; "" = none
   std::string metrics_path;       // JSON lines, one per epoch plus a final test record; "" = none
   int64_t log_every = 0;          // non-terminal output: a progress line every N steps (0 = none)
+  double max_loss = 100;          // divergence guard: stop when the training loss exceeds it (0 = off);
+                                  // chance is 0.69, so only an exploding run gets near 100
   int64_t profile_first = -1;     // global steps [first, last] bracketed by profiler_range
   int64_t profile_last = -1;
+};
+
+// The largest training batch (far above what fits an LSTM step on any one device).
+constexpr int kMaxTrainBatch = 1 << 16;
+
+// The one owner of the rules for TrainOptions: throws InvalidSetting named "batch_size", "epochs",
+// "validation_split", "limit", "test_limit", "log_every" or "max_loss". Cheap: callers check before
+// any slow work; the Trainer and split_rows check again.
+void validate_train_options(const TrainOptions& opts);
+
+// fit() stops with this when the training or validation loss is NaN or infinite or above
+// max_loss, or the weights stop being finite (a NaN or infinite gradient ends up in them). The
+// diverged epoch is not saved: latest.safetensors keeps the last good one.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
 };
 
 struct TrainResult {

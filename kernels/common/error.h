@@ -19,6 +19,21 @@ class UsageError : public Error {
   explicit UsageError(const std::string& what) : Error(what) {}
 };
 
+// A user error about one named setting ("lr", "batch_size", "maxlen"): the library function that
+// owns the rule throws it with the setting's name and the problem ("must be > 0, got -1"), and the
+// caller says where the value came from: the CLI maps the name to its flag (--lr), a checkpoint
+// loader names the file. So each rule is written once.
+class InvalidSetting : public UsageError {
+ public:
+  InvalidSetting(const std::string& setting, const std::string& problem)
+      : UsageError(setting + " " + problem), setting_(setting), problem_(problem) {}
+  const std::string& setting() const { return setting_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string setting_, problem_;
+};
+
 namespace detail {
 template <typename... Args>
 std::string concat(Args&&... args) {
@@ -41,3 +56,7 @@ std::string concat(Args&&... args) {
 
 // User-facing failure: throws senti::UsageError(message).
 #define SENTI_FAIL(...) throw ::senti::UsageError(::senti::detail::concat(__VA_ARGS__))
+
+// User-facing failure about one setting: throws senti::InvalidSetting(setting, problem).
+#define SENTI_FAIL_SETTING(setting, ...) \
+  throw ::senti::InvalidSetting(setting, ::senti::detail::concat(__VA_ARGS__))

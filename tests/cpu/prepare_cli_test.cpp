@@ -77,8 +77,8 @@ TEST(PrepareCli, BadInputExitsNonZeroWithAClearMessageAndNoCache) {
       {"missing path", "--data " + data + "/nope", data + "/nope: no such file"},
       {"not aclImdb", "--data " + data + "/other", "not an aclImdb dataset"},
       {"truncated archive", "--data " + data + "/truncated.tar.gz", "corrupt or truncated"},
-      {"num-words below 4", "--data " + good + " --num-words 3", "--num-words 3: expected at least 4"},
-      {"maxlen 0", "--data " + good + " --maxlen 0", "--maxlen 0: expected"},
+      {"num-words below 4", "--data " + good + " --num-words 3", "--num-words must be in 4..16777216"},
+      {"maxlen 0", "--data " + good + " --maxlen 0", "--maxlen must be a sequence length in 1..65536, got 0"},
       {"bad padding", "--data " + good + " --padding middle", "--padding middle: expected pre or post"},
       {"bad word index", "--data " + good + " --word-index " + data + "/plain-file", "--word-index"},
   };
