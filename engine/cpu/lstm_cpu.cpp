@@ -106,18 +106,14 @@ void LstmCpu::build_slots(const Batch& batch) {
           ucount_[s] = 0;
           const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutEmbedding,
                                                     (static_cast<uint64_t>(b) << 32) | k);
-          float* m = &umask_[at(s, E)];
-          for (int e = 0; e < E; ++e) m[e] = math::dropout_factor(rk, e, threshold, keep);
+          math::dropout_factors(rk, E, threshold, keep, &umask_[at(s, E)]);
         } else {
           s = slot_of_id_[id];
           if (s < 0) {
             s = slot_of_id_[id] = U++;
             uid_[s] = id;
             ucount_[s] = 0;
-            if (spatial) {
-              float* m = &umask_[at(s, E)];
-              for (int e = 0; e < E; ++e) m[e] = math::dropout_factor(spatial_key, e, threshold, keep);
-            }
+            if (spatial) math::dropout_factors(spatial_key, E, threshold, keep, &umask_[at(s, E)]);
           }
         }
         ++ucount_[s];
@@ -234,7 +230,8 @@ void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
     if (drop_dense_) {
       const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutDense, b);
       float* fm = &fmask_[at(b, F_)];
-      for (int j = 0; j < F_; ++j) f[j] *= (fm[j] = math::dropout_factor(rk, j, threshold, keep));
+      math::dropout_factors(rk, F_, threshold, keep, fm);
+      for (int j = 0; j < F_; ++j) f[j] *= fm[j];
     }
   }
   for (int b = 0; b < B; ++b) {

@@ -33,6 +33,12 @@ TEST(DropoutMask, KeepRateAndInvertedScale) {
     EXPECT_FLOAT_EQ(keep, 1.f / (1.f - rate));
   }
   EXPECT_EQ(math::dropout_threshold(0.f), 0u);  // rate 0 keeps everything
+  // The row-at-a-time form draws the same factors (also for a length that is not a multiple of 4).
+  const uint64_t key = math::dropout_row_key(7, 3, math::kDropoutDense, 9);
+  std::vector<float> row(13);
+  math::dropout_factors(key, 13, math::dropout_threshold(0.5f), 2.f, row.data());
+  for (uint32_t e = 0; e < 13; ++e)
+    EXPECT_EQ(row[e], math::dropout_factor(key, e, math::dropout_threshold(0.5f), 2.f)) << e;
 }
 
 TEST(DropoutMask, KeysSeparateSeedsStepsStreamsRowsAndElements) {

@@ -45,6 +45,17 @@ SENTI_HD float dropout_factor(uint64_t row_key, uint32_t e, uint32_t threshold, 
   return dropout_u16(row_key, e) >= threshold ? keep_scale : 0.f;
 }
 
+// The factors of elements [0, n) of a row, one hash per four elements (the same values as
+// dropout_factor element by element).
+SENTI_HD void dropout_factors(uint64_t row_key, uint32_t n, uint32_t threshold, float keep_scale,
+                              float* out) {
+  for (uint32_t e0 = 0; e0 < n; e0 += 4) {
+    const uint64_t word = dropout_mix(row_key ^ static_cast<uint64_t>(e0 >> 2));
+    for (uint32_t j = 0; j < 4 && e0 + j < n; ++j)
+      out[e0 + j] = ((word >> (16u * j)) & 0xFFFFu) >= threshold ? keep_scale : 0.f;
+  }
+}
+
 // 1 / (1 - rate), in float as Keras computes it.
 SENTI_HD float dropout_keep_scale(float rate) { return 1.f / (1.f - rate); }
 
