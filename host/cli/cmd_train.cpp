@@ -67,10 +67,12 @@ void apply_preset(CLI::App* cmd, TrainFlags* f) {
     if (unset("--dropout")) f->model.dropout = 0.2f;
     if (unset("--dense-dropout")) f->model.dense_dropout = 0.2f;
     if (unset("--num-words")) f->data.num_words = 20000;
-    if (unset("--maxlen")) f->data.maxlen = 500;
+    if (unset("--maxlen")) f->data.maxlen = 1000;  // masked: the padding costs nothing
     if (unset("--truncating")) f->data.truncating = "pre";
-    if (unset("--epochs")) f->train.epochs = 6;
-    if (unset("--early-stopping")) f->train.early_stopping = 2;
+    if (unset("--batch")) f->train.batch_size = 64;
+    if (unset("--lr")) f->optimizer.adam.lr = 2e-3f;
+    if (unset("--epochs")) f->train.epochs = 3;
+    if (unset("--early-stopping")) f->train.early_stopping = 1;
     clip_rule("dense");
     return;
   }
@@ -253,8 +255,8 @@ void register_train(CLI::App& app) {
                   "validation split 0.2; smoke: the same on 4000 reviews, maxlen 200 with pre padding, "
                   "2 epochs, 5000 test reviews; best: the recipe chosen on validation accuracy "
                   "(--mask --bucket --bidirectional --pool concat --dropout 0.2 --dense-dropout 0.2 "
-                  "--num-words 20000 --truncating pre --epochs 6 --early-stopping 2 "
-                  "--embedding-clip-norm dense; docs/benchmarks.md). Explicit flags override the preset.")
+                  "--num-words 20000 --maxlen 1000 --truncating pre --batch 64 --lr 0.002 --epochs 3 "
+                  "--early-stopping 1 --embedding-clip-norm dense; docs/benchmarks.md). Explicit flags override the preset.")
       ->default_val("seed");
   add_device_flag(cmd, &f.device);
   add_data_flags(cmd, &f.data);
