@@ -3,6 +3,7 @@
 // CpuBackend (engine/cpu, the oracle) and CudaBackend (engine/cuda). Both keep parameters and Adam
 // state in the ParamLayout order so checkpoints and tests can compare them element by element.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,12 +38,13 @@ struct BackendOptions {
   int maxlen = 500;      // largest T (padded sequence length) any call will pass
   bool deterministic = true;
   LstmKind lstm = LstmKind::Auto;  // CUDA backend only
+  uint64_t seed = 0;     // the run's seed: keys the training-mode dropout masks (docs/model.md)
 };
 
 // The one check of a batch against the options a backend was built for, shared by every backend:
 // ids and labels present, 1 <= B <= max_batch, 1 <= T <= maxlen, every id in [0, V) (a bad id
-// would make a gather read outside the embedding table). Throws senti::Error. Lengths are not
-// read: no backend masks yet.
+// would make a gather read outside the embedding table); for a masked model, every length in
+// 1..T and every padded position (by the batch's padding side) holding id 0. Throws senti::Error.
 void validate_batch(const Batch& batch, const BackendOptions& opts);
 
 class Backend {
@@ -96,9 +98,15 @@ enum class Device { Cpu, Cuda, Auto };
 // True when this build has the CUDA backend and a usable GPU is present; `why` says why not.
 bool cuda_available(std::string* why);
 
-// Creates the backend for `device`. Auto picks CUDA when cuda_available(), otherwise the CPU (and
-// sets *fell_back when given). Cuda without a GPU throws a UsageError that says why.
+// The first option in `opts` that the CUDA backend does not implement yet, as a sentence naming
+// its flag ("--bidirectional is not supported on --device cuda yet"); "" when it runs them all.
+// The one place that decides it: make_backend refuses (Cuda) or falls back to the CPU (Auto).
+std::string cuda_unsupported(const BackendOptions& opts);
+
+// Creates the backend for `device`. Auto picks CUDA when cuda_available() and the options are
+// supported there, otherwise the CPU (and sets *fell_back when given; *why says why). Cuda without
+// a GPU, or with options it does not support, throws a UsageError that says why.
 std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts,
-                                      bool* fell_back = nullptr);
+                                      bool* fell_back = nullptr, std::string* why = nullptr);
 
 }  // namespace senti

@@ -43,6 +43,20 @@ void validate_batch(const Batch& b, const BackendOptions& opts) {
   for (int64_t i = 0; i < n; ++i)
     SENTI_CHECK(b.ids[i] >= 0 && b.ids[i] < V, "token id ", b.ids[i], " at position ", i,
                 " (sample ", i / b.maxlen, ", step ", i % b.maxlen, ") outside [0, ", V, ")");
+  if (!opts.model.mask) return;
+  // A masked model reads the real tokens from the lengths (docs/model.md); they must say where
+  // the padding is, or the model would silently read padding or skip text.
+  SENTI_CHECK(b.lengths, "a masked model needs the batch's lengths");
+  const int T = b.maxlen;
+  for (int r = 0; r < b.batch; ++r) {
+    const int L = b.lengths[r];
+    SENTI_CHECK(L >= 1 && L <= T, "length ", L, " of batch row ", r, " outside 1..", T);
+    const int32_t* row = b.ids + static_cast<size_t>(r) * T;
+    const int pad0 = b.padding == PadSide::Pre ? 0 : L, pad1 = pad0 + T - L;
+    for (int t = pad0; t < pad1; ++t)
+      SENTI_CHECK(row[t] == 0, "batch row ", r, " of length ", L, " has id ", row[t],
+                  " at padded position ", t);
+  }
 }
 
 }  // namespace senti

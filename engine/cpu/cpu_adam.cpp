@@ -13,12 +13,12 @@
 namespace senti {
 
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state, int threads) {
+                        TrainState* state, int threads, const TensorSums* sums) {
   SENTI_CHECK(state->params.size() == layout.total() && state->m.size() == layout.total() &&
                   state->v.size() == layout.total(),
               "train state does not match the parameter layout (", state->params.size(),
               " params, layout ", layout.total(), ")");
-  const TensorScales scales = clip_scales(grad_sums_of_squares(layout, grads), opt);
+  const TensorScales scales = clip_scales(sums ? *sums : grad_sums_of_squares(layout, grads), opt);
   const math::AdamHyper& h = opt.adam;
   const float alpha = math::adam_alpha(h, state->step + 1);
   float* theta = state->params.data();
@@ -30,7 +30,7 @@ void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, c
       std::max<size_t>(1, std::min<size_t>(std::max(threads, 1), total / 65536)));
   run_parts(parts, [&](int part) {
     const size_t lo = total * part / parts, hi = total * (part + 1) / parts;
-    for (int i = 0; i < kNumParamTensors; ++i) {
+    for (int i = 0; i < layout.count(); ++i) {
       const TensorInfo& t = layout.tensors()[i];
       const float scale = scales[i];
       const size_t begin = std::max(lo, t.offset), end = std::min(hi, t.offset + t.size);

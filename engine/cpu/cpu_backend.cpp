@@ -53,6 +53,7 @@ class CpuBackend final : public Backend {
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
     validate_optimizer_config(opts.optimizer);
+    validate_model_config(opts.model);
     state_ = init_train_state(opts.model, 0);  // a valid model until set_state() replaces it
   }
 
@@ -81,13 +82,17 @@ class CpuBackend final : public Backend {
   TrainState get_state() override { return state_; }
 
   void train_step(const Batch& batch) override {
-    loss_and_gradients(batch, grads_.data());
-    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_);
+    double position_sumsq = 0;
+    gradients(batch, grads_.data(), &position_sumsq);
+    TensorSums sums = grad_sums_of_squares(layout_, grads_.data());
+    if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
+      sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TensorFlow's IndexedSlices
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums);
   }
 
   void eval_step(const Batch& batch, float* probs) override {
     validate_batch(batch, opts_);
-    lstm_.forward(params(), batch.ids, batch.batch, batch.maxlen, logits_.data());
+    lstm_.forward(params(), batch, /*dropout=*/nullptr, logits_.data());
     accumulate_metrics(batch);
     if (probs)
       for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
@@ -100,18 +105,25 @@ class CpuBackend final : public Backend {
   }
 
   double loss_and_gradients(const Batch& batch, float* grads) override {
+    return gradients(batch, grads, nullptr);
+  }
+
+ private:
+  // Training-mode forward (dropout masks keyed by the seed and the step about to be taken) and
+  // backward; the mean loss. position_sumsq: the sparse embedding norm's sum, when wanted.
+  double gradients(const Batch& batch, float* grads, double* position_sumsq) {
     validate_batch(batch, opts_);
     const int B = batch.batch;
-    lstm_.forward(params(), batch.ids, B, batch.maxlen, logits_.data());
+    const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step)};
+    lstm_.forward(params(), batch, &key, logits_.data());
     const double loss_sum = accumulate_metrics(batch);
     // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
     for (int b = 0; b < B; ++b)
       dlogits_[b] = math::bce_with_logit_grad(logits_[b], batch.labels[b]) / static_cast<float>(B);
-    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_));
+    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_), position_sumsq);
     return loss_sum / B;
   }
 
- private:
   ParamViews<const float> params() const {
     return make_views(static_cast<const float*>(state_.params.data()), layout_);
   }

@@ -20,12 +20,17 @@ std::string flag_for_setting(const std::string& setting) {
       {"test_limit", "--test-limit"},
       {"log_every", "--log-every"},
       {"max_loss", "--max-loss"},
+      {"monitor", "--monitor"},
+      {"early_stopping", "--early-stopping"},
       {"vocab_size", "--num-words"},
       {"num_words", "--num-words"},
       {"embed_dim", "--embed"},
       {"hidden", "--hidden"},
       {"model", "the model (--num-words x --embed, --hidden)"},
       {"maxlen", "--maxlen"},
+      {"dropout", "--dropout"},
+      {"dense_dropout", "--dense-dropout"},
+      {"spatial_dropout", "--spatial-dropout"},
   };
   const auto it = flags.find(setting);
   return it == flags.end() ? setting : it->second;

@@ -39,7 +39,12 @@ void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
 BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) {
   BackendOptions o;
   o.model = ckpt.model;
+  // Inference never drops out nor clips: training-only settings stay out of the backend's way
+  // (a backend that lacks them must still serve the model).
+  o.model.dropout = o.model.dense_dropout = 0.f;
+  o.model.spatial_dropout = false;
   o.optimizer = ckpt.optimizer;
+  o.optimizer.embedding_clip_norm = EmbeddingClipNorm::Dense;
   o.max_batch = max_batch;
   o.maxlen = ckpt.sequence.maxlen;
   o.deterministic = true;
@@ -95,6 +100,7 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
     batch.lengths = lengths_;
     batch.batch = b;
     batch.maxlen = seq_.maxlen;
+    batch.padding = seq_.padding == data::Side::Pre ? PadSide::Pre : PadSide::Post;
     backend_->eval_step(batch, probs + done);
     for (int i = 0; i < b; ++i)
       if (!std::isfinite(probs[done + i]))
