@@ -35,10 +35,17 @@ TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads);
 // per tensor for clipnorm, one shared factor for global_clipnorm, 1 when neither is set.
 TensorScales clip_scales(const TensorSums& sums_of_squares, const OptimizerConfig& opt);
 
+// What clipping saw and did in one apply_clipped_adam call.
+struct ClipReport {
+  TensorSums sums_of_squares{};  // of each gradient tensor, before clipping
+  TensorScales scales{};         // the factor each tensor was multiplied by
+};
+
 // One optimizer iteration: clips `grads` (ParamLayout order, not modified) and applies Adam to
 // state->params, m and v; increments state->step. The element-wise update is split over `threads`
-// threads (results do not depend on the count: no element's value depends on another's).
+// threads (results do not depend on the count: no element's value depends on another's). When
+// `report` is given it receives the sums of squares and clip factors used.
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state, int threads = 1);
+                        TrainState* state, int threads = 1, ClipReport* report = nullptr);
 
 }  // namespace senti

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -81,7 +82,17 @@ class CpuBackend final : public Backend {
 
   void train_step(const Batch& batch) override {
     loss_and_gradients(batch, grads_.data());
-    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_);
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &clip_);
+    has_clip_ = true;
+  }
+
+  bool last_gradient_stats(GradientStats* out) override {
+    if (!has_clip_) return false;
+    for (int i = 0; i < kNumParamTensors; ++i) {
+      out->norm[i] = std::sqrt(clip_.sums_of_squares[i]);
+      out->clip_scale[i] = clip_.scales[i];
+    }
+    return true;
   }
 
   void eval_step(const Batch& batch, float* probs) override {
@@ -141,6 +152,8 @@ class CpuBackend final : public Backend {
   TrainState state_;
   Metrics metrics_;
   std::vector<float> grads_;    // ParamLayout, the last step's gradient
+  ClipReport clip_;             // the last train_step's gradient norms and clip factors
+  bool has_clip_ = false;
   std::vector<float> logits_;   // (max_batch)
   std::vector<float> dlogits_;  // (max_batch)
 };

@@ -100,8 +100,9 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
 }
 
 Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,
-                 ProgressLine* progress)
-    : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress) {
+                 ProgressLine* progress, TrainEvents* events)
+    : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress),
+      events_(events) {
   if (opts_.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", opts_.batch_size);
   if (opts_.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", opts_.epochs);
   SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
@@ -128,10 +129,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                                 opts_.batch_size, seq, &slots);
     progress_->start_epoch(epoch, opts_.epochs, batches.num_batches());
     backend_.take_metrics();
-    Metrics train;
-    int64_t step = 0, samples = 0;
-    auto last_refresh = Clock::now();
+    Metrics train, window;  // window: since the last StepEvent
+    // Every metrics read goes to both the epoch's figures and the step log's window.
+    auto drain = [&] {
+      const Metrics m = backend_.take_metrics();
+      accumulate(&train, m);
+      accumulate(&window, m);
+    };
+    int64_t step = 0, samples = 0, window_samples = 0;
+    auto last_refresh = Clock::now(), window_start = Clock::now();
     const bool live = opts_.log_every > 0 || ProgressLine::is_terminal(stdout);
+    const int64_t events_every = events_ ? events_->step_every() : 0;
     while (const Batch* b = batches.next()) {
       const int64_t global_step = ckpt.state.step + step;
       if (global_step == opts_.profile_first) backend_.profiler_range(true);
@@ -139,15 +147,30 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       if (global_step == opts_.profile_last) backend_.profiler_range(false);
       ++step;
       samples += b->batch;
+      window_samples += b->batch;
+      if (events_every > 0 && (global_step + 1) % events_every == 0) {
+        drain();  // synchronises a GPU: only every events_every steps
+        StepEvent e;
+        e.global_step = global_step + 1;
+        e.epoch = epoch;
+        e.window = window;
+        const double s = seconds_since(window_start);
+        e.samples_per_s = s > 0 ? window_samples / s : 0.0;
+        e.has_gradients = backend_.last_gradient_stats(&e.gradients);
+        events_->on_step(e);
+        window = Metrics{};
+        window_samples = 0;
+        window_start = Clock::now();
+      }
       // Reading metrics synchronises the GPU: only a few times a second, and only when shown.
       if (live && (seconds_since(last_refresh) >= 0.25 ||
                    (opts_.log_every > 0 && step % opts_.log_every == 0))) {
-        accumulate(&train, backend_.take_metrics());
+        drain();
         progress_->update(step, seconds_since(epoch_start), samples, train.loss(), train.accuracy());
         last_refresh = Clock::now();
       }
     }
-    accumulate(&train, backend_.take_metrics());
+    drain();
     const double train_seconds = seconds_since(epoch_start);
     ckpt.state.step += step;
 
@@ -169,6 +192,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       rec["val_acc"] = val.accuracy();
     }
     result.history.push_back(rec);
+    if (events_) {
+      EpochEvent e;
+      e.epoch = epoch;
+      e.global_step = ckpt.state.step;
+      e.train = train;
+      e.validation = val;
+      e.samples_per_s = samples / train_seconds;
+      e.seconds = epoch_seconds;
+      e.learning_rate = backend_.options().optimizer.adam.lr;
+      events_->on_epoch(e);
+    }
     if (!opts_.metrics_path.empty()) append_line(opts_.metrics_path, rec.dump());
 
     if (!opts_.out_dir.empty()) {
@@ -195,6 +229,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                   static_cast<long long>(result.test.count), result.test.loss(),
                   result.test.accuracy(), seconds_since(t0));
     progress_->message(line);
+    if (events_) events_->on_test(result.test, opts_.epochs, ckpt.state.step);
     if (!opts_.metrics_path.empty())
       append_line(opts_.metrics_path, nlohmann::json{{"test_loss", result.test.loss()},
                                                       {"test_acc", result.test.accuracy()},

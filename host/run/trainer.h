@@ -11,6 +11,7 @@
 #include "engine/backend.h"
 #include "host/run/checkpoint.h"
 #include "host/run/progress.h"
+#include "host/run/train_events.h"
 #include "host/data/dataset.h"
 #include "host/stream/batch_stream.h"
 
@@ -57,7 +58,9 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
 
 class Trainer {
  public:
-  Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts, ProgressLine* progress);
+  // `events` (optional) receives per-step and per-epoch records (TensorBoard logs).
+  Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts, ProgressLine* progress,
+          TrainEvents* events = nullptr);
 
   // Trains from `ckpt` (state, epochs done, history; model/vocab/preprocessing describe the run)
   // up to opts.epochs, saving a checkpoint after every epoch, then evaluates on the test split.
@@ -68,6 +71,7 @@ class Trainer {
   const data::Corpus& corpus_;
   TrainOptions opts_;
   ProgressLine* progress_;
+  TrainEvents* events_;
 };
 
 }  // namespace senti
