@@ -34,6 +34,7 @@ struct PredictFlags {
   std::string device = "auto";
   int batch = 128;
   bool json = false;
+  bool ids = false;   // --ids: also the padded token ids the model was fed (JSON only)
   bool quiet = false;
 };
 
@@ -61,9 +62,19 @@ std::string snippet(const std::string& text) {
   return out;
 }
 
-void print_result(const std::string& text, float prob, bool json) {
+// What one output line carries besides the text and probability.
+struct Extras {
+  std::vector<int32_t> ids;  // with --ids: the padded sequence (maxlen ids)
+  int32_t length = 0;        // its true length, start token included
+};
+
+void print_result(const std::string& text, float prob, bool json, const Extras* extras) {
   if (json) {
     nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label_of(prob)}};
+    if (extras) {
+      line["ids"] = extras->ids;
+      line["length"] = extras->length;
+    }
     // Invalid UTF-8 in the review is written as U+FFFD rather than failing the whole run.
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
@@ -74,9 +85,16 @@ void print_result(const std::string& text, float prob, bool json) {
 }
 
 // Scores `pending` and prints it; returns how many reviews were scored.
-size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json) {
+size_t flush(Predictor& predictor, std::vector<std::string>* pending, const PredictFlags& f) {
   const std::vector<float> probs = predictor.predict(*pending);
-  for (size_t i = 0; i < pending->size(); ++i) print_result((*pending)[i], probs[i], json);
+  Extras extras;
+  for (size_t i = 0; i < pending->size(); ++i) {
+    if (f.ids) {
+      extras.ids.resize(static_cast<size_t>(predictor.sequence().maxlen));
+      extras.length = predictor.encode((*pending)[i], extras.ids.data());
+    }
+    print_result((*pending)[i], probs[i], f.json, f.ids ? &extras : nullptr);
+  }
   const size_t n = pending->size();
   pending->clear();
   return n;
@@ -84,7 +102,8 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json)
 
 // Reads one review a line (a trailing \r of CRLF files dropped; empty lines are empty reviews, so
 // output line k always belongs to input line k), scoring every `batch` lines.
-size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name, bool json) {
+size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name,
+                      const PredictFlags& f) {
   std::vector<std::string> pending;
   std::string line;
   size_t done = 0;
@@ -92,15 +111,16 @@ size_t predict_stream(Predictor& predictor, std::istream& in, const std::string&
     if (!line.empty() && line.back() == '\r') line.pop_back();
     pending.push_back(std::move(line));
     line.clear();
-    if (pending.size() == static_cast<size_t>(predictor.batch())) done += flush(predictor, &pending, json);
+    if (pending.size() == static_cast<size_t>(predictor.batch())) done += flush(predictor, &pending, f);
   }
   if (in.bad()) SENTI_FAIL("'", name, "': read error after ", done + pending.size(), " reviews");
-  return done + flush(predictor, &pending, json);
+  return done + flush(predictor, &pending, f);
 }
 
 void run_predict(const PredictFlags& f) {
   if (f.batch < 1 || f.batch > kMaxBatch)
     SENTI_FAIL("--batch must be in 1..", kMaxBatch, ", got ", f.batch);
+  if (f.ids && !f.json) SENTI_FAIL("--ids needs --json (the ids go into each JSON line)");
   if (!f.texts.empty() && !f.file.empty())
     SENTI_FAIL("give reviews either as arguments or with --file, not both");
   std::ifstream file;
@@ -121,14 +141,14 @@ void run_predict(const PredictFlags& f) {
     for (size_t i = 0; i < f.texts.size(); i += static_cast<size_t>(f.batch)) {
       std::vector<std::string> chunk(f.texts.begin() + i,
                                      f.texts.begin() + std::min(f.texts.size(), i + f.batch));
-      n += flush(predictor, &chunk, f.json);
+      n += flush(predictor, &chunk, f);
     }
   } else if (file.is_open()) {
-    n = predict_stream(predictor, file, f.file, f.json);
+    n = predict_stream(predictor, file, f.file, f);
   } else {
     if (log && isatty(STDIN_FILENO))
       std::fprintf(log, "senti predict: reading reviews from standard input, one a line (Ctrl-D ends)\n");
-    n = predict_stream(predictor, std::cin, "standard input", f.json);
+    n = predict_stream(predictor, std::cin, "standard input", f);
   }
   std::cout.flush();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -154,6 +174,9 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(128);
   cmd->add_flag("--json", f->json,
                 "Print JSON lines: {\"text\": ..., \"prob_positive\": ..., \"label\": ...}");
+  cmd->add_flag("--ids", f->ids,
+                "With --json: also \"ids\" (the padded token ids the model was fed, maxlen of them) "
+                "and \"length\" (start token included): the input an exported ONNX model takes");
   cmd->add_flag("--quiet,-q", f->quiet, "No backend line and no throughput line on stderr");
   cmd->callback([f] { run_predict(*f); });
 }

@@ -12,5 +12,6 @@ void register_eval(CLI::App& app);     // host/cli/cmd_eval.cpp
 void register_predict(CLI::App& app);  // host/cli/cmd_predict.cpp
 void register_serve(CLI::App& app);    // host/cli/cmd_serve.cpp
 void register_bench(CLI::App& app);    // host/cli/cmd_bench.cpp
+void register_export(CLI::App& app);   // host/cli/cmd_export.cpp
 
 }  // namespace senti::cli

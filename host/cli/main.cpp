@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   senti::cli::register_predict(app);
   senti::cli::register_serve(app);
   senti::cli::register_bench(app);
+  senti::cli::register_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
