@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
 #include "host/run/predictor.h"
+#include "host/run/progress.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
 
@@ -84,9 +86,19 @@ void print_result(const std::string& text, float prob, bool json, const Extras* 
   }
 }
 
+// Reviews scored so far, for the progress line and the summary.
+struct Tally {
+  size_t reviews = 0, positive = 0;
+};
+
 // Scores `pending` and prints it; returns how many reviews were scored.
-size_t flush(Predictor& predictor, std::vector<std::string>* pending, const PredictFlags& f) {
+size_t flush(Predictor& predictor, std::vector<std::string>* pending, const PredictFlags& f,
+             Tally* tally = nullptr) {
   const std::vector<float> probs = predictor.predict(*pending);
+  if (tally) {
+    tally->reviews += probs.size();
+    for (const float p : probs) tally->positive += is_positive(p);
+  }
   Extras extras;
   for (size_t i = 0; i < pending->size(); ++i) {
     if (f.ids) {
@@ -100,21 +112,66 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, const Pred
   return n;
 }
 
+// Lines in a file as predict_stream counts them (a last line without '\n' counts); -1 if unreadable.
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return -1;
+  std::vector<char> buf(1 << 20);
+  int64_t lines = 0;
+  char last = '\n';
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    lines += std::count(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(got), '\n');
+    last = buf[got - 1];
+  }
+  return lines + (last != '\n');
+}
+
 // Reads one review a line (a trailing \r of CRLF files dropped; empty lines are empty reviews, so
-// output line k always belongs to input line k), scoring every `batch` lines.
+// output line k always belongs to input line k), scoring every `batch` lines. With `progress`, a
+// task line counts them (the share of positive reviews as the running figure).
 size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name,
-                      const PredictFlags& f) {
+                      const PredictFlags& f, ProgressLine* progress) {
   std::vector<std::string> pending;
   std::string line;
-  size_t done = 0;
+  Tally tally;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto score = [&] {
+    flush(predictor, &pending, f, &tally);
+    if (!progress) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char figures[48];
+    std::snprintf(figures, sizeof figures, "positive: %.1f%%",
+                  tally.reviews ? 100.0 * tally.positive / tally.reviews : 0.0);
+    progress->task_update(static_cast<int64_t>(tally.reviews), s, figures);
+  };
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     pending.push_back(std::move(line));
     line.clear();
-    if (pending.size() == static_cast<size_t>(predictor.batch())) done += flush(predictor, &pending, f);
+    if (pending.size() == static_cast<size_t>(predictor.batch())) score();
   }
-  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", done + pending.size(), " reviews");
-  return done + flush(predictor, &pending, f);
+  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", tally.reviews + pending.size(), " reviews");
+  score();
+  if (progress) progress->end_task();
+  return tally.reviews;
+}
+
+// The progress line of a batch run (--file or standard input), or null. On stderr, and only where
+// it does not mix with the results: a live line when stderr is a terminal and stdout is not (the
+// results go to a file or a pipe), plain lines when stderr is not a terminal (a log), none when
+// both are the same terminal (the results themselves scroll by) or with --quiet.
+std::unique_ptr<ProgressLine> batch_progress(const PredictFlags& f) {
+  if (f.quiet) return nullptr;
+  const bool err_tty = ProgressLine::is_terminal(stderr), out_tty = ProgressLine::is_terminal(stdout);
+  if (err_tty && out_tty) return nullptr;
+  // Unknown totals (standard input): a plain line every 10,000 reviews.
+  auto p = std::make_unique<ProgressLine>(stderr, err_tty, 10000);
+  const int64_t total = f.file.empty() || f.file == "-" ? 0 : count_lines(f.file);
+  p->start_task("predict", std::max<int64_t>(total, 0), "reviews");
+  return p;
 }
 
 void run_predict(const PredictFlags& f) {
@@ -144,11 +201,11 @@ void run_predict(const PredictFlags& f) {
       n += flush(predictor, &chunk, f);
     }
   } else if (file.is_open()) {
-    n = predict_stream(predictor, file, f.file, f);
+    n = predict_stream(predictor, file, f.file, f, batch_progress(f).get());
   } else {
     if (log && isatty(STDIN_FILENO))
       std::fprintf(log, "senti predict: reading reviews from standard input, one a line (Ctrl-D ends)\n");
-    n = predict_stream(predictor, std::cin, "standard input", f);
+    n = predict_stream(predictor, std::cin, "standard input", f, batch_progress(f).get());
   }
   std::cout.flush();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

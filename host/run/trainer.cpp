@@ -81,7 +81,8 @@ std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed
 
 Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
                  int batch_size, const data::SequenceOptions& seq,
-                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs) {
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs,
+                 ProgressLine* progress, const std::string& progress_label) {
   SENTI_NVTX_RANGE("evaluation");
   std::vector<stream::BatchSlot> own;
   if (!slots) {
@@ -91,12 +92,27 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
   if (probs) probs->resize(rows.size());
   backend.take_metrics();  // start from zero
   stream::BatchStream batches(split, rows, batch_size, seq, slots);
+  const auto t0 = Clock::now();
+  auto figures = [](const Metrics& m) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "loss: %.4f - acc: %.4f", m.loss(), m.accuracy());
+    return std::string(buf);
+  };
+  if (progress) progress->start_task(progress_label, static_cast<int64_t>(rows.size()), "reviews");
+  Metrics total;
   size_t done = 0;
   while (const Batch* b = batches.next()) {
     backend.eval_step(*b, probs ? probs->data() + done : nullptr);
     done += static_cast<size_t>(b->batch);
+    // Running figures synchronise a GPU: read them only when the line is redrawn.
+    if (progress && progress->task_due(static_cast<int64_t>(done), seconds_since(t0))) {
+      accumulate(&total, backend.take_metrics());
+      progress->task_update(static_cast<int64_t>(done), seconds_since(t0), figures(total));
+    }
   }
-  return backend.take_metrics();
+  accumulate(&total, backend.take_metrics());
+  if (progress) progress->end_task();
+  return total;
 }
 
 Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,

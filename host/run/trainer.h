@@ -51,10 +51,12 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed);
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch);
 
 // Forward passes over `rows` of `split`; returns loss/accuracy, and each row's probability of the
-// positive class in *probs when given.
+// positive class in *probs when given. With `progress`, shows a task line "<label>: done/total
+// reviews ... - loss - acc" (running figures) while it runs.
 Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
                  int batch_size, const data::SequenceOptions& seq,
-                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs = nullptr);
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs = nullptr,
+                 ProgressLine* progress = nullptr, const std::string& progress_label = "test");
 
 class Trainer {
  public:
