@@ -1,6 +1,7 @@
 #pragma once
-// Gradient clipping and Adam on the host, exactly as Keras 3 applies them (the per-element formulas
-// are kernels/common/math/optim.h, shared with the CUDA kernels):
+// The optimizer's rules, exactly as Keras 3 applies them: validation, per-tensor norms and clip
+// scales (the per-element formulas are kernels/common/math/optim.h, shared with the CUDA kernels;
+// the CPU backend's update is engine/cpu/cpu_adam.h, the GPU's kernels/adam.cuh):
 //
 //   clipnorm c         each of the 6 tensors on its own: g *= c / max(||g||, c)
 //   global_clipnorm c  all tensors together:          g *= c / max(||all g||, c)
@@ -35,17 +36,10 @@ TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads);
 // per tensor for clipnorm, one shared factor for global_clipnorm, 1 when neither is set.
 TensorScales clip_scales(const TensorSums& sums_of_squares, const OptimizerConfig& opt);
 
-// What clipping saw and did in one apply_clipped_adam call.
+// What clipping saw and did in one optimizer step (training logs: Backend::last_gradient_stats).
 struct ClipReport {
   TensorSums sums_of_squares{};  // of each gradient tensor, before clipping
   TensorScales scales{};         // the factor each tensor was multiplied by
 };
-
-// One optimizer iteration: clips `grads` (ParamLayout order, not modified) and applies Adam to
-// state->params, m and v; increments state->step. The element-wise update is split over `threads`
-// threads (results do not depend on the count: no element's value depends on another's). When
-// `report` is given it receives the sums of squares and clip factors used.
-void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state, int threads = 1, ClipReport* report = nullptr);
 
 }  // namespace senti

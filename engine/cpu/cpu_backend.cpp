@@ -12,6 +12,7 @@
 #include "engine/cpu/lstm_cpu.h"
 #include "engine/init.h"
 #include "kernels/common/math/activations.h"
+#include "engine/cpu/cpu_adam.h"
 #include "engine/optimizer.h"
 
 namespace senti {

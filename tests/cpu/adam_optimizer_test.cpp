@@ -7,6 +7,7 @@
 
 #include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/cpu_adam.h"
 #include "engine/optimizer.h"
 
 namespace senti {

@@ -14,6 +14,7 @@
 
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
+#include "engine/cpu/cpu_adam.h"
 #include "engine/optimizer.h"
 #include "kernels/common/error.h"
 #include "host/tensorboard/crc32c.h"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "engine/cpu/cpu_adam.h"
 #include "engine/optimizer.h"
 #include "engine/params.h"
 #include "kernels/adam.cuh"
