@@ -21,6 +21,7 @@
 
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
+#include "host/run/explainer.h"
 #include "host/run/predictor.h"
 #include "host/run/progress.h"
 #include "host/cli/commands.h"
@@ -37,6 +38,7 @@ struct PredictFlags {
   int batch = 128;
   bool json = false;
   bool ids = false;   // --ids: also the padded token ids the model was fed (JSON only)
+  bool explain = false;  // --explain: each word's contribution (host/run/explainer.h)
   bool quiet = false;
 };
 
@@ -68,21 +70,26 @@ std::string snippet(const std::string& text) {
 struct Extras {
   std::vector<int32_t> ids;  // with --ids: the padded sequence (maxlen ids)
   int32_t length = 0;        // its true length, start token included
+  const Explanation* explanation = nullptr;  // with --explain
 };
 
 void print_result(const std::string& text, float prob, bool json, const Extras* extras) {
   if (json) {
     nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label_of(prob)}};
-    if (extras) {
+    if (extras && !extras->ids.empty()) {
       line["ids"] = extras->ids;
       line["length"] = extras->length;
     }
+    if (extras && extras->explanation) line["explanation"] = explanation_json(*extras->explanation, text);
     // Invalid UTF-8 in the review is written as U+FFFD rather than failing the whole run.
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     char prob_text[32];
     std::snprintf(prob_text, sizeof prob_text, "%.4f", prob);
     std::cout << prob_text << '\t' << label_of(prob) << '\t' << snippet(text) << '\n';
+    if (extras && extras->explanation)  // the strongest words, on one indented line
+      std::cout << "\twhy (log-odds, leave one word out): "
+                << top_words(*extras->explanation, text, 8) << '\n';
   }
 }
 
@@ -99,13 +106,16 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, const Pred
     tally->reviews += probs.size();
     for (const float p : probs) tally->positive += is_positive(p);
   }
+  const std::vector<Explanation> explanations =
+      f.explain ? explain(predictor, *pending) : std::vector<Explanation>();
   Extras extras;
   for (size_t i = 0; i < pending->size(); ++i) {
     if (f.ids) {
       extras.ids.resize(static_cast<size_t>(predictor.sequence().maxlen));
       extras.length = predictor.encode((*pending)[i], extras.ids.data());
     }
-    print_result((*pending)[i], probs[i], f.json, f.ids ? &extras : nullptr);
+    extras.explanation = f.explain ? &explanations[i] : nullptr;
+    print_result((*pending)[i], probs[i], f.json, f.ids || f.explain ? &extras : nullptr);
   }
   const size_t n = pending->size();
   pending->clear();
@@ -234,6 +244,10 @@ void register_predict(CLI::App& app) {
   cmd->add_flag("--ids", f->ids,
                 "With --json: also \"ids\" (the padded token ids the model was fed, maxlen of them) "
                 "and \"length\" (start token included): the input an exported ONNX model takes");
+  cmd->add_flag("--explain", f->explain,
+                "Also each word's contribution to the prediction (log-odds, by leaving the word "
+                "out; docs/serving.md): the strongest words on a second line, or \"explanation\" "
+                "in --json. One extra forward pass per word");
   cmd->add_flag("--quiet,-q", f->quiet, "No backend line and no throughput line on stderr");
   cmd->callback([f] { run_predict(*f); });
 }

@@ -1,6 +1,7 @@
 // `senti train` / `senti eval` end to end through the binary, on the real IMDB data.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,25 @@ TEST(TrainCli, LearnsOnRealDataAndEvaluates) {
   EXPECT_EQ(j["test_samples"], 2000);
   EXPECT_NEAR(j["test_acc"].get<double>(), recs[2]["test_acc"].get<double>(), 1e-12);
   EXPECT_NEAR(j["test_loss"].get<double>(), recs[2]["test_loss"].get<double>(), 1e-9);
+
+  // --explain on the model just trained, on reviews whose sentiment words are known: the
+  // strongest word of each is the one that carries the sentiment (the run is deterministic).
+  std::string why;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " predict -q --device cpu --explain --json --checkpoint " + out +
+                                  " 'This movie was excellent, with a wonderful cast.'"
+                                  " 'The worst film of the year: a waste of time.'", &why), 0) << why;
+  std::istringstream lines(why);
+  for (const char* want : {"excellent", "worst"}) {
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line)) << why;
+    const auto words = nlohmann::json::parse(line)["explanation"]["words"];
+    auto strongest = words[0];
+    for (const auto& w : words)
+      if (std::fabs(w["contribution"].get<double>()) > std::fabs(strongest["contribution"].get<double>()))
+        strongest = w;
+    EXPECT_EQ(strongest["text"], want) << line;
+    EXPECT_EQ(strongest["contribution"].get<double>() > 0, std::string(want) == "excellent") << line;
+  }
 }
 
 // A resumed run's curve equals an uninterrupted one bit for bit (CPU), and runs are deterministic.
