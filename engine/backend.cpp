@@ -17,7 +17,24 @@ bool cuda_available(std::string* why) {
 #endif
 }
 
-std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts, bool* fell_back) {
+std::string cuda_unsupported(const BackendOptions& opts) {
+  const ModelConfig& m = opts.model;
+  const char* flag = nullptr;
+  if (m.mask) flag = "--mask";
+  else if (m.bidirectional) flag = "--bidirectional";
+  else if (m.pool != Pool::Last) flag = "--pool other than last";
+  else if (m.dropout > 0.f) flag = m.spatial_dropout ? "--dropout with --spatial-dropout" : "--dropout";
+  else if (m.dense_dropout > 0.f) flag = "--dense-dropout";
+  else if (opts.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse &&
+           (opts.optimizer.clipnorm > 0.f || opts.optimizer.global_clipnorm > 0.f))
+    return "--embedding-clip-norm sparse is not supported on --device cuda yet (pass "
+           "--embedding-clip-norm dense, or --device cpu)";
+  if (!flag) return "";
+  return std::string(flag) + " is not supported on --device cuda yet (use --device cpu)";
+}
+
+std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts, bool* fell_back,
+                                      std::string* why_fell_back) {
   if (fell_back) *fell_back = false;
   std::string why;
   switch (device) {
@@ -25,6 +42,8 @@ std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts,
       return make_cpu_backend(opts);
     case Device::Cuda:
       if (!cuda_available(&why)) SENTI_FAIL("--device cuda: no usable GPU: ", why);
+      why = cuda_unsupported(opts);
+      if (!why.empty()) SENTI_FAIL(why);
 #if defined(SENTI_WITH_CUDA)
       return make_cuda_backend(opts);
 #else
@@ -32,11 +51,13 @@ std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts,
 #endif
     case Device::Auto:
       if (cuda_available(&why)) {
+        why = cuda_unsupported(opts);
 #if defined(SENTI_WITH_CUDA)
-        return make_cuda_backend(opts);
+        if (why.empty()) return make_cuda_backend(opts);
 #endif
       }
       if (fell_back) *fell_back = true;
+      if (why_fell_back) *why_fell_back = why;
       return make_cpu_backend(opts);
   }
   SENTI_FAIL("unknown device");

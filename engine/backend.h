@@ -4,6 +4,7 @@
 // state in the ParamLayout order so checkpoints and tests can compare them element by element.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@ struct BackendOptions {
   int max_batch = 32;    // largest B any call will pass
   int maxlen = 500;      // largest T (padded sequence length) any call will pass
   bool deterministic = true;
+  uint64_t seed = 0;     // the run's seed: keys the training-mode dropout masks (docs/model.md)
 };
 
 class Backend {
@@ -67,11 +69,13 @@ class Backend {
   virtual void profiler_range(bool /*start*/) {}
 
   // Optional: the last train_step's gradient of each variable (ParamLayout order): its norm before
-  // clipping and the factor clipping multiplied it by (1 when not clipped). For training logs
+  // clipping (with the sparse embedding rule: the norm clipping used) and the factor clipping
+  // multiplied it by (1 when not clipped). For training logs
   // (TensorBoard). Returns false when the backend does not expose them; the CPU backend does.
   struct GradientStats {
-    std::array<double, kNumParamTensors> norm{};
-    std::array<float, kNumParamTensors> clip_scale{};
+    int count = 0;  // tensors of the model (ParamLayout::count(): 6, or 9 when bidirectional)
+    std::array<double, kMaxParamTensors> norm{};
+    std::array<float, kMaxParamTensors> clip_scale{};
   };
   virtual bool last_gradient_stats(GradientStats* /*out*/) { return false; }
 
@@ -85,9 +89,15 @@ enum class Device { Cpu, Cuda, Auto };
 // True when this build has the CUDA backend and a usable GPU is present; `why` says why not.
 bool cuda_available(std::string* why);
 
-// Creates the backend for `device`. Auto picks CUDA when cuda_available(), otherwise the CPU (and
-// sets *fell_back when given). Cuda without a GPU throws a UsageError that says why.
+// The first option in `opts` that the CUDA backend does not implement yet, as a sentence naming
+// its flag ("--bidirectional is not supported on --device cuda yet"); "" when it runs them all.
+// The one place that decides it: make_backend refuses (Cuda) or falls back to the CPU (Auto).
+std::string cuda_unsupported(const BackendOptions& opts);
+
+// Creates the backend for `device`. Auto picks CUDA when cuda_available() and the options are
+// supported there, otherwise the CPU (and sets *fell_back when given; *why says why). Cuda without
+// a GPU, or with options it does not support, throws a UsageError that says why.
 std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts,
-                                      bool* fell_back = nullptr);
+                                      bool* fell_back = nullptr, std::string* why = nullptr);
 
 }  // namespace senti

@@ -4,12 +4,17 @@
 
 namespace senti {
 
+// Where pad_sequences put the padding (docs/model.md, "Lengths"): with Post the real tokens of row
+// b are positions [0, len_b), with Pre they are [T - len_b, T).
+enum class PadSide : uint8_t { Post, Pre };
+
 struct Batch {
   const int32_t* ids = nullptr;      // (B, T) row-major token ids in [0, V); 0 = padding
   const float* labels = nullptr;     // (B) 0 or 1
   const int32_t* lengths = nullptr;  // (B) true lengths (start token included), 1 <= len <= T
   int batch = 0;                     // B (the last batch of an epoch may be smaller)
   int maxlen = 0;                    // T: the padded sequence length
+  PadSide padding = PadSide::Post;   // read with `lengths` by masked models only
 };
 
 // Sums over the samples seen since the last Backend::take_metrics().

@@ -103,12 +103,18 @@ void init_params(const ParamLayout& layout, uint64_t seed, float* params) {
   auto stream = [&](ParamId id) { return mix_seed(seed, static_cast<uint64_t>(id)); };
 
   fill_uniform(stream(ParamId::Embedding), 0.05, p.embedding, layout[ParamId::Embedding].size);
-  fill_uniform(stream(ParamId::Kernel), init_detail::glorot_limit(E, G), p.kernel,
-               layout[ParamId::Kernel].size);
-  init_detail::orthogonal(stream(ParamId::RecurrentKernel), H, G, p.recurrent_kernel);
-  for (int j = 0; j < G; ++j) p.bias[j] = (j >= H && j < 2 * H) ? 1.f : 0.f;  // unit_forget_bias
-  fill_uniform(stream(ParamId::DenseKernel), init_detail::glorot_limit(H, 1), p.dense_kernel,
-               layout[ParamId::DenseKernel].size);
+  // One LSTM direction: glorot kernel, orthogonal recurrent kernel, unit_forget_bias.
+  auto init_lstm = [&](ParamId kernel, ParamId recurrent, float* k, float* r, float* b) {
+    fill_uniform(stream(kernel), init_detail::glorot_limit(E, G), k, layout[kernel].size);
+    init_detail::orthogonal(stream(recurrent), H, G, r);
+    for (int j = 0; j < G; ++j) b[j] = (j >= H && j < 2 * H) ? 1.f : 0.f;
+  };
+  init_lstm(ParamId::Kernel, ParamId::RecurrentKernel, p.kernel, p.recurrent_kernel, p.bias);
+  if (cfg.bidirectional)
+    init_lstm(ParamId::KernelBack, ParamId::RecurrentKernelBack, p.kernel_back,
+              p.recurrent_kernel_back, p.bias_back);
+  fill_uniform(stream(ParamId::DenseKernel), init_detail::glorot_limit(cfg.features(), 1),
+               p.dense_kernel, layout[ParamId::DenseKernel].size);
   p.dense_bias[0] = 0.f;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Model and optimizer hyper-parameters. Defaults are the seed recipe:
 // Embedding(10000, 128) -> LSTM(64) -> Dense(1, sigmoid); Adam(1e-3, clipnorm=0.1).
+// The options beyond the seed (mask, bidirectional, pooling, dropout, the embedding clip rule) are
+// specified in docs/model.md ("Variable-length sequences"); their defaults are the seed model.
 #include <cstdint>
 #include <string>
 
@@ -8,17 +10,49 @@
 
 namespace senti {
 
+// How the classifier input is read off the LSTM outputs (masked: over each row's real tokens).
+enum class Pool { Last, Max, Mean, Concat };  // concat = [last, max, mean]
+
+const char* pool_name(Pool p);
+// "last", "max", "mean" or "concat"; false for anything else.
+bool parse_pool(const std::string& s, Pool* out);
+
 struct ModelConfig {
   int vocab_size = 10000;  // V: ids are in [0, V)
   int embed_dim = 128;     // E
   int hidden = 64;         // H
+  bool mask = false;           // Keras Embedding(mask_zero=True): padding steps carry h and c
+  bool bidirectional = false;  // Keras Bidirectional(LSTM(H)), merge concat
+  Pool pool = Pool::Last;
+  float dropout = 0.f;          // on the embedding output, training only (Keras Dropout)
+  bool spatial_dropout = false; // the embedding dropout is SpatialDropout1D (one mask per row)
+  float dense_dropout = 0.f;    // on the classifier input, training only
   int gates() const { return 4 * hidden; }  // 4H, Keras gate order i, f, c, o
+  int directions() const { return bidirectional ? 2 : 1; }
+  // F: width of the classifier input (dense kernel rows).
+  int features() const { return hidden * directions() * (pool == Pool::Concat ? 3 : 1); }
 };
+
+// Which norm `clipnorm`/`global_clipnorm` take of the embedding gradient (docs/model.md):
+// Dense = of the (V, E) gradient (PyTorch, JAX); Sparse = over the per-position rows, duplicates
+// not summed (TensorFlow's IndexedSlices, the seed recipe's framework).
+enum class EmbeddingClipNorm { Dense, Sparse };
+const char* embedding_clip_norm_name(EmbeddingClipNorm r);
+bool parse_embedding_clip_norm(const std::string& s, EmbeddingClipNorm* out);
 
 struct OptimizerConfig {
   math::AdamHyper adam;        // lr, beta1, beta2, epsilon (Keras defaults, lr 1e-3)
   float clipnorm = 0.1f;       // per-variable clip (Keras `clipnorm`); 0 = off
   float global_clipnorm = 0.f; // clip all variables together (Keras `global_clipnorm`); 0 = off
+  EmbeddingClipNorm embedding_clip_norm = EmbeddingClipNorm::Dense;
 };
+
+// "Embedding(10000, 128, mask_zero) -> Dropout(0.2) -> Bidirectional(LSTM(64)) -> pool concat ->
+// Dense(1, sigmoid)": the layers, Keras style, for logs.
+std::string describe_model(const ModelConfig& cfg);
+
+// Throws UsageError naming the flag for an option out of range (dropout rates outside [0, 1),
+// a non-positive size).
+void validate_model_config(const ModelConfig& cfg);
 
 }  // namespace senti

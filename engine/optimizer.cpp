@@ -35,7 +35,7 @@ double sum_of_squares(const float* x, size_t n) {
 
 TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads) {
   TensorSums sums{};
-  for (int i = 0; i < kNumParamTensors; ++i) {
+  for (int i = 0; i < layout.count(); ++i) {
     const TensorInfo& t = layout.tensors()[i];
     sums[i] = sum_of_squares(grads + t.offset, t.size);
   }
@@ -47,7 +47,7 @@ TensorScales clip_scales(const TensorSums& sums, const OptimizerConfig& opt) {
   TensorScales scales;
   scales.fill(1.f);
   if (opt.clipnorm > 0.f) {
-    for (int i = 0; i < kNumParamTensors; ++i) scales[i] = math::clip_scale(sums[i], opt.clipnorm);
+    for (int i = 0; i < kMaxParamTensors; ++i) scales[i] = math::clip_scale(sums[i], opt.clipnorm);
   } else if (opt.global_clipnorm > 0.f) {
     double total = 0;
     for (double s : sums) total += s;

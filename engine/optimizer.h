@@ -11,10 +11,10 @@
 // Adam is dense: every element of every tensor is updated every step, including embedding rows no
 // token in the batch used (their m and v decay), as Keras's Adam does.
 //
-// The embedding gradient is the dense (V, E) gradient, summed per token id, and its norm is taken
-// over that dense tensor. TensorFlow's IndexedSlices path would instead sum squares per occurrence
-// (a token used twice contributes 2·|g|² rather than |2g|²), which is not the norm of the true
-// gradient; the dense norm is what PyTorch, JAX and Keras on JAX compute. See docs/model.md.
+// The embedding gradient's norm follows OptimizerConfig::embedding_clip_norm (docs/model.md): Dense
+// takes it over the (V, E) gradient, which is what grad_sums_of_squares computes; Sparse
+// (TensorFlow's IndexedSlices rule) over the per-position rows, which only the backend that
+// produced the gradient can compute: it passes the sums with that entry replaced.
 #include <array>
 
 #include "engine/model_config.h"
@@ -26,8 +26,9 @@ namespace senti {
 // raises for that combination too).
 void validate_optimizer_config(const OptimizerConfig& opt);
 
-using TensorSums = std::array<double, kNumParamTensors>;   // one value per ParamId
-using TensorScales = std::array<float, kNumParamTensors>;  // one value per ParamId
+// One value per ParamId; entries past ParamLayout::count() are 0 (sums) and 1 (scales).
+using TensorSums = std::array<double, kMaxParamTensors>;
+using TensorScales = std::array<float, kMaxParamTensors>;
 
 // Sum of squares of each gradient tensor, accumulated in double in a fixed order (deterministic).
 TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads);

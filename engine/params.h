@@ -6,10 +6,15 @@
 //   kernel            (E, 4H)   Keras "lstm/lstm_cell/kernel", gate blocks i|f|c|o along columns
 //   recurrent_kernel  (H, 4H)   Keras "lstm/lstm_cell/recurrent_kernel"
 //   bias              (4H)      Keras "lstm/lstm_cell/bias"
-//   dense_kernel      (H, 1)    Keras "dense/kernel"
+//   dense_kernel      (F, 1)    Keras "dense/kernel"; F = ModelConfig::features() (H for the seed)
 //   dense_bias        (1)       Keras "dense/bias"
+// and for a bidirectional model three more at the end (the forward LSTM's tensors above are then
+// named "bidirectional/forward_lstm/lstm_cell/...", these "bidirectional/backward_lstm/..."):
+//   kernel_back, recurrent_kernel_back, bias_back   the backward direction's LSTM
 //
-// Each tensor is one Keras variable: `clipnorm` clips each of them on its own.
+// Each tensor is one Keras variable: `clipnorm` clips each of them on its own. The first six keep
+// their offsets whatever the options, so code written for the seed model (kNumParamTensors
+// tensors) sees the same layout for every unidirectional model.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +25,12 @@
 
 namespace senti {
 
-enum class ParamId : int { Embedding = 0, Kernel, RecurrentKernel, Bias, DenseKernel, DenseBias };
-constexpr int kNumParamTensors = 6;
+enum class ParamId : int {
+  Embedding = 0, Kernel, RecurrentKernel, Bias, DenseKernel, DenseBias,  // every model
+  KernelBack, RecurrentKernelBack, BiasBack                             // bidirectional only
+};
+constexpr int kNumParamTensors = 6;  // tensors of a unidirectional model
+constexpr int kMaxParamTensors = 9;  // tensors of a bidirectional model
 
 struct TensorInfo {
   const char* name;            // Keras variable path, e.g. "lstm/lstm_cell/kernel"
@@ -35,12 +44,14 @@ class ParamLayout {
   explicit ParamLayout(const ModelConfig& cfg);
   const ModelConfig& config() const { return cfg_; }
   size_t total() const { return total_; }
-  const TensorInfo& operator[](ParamId id) const { return tensors_[static_cast<int>(id)]; }
-  const std::array<TensorInfo, kNumParamTensors>& tensors() const { return tensors_; }
+  int count() const { return static_cast<int>(tensors_.size()); }  // 6, or 9 when bidirectional
+  bool has(ParamId id) const { return static_cast<int>(id) < count(); }
+  const TensorInfo& operator[](ParamId id) const;  // SENTI_CHECKs has(id)
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }  // in ParamId order
 
  private:
   ModelConfig cfg_;
-  std::array<TensorInfo, kNumParamTensors> tensors_;
+  std::vector<TensorInfo> tensors_;
   size_t total_ = 0;
 };
 
@@ -52,15 +63,24 @@ struct ParamViews {
   T* kernel;            // (E, 4H)
   T* recurrent_kernel;  // (H, 4H)
   T* bias;              // (4H)
-  T* dense_kernel;      // (H, 1)
+  T* dense_kernel;      // (F, 1)
   T* dense_bias;        // (1)
+  T* kernel_back = nullptr;            // (E, 4H), bidirectional only
+  T* recurrent_kernel_back = nullptr;  // (H, 4H), bidirectional only
+  T* bias_back = nullptr;              // (4H), bidirectional only
 };
 
 template <typename T>
 ParamViews<T> make_views(T* base, const ParamLayout& L) {
-  return {base + L[ParamId::Embedding].offset,       base + L[ParamId::Kernel].offset,
-          base + L[ParamId::RecurrentKernel].offset, base + L[ParamId::Bias].offset,
-          base + L[ParamId::DenseKernel].offset,     base + L[ParamId::DenseBias].offset};
+  ParamViews<T> v{base + L[ParamId::Embedding].offset,       base + L[ParamId::Kernel].offset,
+                  base + L[ParamId::RecurrentKernel].offset, base + L[ParamId::Bias].offset,
+                  base + L[ParamId::DenseKernel].offset,     base + L[ParamId::DenseBias].offset};
+  if (L.has(ParamId::BiasBack)) {
+    v.kernel_back = base + L[ParamId::KernelBack].offset;
+    v.recurrent_kernel_back = base + L[ParamId::RecurrentKernelBack].offset;
+    v.bias_back = base + L[ParamId::BiasBack].offset;
+  }
+  return v;
 }
 
 // Everything the optimizer needs to continue exactly: parameters, Adam moments, step count.

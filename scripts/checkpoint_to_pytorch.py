@@ -10,8 +10,16 @@ stores matrices as (4H, in) and has two biases. The mapping:
     lstm/lstm_cell/kernel           (E, 4H) -> lstm.weight_ih_l0 = kernel.T
     lstm/lstm_cell/recurrent_kernel (H, 4H) -> lstm.weight_hh_l0 = recurrent_kernel.T
     lstm/lstm_cell/bias             (4H)    -> lstm.bias_ih_l0 (lstm.bias_hh_l0 = 0)
-    dense/kernel                    (H, 1)  -> dense.weight = kernel.T
+    dense/kernel                    (F, 1)  -> dense.weight = kernel.T
     dense/bias                      (1)     -> dense.bias
+A bidirectional model (Keras Bidirectional) names its LSTMs bidirectional/forward_lstm/lstm_cell/*
+(-> *_l0) and bidirectional/backward_lstm/lstm_cell/* (-> *_l0_reverse).
+
+The model options recorded in the checkpoint (docs/model.md, "Variable-length sequences") are
+applied: with `mask` the real tokens of each row (id != 0; with pre padding they are moved to the
+front first) are packed with pack_padded_sequence, so the LSTM stops at each row's length and the
+backward direction reads only the real tokens, in reverse; `pool` last / max / mean / concat
+([last, max, mean]) reads the (masked) outputs. Dropout is training-only and not part of the module.
 The file is read without the `safetensors` package (its format is 8 bytes of header length, a JSON
 header, raw little-endian float32 data), so only torch and numpy are needed.
 """
@@ -42,36 +50,84 @@ def read_safetensors(path):
 def build_model(path):
     import torch
     from torch import nn
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     t, meta = read_safetensors(path)
     cfg = json.loads(meta["model"])
+    prep = json.loads(meta["preprocessing"])
     V, E, H = cfg["vocab_size"], cfg["embed_dim"], cfg["hidden"]
+    mask = cfg.get("mask", False)  # v1 checkpoints: the seed model
+    bidirectional = cfg.get("bidirectional", False)
+    pool = cfg.get("pool", "last")
+    pre_padded = prep["padding"] == "pre"
+    D = 2 if bidirectional else 1
+    F = H * D * (3 if pool == "concat" else 1)
 
     class SentiLSTM(nn.Module):
-        """Embedding -> LSTM (final hidden state, no mask: padding steps are processed) -> Dense -> sigmoid."""
+        """Embedding -> (Bi)LSTM, masked by packing when the model was trained with --mask ->
+        pooling (last / max / mean / concat) -> Dense -> sigmoid."""
 
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(V, E)
-            self.lstm = nn.LSTM(E, H, batch_first=True)
-            self.dense = nn.Linear(H, 1)
+            self.lstm = nn.LSTM(E, H, batch_first=True, bidirectional=bidirectional)
+            self.dense = nn.Linear(F, 1)
 
         def forward(self, ids):  # ids: (B, T) int64, already padded as in training
-            _, (h, _) = self.lstm(self.embedding(ids))
-            return torch.sigmoid(self.dense(h[-1])).squeeze(-1)
+            B, T = ids.shape
+            x = self.embedding(ids)
+            steps = torch.arange(T, device=ids.device)
+            if mask:
+                lengths = (ids != 0).sum(1)
+                if pre_padded:  # real tokens last -> first, as pack_padded_sequence wants them
+                    src = (steps[None, :] + (T - lengths)[:, None]) % T
+                    x = x.gather(1, src[:, :, None].expand(B, T, E))
+                packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+                out, (h, _) = self.lstm(packed)
+                out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)
+            else:  # the seed model: every position, padding included
+                lengths = torch.full((B,), T, device=ids.device)
+                out, (h, _) = self.lstm(x)
+            valid = (steps[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
+            feats = []
+            if pool in ("last", "concat"):  # final states: forward after the last real token,
+                feats.append(torch.cat([h[d] for d in range(D)], dim=1))  # backward after the first
+            if pool in ("max", "concat"):
+                feats.append(out.masked_fill(~valid, float("-inf")).max(dim=1).values)
+            if pool in ("mean", "concat"):
+                feats.append((out * valid).sum(dim=1) / lengths[:, None].to(out.dtype))
+            return torch.sigmoid(self.dense(torch.cat(feats, dim=1))).squeeze(-1)
 
     m = SentiLSTM()
     f = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    lstm_names = [("bidirectional/forward_lstm/lstm_cell/", "_l0"),
+                  ("bidirectional/backward_lstm/lstm_cell/", "_l0_reverse")] if bidirectional else \
+                 [("lstm/lstm_cell/", "_l0")]
     with torch.no_grad():
         m.embedding.weight.copy_(f(t["embedding/embeddings"]))
-        m.lstm.weight_ih_l0.copy_(f(t["lstm/lstm_cell/kernel"].T))
-        m.lstm.weight_hh_l0.copy_(f(t["lstm/lstm_cell/recurrent_kernel"].T))
-        m.lstm.bias_ih_l0.copy_(f(t["lstm/lstm_cell/bias"]))
-        m.lstm.bias_hh_l0.zero_()
+        for prefix, suffix in lstm_names:
+            getattr(m.lstm, "weight_ih" + suffix).copy_(f(t[prefix + "kernel"].T))
+            getattr(m.lstm, "weight_hh" + suffix).copy_(f(t[prefix + "recurrent_kernel"].T))
+            getattr(m.lstm, "bias_ih" + suffix).copy_(f(t[prefix + "bias"]))
+            getattr(m.lstm, "bias_hh" + suffix).zero_()
         m.dense.weight.copy_(f(t["dense/kernel"].T))
         m.dense.bias.copy_(f(t["dense/bias"]))
     m.eval()
     return m, meta
+
+
+def encode(meta, words):
+    """senti's preprocessing of a tokenized review: [start] + ids, truncated and padded to maxlen as
+    the checkpoint says (Keras pad_sequences)."""
+    prep = json.loads(meta["preprocessing"])
+    index = {w: i + prep["first_word_id"] for i, w in enumerate(json.loads(meta["vocabulary"]))}
+    ids = [prep["start_id"]] + [index.get(w, prep["oov_id"]) for w in words]
+    ids = [i if i < prep["num_words"] else prep["oov_id"] for i in ids]
+    T = prep["maxlen"]
+    if len(ids) > T:
+        ids = ids[-T:] if prep["truncating"] == "pre" else ids[:T]
+    pad = [0] * (T - len(ids))
+    return pad + ids if prep["padding"] == "pre" else ids + pad
 
 
 def main():

@@ -13,12 +13,13 @@
 namespace senti {
 
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state, int threads, ClipReport* report) {
+                        TrainState* state, int threads, const TensorSums* given_sums,
+                        ClipReport* report) {
   SENTI_CHECK(state->params.size() == layout.total() && state->m.size() == layout.total() &&
                   state->v.size() == layout.total(),
               "train state does not match the parameter layout (", state->params.size(),
               " params, layout ", layout.total(), ")");
-  const TensorSums sums = grad_sums_of_squares(layout, grads);
+  const TensorSums sums = given_sums ? *given_sums : grad_sums_of_squares(layout, grads);
   const TensorScales scales = clip_scales(sums, opt);
   if (report) *report = ClipReport{sums, scales};
   const math::AdamHyper& h = opt.adam;
@@ -32,7 +33,7 @@ void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, c
       std::max<size_t>(1, std::min<size_t>(std::max(threads, 1), total / 65536)));
   run_parts(parts, [&](int part) {
     const size_t lo = total * part / parts, hi = total * (part + 1) / parts;
-    for (int i = 0; i < kNumParamTensors; ++i) {
+    for (int i = 0; i < layout.count(); ++i) {
       const TensorInfo& t = layout.tensors()[i];
       const float scale = scales[i];
       const size_t begin = std::max(lo, t.offset), end = std::min(hi, t.offset + t.size);

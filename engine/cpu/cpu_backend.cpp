@@ -54,6 +54,7 @@ class CpuBackend final : public Backend {
         logits_(opts.max_batch),
         dlogits_(opts.max_batch) {
     validate_optimizer_config(opts.optimizer);
+    validate_model_config(opts.model);
     state_ = init_train_state(opts.model, 0);  // a valid model until set_state() replaces it
   }
 
@@ -82,14 +83,19 @@ class CpuBackend final : public Backend {
   TrainState get_state() override { return state_; }
 
   void train_step(const Batch& batch) override {
-    loss_and_gradients(batch, grads_.data());
-    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &clip_);
+    double position_sumsq = 0;
+    gradients(batch, grads_.data(), &position_sumsq);
+    TensorSums sums = grad_sums_of_squares(layout_, grads_.data());
+    if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
+      sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TensorFlow's IndexedSlices
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums, &clip_);
     has_clip_ = true;
   }
 
   bool last_gradient_stats(GradientStats* out) override {
     if (!has_clip_) return false;
-    for (int i = 0; i < kNumParamTensors; ++i) {
+    out->count = layout_.count();
+    for (int i = 0; i < layout_.count(); ++i) {
       out->norm[i] = std::sqrt(clip_.sums_of_squares[i]);
       out->clip_scale[i] = clip_.scales[i];
     }
@@ -98,7 +104,7 @@ class CpuBackend final : public Backend {
 
   void eval_step(const Batch& batch, float* probs) override {
     check_batch(batch);
-    lstm_.forward(params(), batch.ids, batch.batch, batch.maxlen, logits_.data());
+    lstm_.forward(params(), batch, /*dropout=*/nullptr, logits_.data());
     accumulate_metrics(batch);
     if (probs)
       for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
@@ -111,18 +117,25 @@ class CpuBackend final : public Backend {
   }
 
   double loss_and_gradients(const Batch& batch, float* grads) override {
+    return gradients(batch, grads, nullptr);
+  }
+
+ private:
+  // Training-mode forward (dropout masks keyed by the seed and the step about to be taken) and
+  // backward; the mean loss. position_sumsq: the sparse embedding norm's sum, when wanted.
+  double gradients(const Batch& batch, float* grads, double* position_sumsq) {
     check_batch(batch);
     const int B = batch.batch;
-    lstm_.forward(params(), batch.ids, B, batch.maxlen, logits_.data());
+    const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step)};
+    lstm_.forward(params(), batch, &key, logits_.data());
     const double loss_sum = accumulate_metrics(batch);
     // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
     for (int b = 0; b < B; ++b)
       dlogits_[b] = math::bce_with_logit_grad(logits_[b], batch.labels[b]) / static_cast<float>(B);
-    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_));
+    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_), position_sumsq);
     return loss_sum / B;
   }
 
- private:
   ParamViews<const float> params() const {
     return make_views(static_cast<const float*>(state_.params.data()), layout_);
   }
@@ -133,6 +146,21 @@ class CpuBackend final : public Backend {
                 " outside 1..", opts_.max_batch);
     SENTI_CHECK(batch.maxlen >= 1 && batch.maxlen <= opts_.maxlen, "sequence length ",
                 batch.maxlen, " outside 1..", opts_.maxlen);
+    if (!opts_.model.mask) return;
+    // A masked model reads the real tokens from the lengths (docs/model.md); they must say where
+    // the padding is, or the model would silently read padding or skip text. (Real tokens being
+    // non-zero is checked where they are read.)
+    SENTI_CHECK(batch.lengths, "a masked model needs the batch's lengths");
+    const int T = batch.maxlen;
+    for (int b = 0; b < batch.batch; ++b) {
+      const int L = batch.lengths[b];
+      SENTI_CHECK(L >= 1 && L <= T, "length ", L, " of batch row ", b, " outside 1..", T);
+      const int32_t* row = batch.ids + static_cast<size_t>(b) * T;
+      const int pad0 = batch.padding == PadSide::Pre ? 0 : L, pad1 = pad0 + T - L;
+      for (int t = pad0; t < pad1; ++t)
+        SENTI_CHECK(row[t] == 0, "batch row ", b, " of length ", L, " has id ", row[t],
+                    " at padded position ", t);
+    }
   }
 
   // Adds the batch's loss and accuracy (from logits_) to the running metrics; returns its loss sum.

@@ -1,301 +1,405 @@
 #include "engine/cpu/lstm_cpu.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/common/error.h"
+#include "engine/cpu/lstm_cpu_kernels.h"
 #include "engine/cpu/parallel.h"
-#include "engine/cpu/vec_math.h"
-#include "kernels/common/math/lstm_cell.h"
+#include "kernels/common/error.h"
+#include "kernels/common/math/dropout.h"
+#include "kernels/common/math/sequence.h"
 
 namespace senti {
 namespace {
 
-// C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major.
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-          const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+using cpu::gemm;
 
 // Work chunks, fixed independently of the thread count so results are too (see run_chunks).
 // Large enough that the GEMMs stay efficient and re-read little; at the seed shape (B 32, 4H 256)
 // the recurrence and the gate-column phases have an even number of chunks, so two threads split
 // them evenly. Measured best of the sizes tried.
-constexpr int kIdRowsPerChunk = 512;       // input projection, embedding gradient: distinct ids
-constexpr int kSamplesPerChunk = 16;       // recurrence: samples walked through time together
+constexpr int kSlotRowsPerChunk = 512;     // input projection, embedding gradient: slots
+constexpr int kSamplesPerGroup = 16;       // recurrence: samples walked through time together
 constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
+constexpr int kNormRowsPerChunk = 256;     // sparse embedding norm: rows
 
-// The per-element LSTM cell over rows, Keras semantics (kernels/common/math/lstm_cell.h has the same
-// formulas for the CUDA kernels). Compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2+FMA) and plain
-// x86-64; the loader
-// picks the best the CPU runs (a fixed choice per machine, so results stay deterministic).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SENTI_CPU_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SENTI_CPU_CLONES
-#endif
-
-// Forward for nb samples at one step: z (nb, 4H) holds h_{t-1}·R (or is ignored when hr is false,
-// t = 1: h_0 = 0); pre[row] (4H) = x·W + bias of each sample's id. Overwrites z with the activated
-// gates i, f, g, o and writes c_t, h_t and tanh(c_t).
-SENTI_CPU_CLONES
-void cell_forward(int nb, int H, bool hr, float* __restrict z, const float* const* pre,
-                  const float* __restrict c_prev, float* __restrict c_next,
-                  float* __restrict h_next, float* __restrict tc_next) {
-  const int G = 4 * H;
-  for (int b = 0; b < nb; ++b) {
-    float* __restrict zb = z + static_cast<size_t>(b) * G;
-    const float* __restrict pb = pre[b];
-    if (hr) {
-      for (int j = 0; j < 2 * H; ++j) zb[j] = cpu::vsigmoid(zb[j] + pb[j]);
-      for (int j = 2 * H; j < 3 * H; ++j) zb[j] = cpu::vtanh(zb[j] + pb[j]);
-      for (int j = 3 * H; j < G; ++j) zb[j] = cpu::vsigmoid(zb[j] + pb[j]);
-    } else {
-      for (int j = 0; j < 2 * H; ++j) zb[j] = cpu::vsigmoid(pb[j]);
-      for (int j = 2 * H; j < 3 * H; ++j) zb[j] = cpu::vtanh(pb[j]);
-      for (int j = 3 * H; j < G; ++j) zb[j] = cpu::vsigmoid(pb[j]);
-    }
-    const size_t o = static_cast<size_t>(b) * H;
-    const float* __restrict ig = zb;
-    const float* __restrict fg = zb + H;
-    const float* __restrict gg = zb + 2 * H;
-    const float* __restrict og = zb + 3 * H;
-    for (int j = 0; j < H; ++j) {
-      const float c = fg[j] * c_prev[o + j] + ig[j] * gg[j];
-      const float tc = cpu::vtanh(c);
-      c_next[o + j] = c;
-      tc_next[o + j] = tc;
-      h_next[o + j] = og[j] * tc;
-    }
-  }
-}
-
-// Backward for nb samples at one step: z (nb, 4H) holds the activated gates and becomes dZ_t;
-// dh is dL/dh_t, dc is dL/dc_t on entry and dL/dc_{t-1} on return.
-SENTI_CPU_CLONES
-void cell_backward(int nb, int H, float* __restrict z, const float* __restrict c_prev,
-                   const float* __restrict tc_cur, const float* __restrict dh,
-                   float* __restrict dc) {
-  const int G = 4 * H;
-  for (int b = 0; b < nb; ++b) {
-    float* __restrict zb = z + static_cast<size_t>(b) * G;
-    const size_t o = static_cast<size_t>(b) * H;
-    for (int j = 0; j < H; ++j) {
-      const math::LstmCellGrad g = math::lstm_cell_backward(
-          {zb[j], zb[H + j], zb[2 * H + j], zb[3 * H + j]}, c_prev[o + j], tc_cur[o + j], dh[o + j],
-          dc[o + j]);
-      zb[j] = g.dzi, zb[H + j] = g.dzf, zb[2 * H + j] = g.dzg, zb[3 * H + j] = g.dzo;
-      dc[o + j] = g.dc_prev;
-    }
-  }
-}
-
-// Row r of dz (columns [j0, j1)) added to row slot[r] of S, rows in order.
-SENTI_CPU_CLONES
-void sum_rows_per_id(size_t rows, int G, int j0, int j1, const float* __restrict dz,
-                     const int32_t* __restrict slot, float* __restrict S) {
-  const int nj = j1 - j0;
-  for (size_t r = 0; r < rows; ++r) {
-    const float* __restrict src = dz + r * G + j0;
-    float* __restrict dst = S + static_cast<size_t>(slot[r]) * G + j0;
-    for (int j = 0; j < nj; ++j) dst[j] += src[j];
-  }
-}
-
-// db[j0, j1) = column sums of S (U rows) in double, rows in order.
-SENTI_CPU_CLONES
-void column_sums(int U, int G, int j0, int j1, const float* __restrict S, double* __restrict db) {
-  const int nj = j1 - j0;
-  for (int j = 0; j < nj; ++j) db[j0 + j] = 0.0;
-  for (int u = 0; u < U; ++u) {
-    const float* __restrict src = S + static_cast<size_t>(u) * G + j0;
-    for (int j = 0; j < nj; ++j) db[j0 + j] += src[j];
-  }
-}
-
-// out (cols, rows) = in (rows, cols)^T, row-major.
-void transpose(const float* in, int rows, int cols, float* out) {
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) out[static_cast<size_t>(c) * rows + r] = in[static_cast<size_t>(r) * cols + c];
-}
+size_t at(int64_t row, int width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
 
 }  // namespace
 
 LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads)
-    : cfg_(cfg), max_batch_(max_batch), maxlen_(maxlen), threads_(threads) {
+    : cfg_(cfg), max_batch_(max_batch), maxlen_(maxlen), threads_(threads),
+      D_(cfg.directions()), F_(cfg.features()),
+      need_last_(cfg.pool == Pool::Last || cfg.pool == Pool::Concat),
+      need_max_(cfg.pool == Pool::Max || cfg.pool == Pool::Concat),
+      need_mean_(cfg.pool == Pool::Mean || cfg.pool == Pool::Concat) {
   SENTI_CHECK(max_batch > 0 && maxlen > 0, "LstmCpu needs max_batch, maxlen > 0, got ",
               max_batch, ", ", maxlen);
   SENTI_CHECK(threads >= 1, "LstmCpu needs at least one thread, got ", threads);
-  const size_t BT = static_cast<size_t>(max_batch) * maxlen;
+  const size_t BT = static_cast<size_t>(max_batch) * maxlen, B = max_batch;
   const size_t E = cfg.embed_dim, H = cfg.hidden, G = cfg.gates();
-  const size_t max_u = std::min(BT, static_cast<size_t>(cfg.vocab_size));
+  // With dropout every row may be its own slot; otherwise slots are distinct ids.
+  const size_t max_u = cfg.dropout > 0.f ? BT : std::min(BT, static_cast<size_t>(cfg.vocab_size));
   slot_of_id_.assign(cfg.vocab_size, -1);
-  uids_.resize(max_u);
-  slot_.resize(BT);
+  uid_.resize(max_u);
+  ucount_.resize(max_u);
   xu_.resize(max_u * E);
-  pu_.resize(max_u * G);
-  gates_.resize(BT * G);
-  h_.resize((BT + max_batch) * H);
-  c_.resize((BT + max_batch) * H);
-  tc_.resize(BT * H);
+  if (cfg.dropout > 0.f) umask_.resize(max_u * E);
   dxu_.resize(max_u * E);
-  dh_.resize(static_cast<size_t>(max_batch) * H);
-  dc_.resize(static_cast<size_t>(max_batch) * H);
-  dbias_.resize(G);
-  rt_.resize(G * H);
-  wt_.resize(G * E);
+  for (int d = 0; d < D_; ++d) {
+    Direction& r = dir_[d];
+    r.slot.resize(BT);
+    r.pu.resize(max_u * G);
+    r.gates.resize(BT * G);
+    r.hprev.resize(BT * H);
+    r.cprev.resize(BT * H);
+    r.tc.resize(BT * H);
+    r.hlast.resize(B * H);
+    r.clast.resize(B * H);
+    if (need_max_) r.pmax.resize(B * H), r.parg.resize(B * H), r.dmax.resize(B * H);
+    if (need_mean_) r.psum.resize(B * H), r.dmean.resize(B * H);
+    if (need_last_) r.dlast.resize(B * H);
+    r.dh.resize(B * H);
+    r.dc.resize(B * H);
+    r.dbias.resize(G);
+    r.rt.resize(G * H);
+    r.wt.resize(G * E);
+  }
+  feat_.resize(B * F_);
+  fmask_.resize(B * F_);
+  scratch_.resize(static_cast<size_t>(threads) * kNormRowsPerChunk * (G + E));
 }
 
-void LstmCpu::forward(const ParamViews<const float>& p, const int32_t* ids, int B, int T,
-                      float* logits) {
+// Slots and each row's slot (forward reading order; the backward direction's via the mirror).
+void LstmCpu::build_slots(const Batch& batch) {
+  const int V = cfg_.vocab_size, E = cfg_.embed_dim, T = batch.maxlen;
+  const bool pre = batch.padding == PadSide::Pre;
+  const bool spatial = drop_embedding_ && cfg_.spatial_dropout;
+  const bool per_row = drop_embedding_ && !cfg_.spatial_dropout;
+  const uint32_t threshold = math::dropout_threshold(cfg_.dropout);
+  const float keep = math::dropout_keep_scale(cfg_.dropout);
+  int U = 0, sample_first_slot = 0;
+  auto reset_table = [&](int from) {
+    for (int u = from; u < U; ++u) slot_of_id_[uid_[u]] = -1;
+  };
+  int32_t* slot = dir_[0].slot.data();
+  for (int g = 0; g < seq_.groups; ++g)
+    for (int j = 0; j < seq_.members(g); ++j) {
+      const int b = seq_.order[seq_.first[g] + j], L = seq_.len[b];
+      const uint64_t spatial_key =
+          spatial ? math::dropout_row_key(key_.seed, key_.step, math::kDropoutSpatial, b) : 0;
+      sample_first_slot = U;
+      for (int k = 0; k < L; ++k) {
+        const int pos = cfg_.mask ? math::real_token_position(k, L, T, pre) : k;
+        const int32_t id = batch.ids[static_cast<size_t>(b) * T + pos];
+        if (id < 0 || id >= V || (cfg_.mask && id == 0)) {
+          if (!per_row) reset_table(spatial ? sample_first_slot : 0);
+          if (id == 0)
+            SENTI_CHECK(false, "masked batch row ", b, " has padding id 0 at position ", pos,
+                        " inside its length ", L);
+          SENTI_FAIL("token id ", id, " at (", b, ", ", pos, ") outside [0, ", V, ")");
+        }
+        int32_t s;
+        if (per_row) {
+          s = U++;
+          uid_[s] = id;
+          ucount_[s] = 0;
+          const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutEmbedding,
+                                                    (static_cast<uint64_t>(b) << 32) | k);
+          float* m = &umask_[at(s, E)];
+          for (int e = 0; e < E; ++e) m[e] = math::dropout_factor(rk, e, threshold, keep);
+        } else {
+          s = slot_of_id_[id];
+          if (s < 0) {
+            s = slot_of_id_[id] = U++;
+            uid_[s] = id;
+            ucount_[s] = 0;
+            if (spatial) {
+              float* m = &umask_[at(s, E)];
+              for (int e = 0; e < E; ++e) m[e] = math::dropout_factor(spatial_key, e, threshold, keep);
+            }
+          }
+        }
+        ++ucount_[s];
+        slot[seq_.row(g, k) + j] = s;
+      }
+      if (spatial) reset_table(sample_first_slot);  // slots are per (sample, id)
+    }
+  if (!per_row && !spatial) reset_table(0);
+  U_ = U;
+  if (D_ == 2)
+    for (int64_t r = 0; r < seq_.rows; ++r) dir_[1].slot[r] = slot[seq_.mirror[r]];
+}
+
+// X (U, E) = the slots' inputs; P_d (U, 4H) = X · W_d + bias_d, a chunk of slots at a time.
+void LstmCpu::project(const ParamViews<const float>& p) {
+  const int E = cfg_.embed_dim, G = cfg_.gates(), U = U_;
+  run_chunks(chunk_count(U, kSlotRowsPerChunk), threads_, [&](int chunk) {
+    int u0, u1;
+    chunk_range(U, kSlotRowsPerChunk, chunk, &u0, &u1);
+    for (int u = u0; u < u1; ++u) {
+      float* x = &xu_[at(u, E)];
+      const float* emb = p.embedding + at(uid_[u], E);
+      if (drop_embedding_) {
+        const float* m = &umask_[at(u, E)];
+        for (int e = 0; e < E; ++e) x[e] = emb[e] * m[e];
+      } else {
+        std::memcpy(x, emb, sizeof(float) * E);
+      }
+    }
+    for (int d = 0; d < D_; ++d) {
+      const float* bias = d ? p.bias_back : p.bias;
+      float* P = dir_[d].pu.data();
+      for (int u = u0; u < u1; ++u) std::memcpy(&P[at(u, G)], bias, sizeof(float) * G);
+      gemm(false, false, u1 - u0, G, E, 1.f, &xu_[at(u0, E)], E, d ? p.kernel_back : p.kernel, G,
+           1.f, &P[at(u0, G)], G);
+    }
+  });
+}
+
+void LstmCpu::recurrence_forward(int g, int d, const float* R) {
+  const int H = cfg_.hidden, G = cfg_.gates();
+  Direction& r = dir_[d];
+  const int m0 = seq_.first[g];
+  std::vector<const float*> pre(static_cast<size_t>(seq_.members(g)));
+  for (int s = 0; s < seq_.steps[g]; ++s) {
+    const int n = seq_.active_at(g, s), nn = seq_.active_at(g, s + 1);
+    const int64_t r0 = seq_.row(g, s);
+    float* z = &r.gates[at(r0, G)];
+    if (s == 0) {  // h_0 = c_0 = 0 (kept as rows for dR)
+      std::fill_n(&r.hprev[at(r0, H)], at(n, H), 0.f);
+      std::fill_n(&r.cprev[at(r0, H)], at(n, H), 0.f);
+    } else {  // Z_s = h_{s-1} (n, H) · R (H, 4H)
+      gemm(false, false, n, G, H, 1.f, &r.hprev[at(r0, H)], H, R, G, 0.f, z, G);
+    }
+    for (int j = 0; j < n; ++j) pre[j] = &r.pu[at(r.slot[r0 + j], G)];
+    // Members still running after this step hand their state to the next step's rows; the
+    // others (a suffix: members are sorted longest first) are done and keep it in hlast.
+    const int64_t r1 = nn > 0 ? seq_.row(g, s + 1) : 0;
+    if (nn > 0)
+      cpu::cell_forward(nn, H, s > 0, z, pre.data(), &r.cprev[at(r0, H)], &r.cprev[at(r1, H)],
+                        &r.hprev[at(r1, H)], &r.tc[at(r0, H)]);
+    if (n > nn)
+      cpu::cell_forward(n - nn, H, s > 0, z + at(nn, G), pre.data() + nn, &r.cprev[at(r0 + nn, H)],
+                        &r.clast[at(m0 + nn, H)], &r.hlast[at(m0 + nn, H)],
+                        &r.tc[at(r0 + nn, H)]);
+    if (need_max_ || need_mean_)
+      for (int j = 0; j < n; ++j) {
+        const float* h = j < nn ? &r.hprev[at(r1 + j, H)] : &r.hlast[at(m0 + j, H)];
+        const size_t o = at(m0 + j, H);
+        if (need_max_)
+          for (int e = 0; e < H; ++e) math::pool_max_update(h[e], s, &r.pmax[o + e], &r.parg[o + e]);
+        if (need_mean_) {
+          if (s == 0) std::fill_n(&r.psum[o], H, 0.0);
+          for (int e = 0; e < H; ++e) r.psum[o + e] += h[e];
+        }
+      }
+  }
+}
+
+void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
+                      const DropoutKey* dropout, float* logits) {
+  const int B = batch.batch, T = batch.maxlen;
   SENTI_CHECK(B > 0 && B <= max_batch_ && T > 0 && T <= maxlen_, "batch shape (", B, ", ", T,
               ") outside (1..", max_batch_, ", 1..", maxlen_, ")");
+  SENTI_CHECK(!cfg_.mask || batch.lengths, "a masked model needs the batch's lengths");
   B_ = T_ = 0;  // no valid activations for backward() until this forward completes
-  const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
-  const size_t BT = static_cast<size_t>(B) * T;
+  const int H = cfg_.hidden;
+  key_ = dropout ? *dropout : DropoutKey{};
+  drop_embedding_ = dropout && cfg_.dropout > 0.f;
+  drop_dense_ = dropout && cfg_.dense_dropout > 0.f;
 
-  // Distinct ids in order of first appearance (time-major), and each row's index among them.
-  // slot_of_id_ is all -1 between calls (reset below, also when an id is rejected).
-  int U = 0;
-  for (int t = 0; t < T; ++t)
-    for (int b = 0; b < B; ++b) {
-      const int32_t id = ids[static_cast<size_t>(b) * T + t];
-      if (id < 0 || id >= V) {
-        for (int u = 0; u < U; ++u) slot_of_id_[uids_[u]] = -1;
-        SENTI_FAIL("token id ", id, " at (", b, ", ", t, ") outside [0, ", V, ")");
-      }
-      int32_t s = slot_of_id_[id];
-      if (s < 0) {
-        s = slot_of_id_[id] = U;
-        uids_[U++] = id;
-      }
-      slot_[static_cast<size_t>(t) * B + b] = s;
-    }
-  for (int u = 0; u < U; ++u) slot_of_id_[uids_[u]] = -1;
-  U_ = U;
-
-  // P (U, 4H) = Emb[uids] (U, E) · W (E, 4H) + bias, a chunk of distinct ids at a time.
-  run_chunks(chunk_count(U, kIdRowsPerChunk), threads_, [&](int chunk) {
-    int u0, u1;
-    chunk_range(U, kIdRowsPerChunk, chunk, &u0, &u1);
-    for (int u = u0; u < u1; ++u) {
-      std::memcpy(&xu_[static_cast<size_t>(u) * E], p.embedding + static_cast<size_t>(uids_[u]) * E,
-                  sizeof(float) * E);
-      float* row = &pu_[static_cast<size_t>(u) * G];
-      std::memcpy(row, p.bias, sizeof(float) * G);
-    }
-    gemm(false, false, u1 - u0, G, E, 1.f, &xu_[static_cast<size_t>(u0) * E], E, p.kernel, G, 1.f,
-         &pu_[static_cast<size_t>(u0) * G], G);
+  seq_.build(cfg_.mask ? batch.lengths : nullptr, B, T, kSamplesPerGroup);
+  build_slots(batch);
+  project(p);
+  run_chunks(seq_.groups * D_, threads_, [&](int chunk) {
+    const int g = chunk / D_, d = chunk % D_;
+    recurrence_forward(g, d, d ? p.recurrent_kernel_back : p.recurrent_kernel);
   });
 
-  // The recurrence, samples [b0, b1) per chunk. Row (t, b) of a time-major buffer is t*B + b.
-  run_chunks(chunk_count(B, kSamplesPerChunk), threads_, [&](int chunk) {
-    int b0, b1;
-    chunk_range(B, kSamplesPerChunk, chunk, &b0, &b1);
-    const int nb = b1 - b0;
-    std::fill(&h_[static_cast<size_t>(b0) * H], &h_[static_cast<size_t>(b1) * H], 0.f);  // h_0
-    std::fill(&c_[static_cast<size_t>(b0) * H], &c_[static_cast<size_t>(b1) * H], 0.f);  // c_0
-    std::vector<const float*> pre(nb);
-    for (int t = 0; t < T; ++t) {
-      const size_t row = static_cast<size_t>(t) * B + b0;  // first row of this part at t
-      float* z = &gates_[row * G];                         // (nb, 4H)
-      const float* h_prev = &h_[row * H];                  // (nb, H)
-      // Z_t = h_{t-1} (nb, H) · R (H, 4H); h_0 = 0 contributes nothing.
-      if (t > 0) gemm(false, false, nb, G, H, 1.f, h_prev, H, p.recurrent_kernel, G, 0.f, z, G);
-      for (int b = 0; b < nb; ++b) pre[b] = &pu_[static_cast<size_t>(slot_[row + b]) * G];
-      cell_forward(nb, H, t > 0, z, pre.data(), &c_[row * H], &c_[(row + B) * H],
-                   &h_[(row + B) * H], &tc_[row * H]);
+  // The classifier input: for each pool kind (last, max, mean), each direction, H values.
+  const uint32_t threshold = math::dropout_threshold(cfg_.dense_dropout);
+  const float keep = math::dropout_keep_scale(cfg_.dense_dropout);
+  for (int m = 0; m < B; ++m) {
+    const int b = seq_.order[m];
+    float* f = &feat_[at(b, F_)];
+    int block = 0;
+    for (int d = 0; need_last_ && d < D_; ++d, ++block)
+      std::memcpy(f + at(block, H), &dir_[d].hlast[at(m, H)], sizeof(float) * H);
+    for (int d = 0; need_max_ && d < D_; ++d, ++block)
+      std::memcpy(f + at(block, H), &dir_[d].pmax[at(m, H)], sizeof(float) * H);
+    for (int d = 0; need_mean_ && d < D_; ++d, ++block)
+      for (int e = 0; e < H; ++e)
+        f[at(block, H) + e] = static_cast<float>(dir_[d].psum[at(m, H) + e] / seq_.len[b]);
+    if (drop_dense_) {
+      const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutDense, b);
+      float* fm = &fmask_[at(b, F_)];
+      for (int j = 0; j < F_; ++j) f[j] *= (fm[j] = math::dropout_factor(rk, j, threshold, keep));
     }
-  });
-
-  // Dense(1) on the final hidden state.
-  const float* h_last = &h_[BT * H];  // (B, H)
+  }
   for (int b = 0; b < B; ++b) {
     float s = 0.f;
-    for (int j = 0; j < H; ++j) s += h_last[static_cast<size_t>(b) * H + j] * p.dense_kernel[j];
+    for (int j = 0; j < F_; ++j) s += feat_[at(b, F_) + j] * p.dense_kernel[j];
     logits[b] = s + p.dense_bias[0];
   }
   B_ = B;
   T_ = T;
 }
 
-void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
-                       const ParamViews<float>& g) {
-  SENTI_CHECK(B_ > 0 && T_ > 0, "LstmCpu::backward called before forward");
-  const int B = B_, T = T_, U = U_;
-  const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
-  const size_t BT = static_cast<size_t>(B) * T;
+void LstmCpu::recurrence_backward(int g, int d) {
+  const int H = cfg_.hidden, G = cfg_.gates();
+  Direction& r = dir_[d];
+  const int m0 = seq_.first[g];
+  float* dh = &r.dh[at(m0, H)];  // member rows of this group
+  float* dc = &r.dc[at(m0, H)];
+  for (int s = seq_.steps[g] - 1; s >= 0; --s) {
+    const int n = seq_.active_at(g, s), nn = seq_.active_at(g, s + 1);
+    const int64_t r0 = seq_.row(g, s);
+    // Members whose last token is at step s start here: dL/dh from the last-state pooling.
+    for (int j = nn; j < n; ++j) {
+      if (need_last_) std::memcpy(dh + at(j, H), &r.dlast[at(m0 + j, H)], sizeof(float) * H);
+      else std::fill_n(dh + at(j, H), H, 0.f);
+      std::fill_n(dc + at(j, H), H, 0.f);
+    }
+    for (int j = 0; j < n; ++j) {
+      const size_t o = at(m0 + j, H);
+      float* dhj = dh + at(j, H);
+      if (need_mean_)
+        for (int e = 0; e < H; ++e) dhj[e] += r.dmean[o + e];
+      if (need_max_)
+        for (int e = 0; e < H; ++e)
+          if (r.parg[o + e] == s) dhj[e] += r.dmax[o + e];
+    }
+    float* z = &r.gates[at(r0, G)];  // gates in, dZ_s out
+    cpu::cell_backward(n, H, z, &r.cprev[at(r0, H)], &r.tc[at(r0, H)], dh, dc);
+    // dL/dh_{s-1} (n, H) = dZ_s (n, 4H) · R^T; h_0 is a constant, so stop at s = 0.
+    if (s > 0) gemm(false, false, n, H, G, 1.f, z, G, r.rt.data(), H, 0.f, dh, H);
+  }
+}
 
-  // Dense: logit_b = h_T[b] · k + bias.
-  const float* h_last = &h_[BT * H];  // (B, H)
+void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
+                       const ParamViews<float>& g, double* position_sumsq) {
+  SENTI_CHECK(B_ > 0 && T_ > 0, "LstmCpu::backward called before forward");
+  const int B = B_, U = U_;
+  const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
+  const size_t N = static_cast<size_t>(seq_.rows);
+
+  // Dense: logit_b = feat_b · k + bias; then through dense dropout to the pooled outputs.
   float dbias_dense = 0.f;
-  for (int j = 0; j < H; ++j) g.dense_kernel[j] = 0.f;
+  for (int j = 0; j < F_; ++j) g.dense_kernel[j] = 0.f;
   for (int b = 0; b < B; ++b) {
     dbias_dense += dlogits[b];
-    for (int j = 0; j < H; ++j) {
-      g.dense_kernel[j] += dlogits[b] * h_last[static_cast<size_t>(b) * H + j];
-      dh_[static_cast<size_t>(b) * H + j] = dlogits[b] * p.dense_kernel[j];
-    }
+    for (int j = 0; j < F_; ++j) g.dense_kernel[j] += dlogits[b] * feat_[at(b, F_) + j];
   }
   g.dense_bias[0] = dbias_dense;
+  for (int m = 0; m < B; ++m) {
+    const int b = seq_.order[m];
+    auto dfeat = [&](int block, int e) {
+      const int j = block * H + e;
+      const float v = dlogits[b] * p.dense_kernel[j];
+      return drop_dense_ ? v * fmask_[at(b, F_) + j] : v;
+    };
+    int block = 0;
+    for (int d = 0; need_last_ && d < D_; ++d, ++block)
+      for (int e = 0; e < H; ++e) dir_[d].dlast[at(m, H) + e] = dfeat(block, e);
+    for (int d = 0; need_max_ && d < D_; ++d, ++block)
+      for (int e = 0; e < H; ++e) dir_[d].dmax[at(m, H) + e] = dfeat(block, e);
+    for (int d = 0; need_mean_ && d < D_; ++d, ++block)
+      for (int e = 0; e < H; ++e)
+        dir_[d].dmean[at(m, H) + e] = dfeat(block, e) / static_cast<float>(seq_.len[b]);
+  }
   // R^T (4H, H) and W^T (4H, E), so the GEMMs by them below are plain NN products (OpenBLAS's
-  // small-matrix kernels; its NT path packs the operands on every one of the T small calls).
-  transpose(p.recurrent_kernel, H, G, rt_.data());
-  transpose(p.kernel, E, G, wt_.data());
+  // small-matrix kernels; its NT path packs the operands on every one of the small calls).
+  for (int d = 0; d < D_; ++d) {
+    cpu::transpose(d ? p.recurrent_kernel_back : p.recurrent_kernel, H, G, dir_[d].rt.data());
+    cpu::transpose(d ? p.kernel_back : p.kernel, E, G, dir_[d].wt.data());
+  }
 
-  // Walk back through time, samples [b0, b1) per chunk; gates_ rows of step t become dZ_t.
-  run_chunks(chunk_count(B, kSamplesPerChunk), threads_, [&](int chunk) {
-    int b0, b1;
-    chunk_range(B, kSamplesPerChunk, chunk, &b0, &b1);
-    const int nb = b1 - b0;
-    float* dh = &dh_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dh_t
-    float* dc = &dc_[static_cast<size_t>(b0) * H];  // (nb, H) dL/dc_t
-    std::fill(dc, dc + static_cast<size_t>(nb) * H, 0.f);
-    for (int t = T - 1; t >= 0; --t) {
-      const size_t row = static_cast<size_t>(t) * B + b0;
-      float* z = &gates_[row * G];  // (nb, 4H) gates in, dZ_t out
-      cell_backward(nb, H, z, &c_[row * H], &tc_[row * H], dh, dc);
-      // dL/dh_{t-1} (nb, H) = dZ_t (nb, 4H) · R^T; h_0 is a constant, so stop at t = 0.
-      if (t > 0) gemm(false, false, nb, H, G, 1.f, z, G, rt_.data(), H, 0.f, dh, H);
+  run_chunks(seq_.groups * D_, threads_,
+             [&](int chunk) { recurrence_backward(chunk / D_, chunk % D_); });
+
+  // Weight gradients, per direction. First S (U, 4H): the dZ rows summed per slot, rows in order;
+  // db from S (in double), dR over all rows; a range of gate columns per chunk.
+  const int gate_chunks = chunk_count(G, kGateColumnsPerChunk);
+  run_chunks(gate_chunks * D_, threads_, [&](int chunk) {
+    const int d = chunk / gate_chunks;
+    Direction& r = dir_[d];
+    int j0, j1;
+    chunk_range(G, kGateColumnsPerChunk, chunk % gate_chunks, &j0, &j1);
+    const int nj = j1 - j0;
+    float* S = r.pu.data();  // the forward's P is not needed any more
+    const float* dz = r.gates.data();
+    for (int u = 0; u < U; ++u) std::fill_n(S + at(u, G) + j0, nj, 0.f);
+    cpu::sum_rows_per_slot(N, G, j0, j1, dz, r.slot.data(), S);
+    cpu::column_sums(U, G, j0, j1, S, r.dbias.data());  // db: dZ over all rows = S over slots
+    float* gb = d ? g.bias_back : g.bias;
+    for (int j = j0; j < j1; ++j) gb[j] = static_cast<float>(r.dbias[j]);
+    // dR (H, 4H) = [the rows' start states]^T (H, N) · dZ (N, 4H).
+    gemm(true, false, H, nj, static_cast<int>(N), 1.f, r.hprev.data(), H, dz + j0, G, 0.f,
+         (d ? g.recurrent_kernel_back : g.recurrent_kernel) + j0, G);
+    // dW (E, 4H) = X^T (E, U) · S (U, 4H).
+    gemm(true, false, E, nj, U, 1.f, xu_.data(), E, S + j0, G, 0.f,
+         (d ? g.kernel_back : g.kernel) + j0, G);
+  });
+
+  // The slots' input gradients S_d · W_d^T (U, E), then the dense (V, E) embedding gradient.
+  std::memset(g.embedding, 0, sizeof(float) * static_cast<size_t>(V) * E);
+  run_chunks(chunk_count(U, kSlotRowsPerChunk), threads_, [&](int chunk) {
+    int u0, u1;
+    chunk_range(U, kSlotRowsPerChunk, chunk, &u0, &u1);
+    for (int d = 0; d < D_; ++d)
+      gemm(false, false, u1 - u0, E, G, 1.f, &dir_[d].pu[at(u0, G)], G, dir_[d].wt.data(), E,
+           d ? 1.f : 0.f, &dxu_[at(u0, E)], E);
+    if (!drop_embedding_)  // one slot per id: rows are distinct, chunks write disjoint rows
+      for (int u = u0; u < u1; ++u)
+        std::memcpy(g.embedding + at(uid_[u], E), &dxu_[at(u, E)], sizeof(float) * E);
+  });
+  if (drop_embedding_)  // several slots per id: summed in slot order (dL/dx · mask)
+    for (int u = 0; u < U; ++u) {
+      float* dst = g.embedding + at(uid_[u], E);
+      const float* src = &dxu_[at(u, E)];
+      const float* m = &umask_[at(u, E)];
+      for (int e = 0; e < E; ++e) dst[e] += src[e] * m[e];
+    }
+  if (position_sumsq) *position_sumsq = position_sum_of_squares();
+}
+
+// Σ_p |g_p|², g_p = dL/d(embedding output at position p) = (Σ_d dZ_d(p) · W_d^T) ⊙ mask_p.
+double LstmCpu::position_sum_of_squares() {
+  const int E = cfg_.embed_dim, G = cfg_.gates();
+  const float* mask = drop_embedding_ ? umask_.data() : nullptr;
+  if (drop_embedding_ && !cfg_.spatial_dropout) {  // every slot is one position: S · W^T is g_p
+    double s = 0;
+    for (int u = 0; u < U_; ++u) s += cpu::scaled_sum_of_squares(&dxu_[at(u, E)], &umask_[at(u, E)], E);
+    return s;
+  }
+  const int rows = static_cast<int>(seq_.rows);
+  const int chunks = chunk_count(rows, kNormRowsPerChunk);
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  const int parts = std::max(1, std::min(chunks, threads_));
+  run_parts(parts, [&](int part) {
+    float* a = &scratch_[static_cast<size_t>(part) * kNormRowsPerChunk * (G + E)];  // (rows, 4H)
+    float* c = a + static_cast<size_t>(kNormRowsPerChunk) * G;                      // (rows, E)
+    for (int chunk = part; chunk < chunks; chunk += parts) {
+      int r0, r1;
+      chunk_range(rows, kNormRowsPerChunk, chunk, &r0, &r1);
+      const int n = r1 - r0;
+      gemm(false, false, n, E, G, 1.f, &dir_[0].gates[at(r0, G)], G, dir_[0].wt.data(), E, 0.f, c, E);
+      if (D_ == 2) {  // the same positions in the backward direction's rows
+        for (int i = 0; i < n; ++i)
+          std::memcpy(a + at(i, G), &dir_[1].gates[at(seq_.mirror[r0 + i], G)], sizeof(float) * G);
+        gemm(false, false, n, E, G, 1.f, a, G, dir_[1].wt.data(), E, 1.f, c, E);
+      }
+      double s = 0;
+      for (int i = 0; i < n; ++i)
+        s += cpu::scaled_sum_of_squares(c + at(i, E),
+                                        mask ? mask + at(dir_[0].slot[r0 + i], E) : nullptr, E);
+      partial[chunk] = s;
     }
   });
-
-  // Weight gradients. First S (U, 4H): the dZ rows summed per distinct id, rows in order; db from
-  // S (in double), dR over all rows; a range of gate columns per chunk.
-  const float* dz = gates_.data();  // (T·B, 4H)
-  float* S = pu_.data();            // the forward's P is not needed any more
-  const int gate_chunks = chunk_count(G, kGateColumnsPerChunk);
-  run_chunks(gate_chunks, threads_, [&](int chunk) {
-    int j0, j1;
-    chunk_range(G, kGateColumnsPerChunk, chunk, &j0, &j1);
-    const int nj = j1 - j0;
-    for (int u = 0; u < U; ++u) std::fill_n(S + static_cast<size_t>(u) * G + j0, nj, 0.f);
-    sum_rows_per_id(BT, G, j0, j1, dz, slot_.data(), S);
-    column_sums(U, G, j0, j1, S, dbias_.data());  // db: dZ summed over all rows = S over ids
-    for (int j = j0; j < j1; ++j) g.bias[j] = static_cast<float>(dbias_[j]);
-    // dR (H, 4H) = [h_0 .. h_{T-1}]^T (H, T·B) · dZ; those states are rows [0, T·B) of h_.
-    gemm(true, false, H, nj, static_cast<int>(BT), 1.f, h_.data(), H, dz + j0, G, 0.f,
-         g.recurrent_kernel + j0, G);
-    // dW (E, 4H) = Emb[uids]^T (E, U) · S (U, 4H).
-    gemm(true, false, E, nj, U, 1.f, xu_.data(), E, S + j0, G, 0.f, g.kernel + j0, G);
-  });
-
-  // The dense (V, E) embedding gradient: zero except the distinct ids' rows S · W^T (U, E).
-  std::memset(g.embedding, 0, sizeof(float) * static_cast<size_t>(V) * E);
-  run_chunks(chunk_count(U, kIdRowsPerChunk), threads_, [&](int chunk) {
-    int u0, u1;
-    chunk_range(U, kIdRowsPerChunk, chunk, &u0, &u1);
-    float* d = &dxu_[static_cast<size_t>(u0) * E];
-    gemm(false, false, u1 - u0, E, G, 1.f, S + static_cast<size_t>(u0) * G, G, wt_.data(), E, 0.f,
-         d, E);
-    for (int u = u0; u < u1; ++u)
-      std::memcpy(g.embedding + static_cast<size_t>(uids_[u]) * E, d + static_cast<size_t>(u - u0) * E,
-                  sizeof(float) * E);
-  });
+  double total = 0;
+  for (double s : partial) total += s;
+  return total;
 }
 
 }  // namespace senti

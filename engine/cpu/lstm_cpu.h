@@ -1,32 +1,37 @@
 #pragma once
-// Embedding -> LSTM (final hidden state, no mask) -> Dense(1) on the CPU: forward to logits and
-// full backpropagation through time, with every buffer preallocated for max_batch x maxlen.
+// Embedding -> LSTM (optionally masked, optionally bidirectional) -> pooling -> Dense(1) on the
+// CPU: forward to logits and full backpropagation through time, with every buffer preallocated for
+// max_batch x maxlen. Semantics: docs/model.md ("Variable-length sequences").
 //
-// Layout is time-major: row r = t*B + b of every (T·B, ·) buffer is sample b at step t. That makes
-// each step's recurrent GEMM a contiguous (B, ·) block and dR one GEMM over all steps.
+// Layout: packed (engine/cpu/packed_sequences.h). One row per token the LSTM reads — with a mask
+// only the real tokens, each sample stopping at its length; without one all T positions — sorted
+// by length into groups of ~16 samples, so the members still running at a step are a prefix of
+// their group and each step's recurrent GEMM is one contiguous block. The work is proportional to
+// the real tokens. The backward direction of a BiLSTM uses the same rows in its own reading order
+// (step s of a sample reads its real token len-1-s).
 //
-// Distinct ids: a batch holds U distinct ids (U <= V, and U << T·B for padded text), and the input
-// projection only depends on the id, so forward projects each distinct id once, P (U, 4H) =
-// Emb[ids] · W (+ bias), and each step reads its rows of P. Backward uses the same identity the
-// other way: with S (U, 4H) the dZ rows summed per id (in row order), dW = Emb[ids]^T · S and the
-// embedding gradient rows are S · W^T. Exact algebra; only the order of float sums changes.
+// Slots: the input projection depends only on the LSTM's input vector, so forward projects each
+// distinct input once, P (U, 4H) = X · W (+ bias), and each row reads its slot's row of P. Without
+// dropout a slot is a distinct token id (U << N for text); with spatial dropout a distinct
+// (sample, id) pair; with element dropout every row is its own slot. Backward uses the identity
+// the other way: with S (U, 4H) the dZ rows summed per slot (in row order), dW = X^T · S and the
+// slots' input gradients are S · W^T, scattered to the embedding rows (times the dropout mask).
 //
-// GEMMs go through OpenBLAS (cblas_sgemm). The per-element LSTM cell runs over whole rows with the
-// branch-free exp/sigmoid/tanh of engine/cpu/vec_math.h (same formulas as kernels/common/math/lstm_cell.h,
-// which the CUDA kernels use), compiled in target clones (AVX-512, AVX2+FMA, x86-64) picked at
-// load time. Forward keeps tanh(c_t) so backward needs no transcendental function. All reductions
-// run in a fixed order, so results are bit-identical run to run.
+// GEMMs go through OpenBLAS (cblas_sgemm); the per-element cell is engine/cpu/lstm_cpu_kernels.h.
+// Forward keeps tanh(c_t) so backward needs no transcendental function. All reductions run in a
+// fixed order, so results are bit-identical run to run.
 //
 // Threads: each phase is cut into chunks whose boundaries do not depend on the thread count — the
-// input projection by distinct-id rows, the recurrence by samples (each sample's recurrence is
-// independent), S, dW, dR and db by gate columns and the embedding gradient by distinct-id rows
-// (each element still summed over all rows in row order) — and the chunks are shared among
-// `threads` threads. Chunks never write the same memory and each is computed by the same calls
-// whatever the thread count, so results are bit-identical for any thread count. OpenBLAS is
-// expected to run single-threaded inside the chunks.
+// input projection and the embedding gradient by slot rows, the recurrence by (group, direction),
+// S, dW, dR and db by (gate columns, direction), the sparse embedding norm by rows — and the chunks
+// are shared among `threads` threads. Chunks never write the same memory and each is computed by
+// the same calls whatever the thread count, so results are bit-identical for any thread count.
+// OpenBLAS is expected to run single-threaded inside the chunks.
 #include <cstdint>
 #include <vector>
 
+#include "engine/batch.h"
+#include "engine/cpu/packed_sequences.h"
 #include "engine/model_config.h"
 #include "engine/params.h"
 
@@ -37,36 +42,72 @@ class LstmCpu {
   // threads: how many threads share the work of each phase (>= 1).
   LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads);
 
-  // Runs the model on ids (B, T) row-major; writes the B logits (before the sigmoid). Keeps the
-  // activations for backward(). Throws if an id is outside [0, V) or B, T exceed the maxima.
-  void forward(const ParamViews<const float>& p, const int32_t* ids, int B, int T, float* logits);
+  // The key of the training-mode dropout masks (docs/model.md, "Dropout").
+  struct DropoutKey {
+    uint64_t seed = 0;  // the run's seed
+    uint64_t step = 0;  // the optimizer step this batch trains
+  };
+
+  // Runs the model on the batch; writes the B logits (before the sigmoid). Keeps the activations
+  // for backward(). dropout: null = evaluation (no dropout), else training-mode masks from the
+  // key. Throws if an id is outside [0, V) or the shape exceeds the maxima.
+  void forward(const ParamViews<const float>& p, const Batch& batch, const DropoutKey* dropout,
+               float* logits);
 
   // Backpropagates dL/dlogit (B) through the last forward(); overwrites every tensor of `g`
-  // (ParamLayout views) with the gradient. The embedding gradient is dense (V, E): each id's rows
-  // summed, padding id 0 included (no mask_zero, as in the seed model).
-  void backward(const ParamViews<const float>& p, const float* dlogits, const ParamViews<float>& g);
+  // (ParamLayout views) with the gradient. The embedding gradient is dense (V, E): each slot's
+  // input gradient summed into its id's row (without a mask padding id 0 included). When
+  // position_sumsq is not null it receives Σ_p |g_p|² over the positions read (the sparse
+  // embedding clip-norm rule: g_p = the gradient at position p of the embedding output).
+  void backward(const ParamViews<const float>& p, const float* dlogits, const ParamViews<float>& g,
+                double* position_sumsq);
+
+  // Tokens the LSTM read in the last forward(): Σ lengths with a mask, B·T without.
+  int64_t last_rows() const { return seq_.rows; }
 
  private:
-  ModelConfig cfg_;
-  int max_batch_, maxlen_, threads_;
-  int B_ = 0, T_ = 0;  // shape of the last forward()
+  struct Direction {  // one LSTM direction's activations, in packed rows or member order
+    std::vector<int32_t> slot;     // (N) row -> slot
+    std::vector<float> pu;         // (U, 4H) X · W + bias; in backward S, the dZ sums per slot
+    std::vector<float> gates;      // (N, 4H) h_{s-1}·R -> activated gates -> dZ in backward
+    std::vector<float> hprev;      // (N, H) the state each row starts from (0 at step 0)
+    std::vector<float> cprev;      // (N, H)
+    std::vector<float> tc;         // (N, H) tanh(c) after each row's step
+    std::vector<float> hlast, clast;  // (B, H) member order: the state after the last token
+    std::vector<float> pmax;       // (B, H) max pooling, member order
+    std::vector<int32_t> parg;     // (B, H) the step that attained it
+    std::vector<double> psum;      // (B, H) mean pooling's sum
+    std::vector<float> dh, dc;     // (B, H) member order, while walking back
+    std::vector<float> dlast, dmax, dmean;  // (B, H) the pooled outputs' gradients
+    std::vector<double> dbias;     // (4H)
+    std::vector<float> rt, wt;     // R^T (4H, H), W^T (4H, E)
+  };
 
-  std::vector<int32_t> slot_of_id_;  // (V) index into uids_ of an id in the last batch, else -1
-  std::vector<int32_t> uids_;        // (U) the batch's distinct ids, in order of first appearance
-  std::vector<int32_t> slot_;        // (T·B) time-major: row r's index into uids_
-  std::vector<float> xu_;            // (U, E) embeddings of the distinct ids
-  std::vector<float> pu_;            // (U, 4H) xu_ · W + bias; in backward S, the dZ sums per id
-  std::vector<float> gates_;  // (T·B, 4H) h_{t-1}·R -> activated gates -> dZ in backward
-  std::vector<float> h_;      // ((T+1)·B, H) hidden states; rows [0, B) are h_0 = 0
-  std::vector<float> c_;      // ((T+1)·B, H) cell states; rows [0, B) are c_0 = 0
-  std::vector<float> tc_;     // (T·B, H) tanh(c_t), t = 1..T
-  std::vector<float> dxu_;    // (U, E) embedding gradient rows of the distinct ids
-  std::vector<float> dh_;     // (B, H) dL/dh_t while walking back
-  std::vector<float> dc_;     // (B, H) dL/dc_t while walking back
-  std::vector<double> dbias_;  // (4H) bias gradient accumulated in double
-  std::vector<float> rt_;      // (4H, H) R^T
-  std::vector<float> wt_;      // (4H, E) W^T
-  int U_ = 0;                  // distinct ids of the last forward()
+  void build_slots(const Batch& batch);
+  void project(const ParamViews<const float>& p);
+  void recurrence_forward(int g, int d, const float* R);
+  void recurrence_backward(int g, int d);
+  double position_sum_of_squares();
+
+  ModelConfig cfg_;
+  int max_batch_, maxlen_, threads_, D_, F_;
+  bool need_last_, need_max_, need_mean_;
+  int B_ = 0, T_ = 0;  // shape of the last forward()
+  DropoutKey key_;
+  bool drop_embedding_ = false, drop_dense_ = false;  // masks drawn in the last forward()
+
+  cpu::PackedSequences seq_;
+  std::vector<int32_t> slot_of_id_;  // (V) a slot of the id under construction, else -1
+  std::vector<int32_t> uid_;         // (U) the slot's token id
+  std::vector<int32_t> ucount_;      // (U) rows that read the slot
+  std::vector<float> xu_;            // (U, E) the slot's LSTM input (embedding row x mask)
+  std::vector<float> umask_;         // (U, E) the slot's dropout factors (with dropout)
+  std::vector<float> dxu_;           // (U, E) the slots' input gradients
+  int U_ = 0;
+  Direction dir_[2];
+  std::vector<float> feat_;   // (B, F) classifier input, sample order, after dense dropout
+  std::vector<float> fmask_;  // (B, F) dense dropout factors
+  std::vector<float> scratch_;  // per thread: sparse-norm gathers
 };
 
 }  // namespace senti

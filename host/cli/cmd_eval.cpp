@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/run/checkpoint.h"
+#include "host/run/predictor.h"
 #include "kernels/common/error.h"
 #include "host/run/progress.h"
 #include "host/run/trainer.h"
@@ -49,12 +50,8 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
                ckpt.vocab.source, ") than the one built now (", corpus.vocab.source,
                "); pass the same --data and --word-index as in training");
 
-  BackendOptions bo;
-  bo.model = ckpt.model;
-  bo.optimizer = ckpt.optimizer;
-  bo.max_batch = f.batch;
-  bo.maxlen = ckpt.sequence.maxlen;
-  auto backend = open_backend(f.device, bo, f.json ? nullptr : stdout);
+  auto backend =
+      open_backend(f.device, inference_backend_options(ckpt, f.batch), f.json ? nullptr : stdout);
   TrainState state = ckpt.state;
   const size_t n = state.params.size();
   if (state.m.empty()) state.m.assign(n, 0.f), state.v.assign(n, 0.f);

@@ -31,6 +31,8 @@ struct TrainFlags {
   OptimizerConfig optimizer;
   TrainOptions train;
   std::string profile_steps;
+  std::string pool = "last";
+  std::string embedding_clip_norm;  // "" = the preset's (seed: sparse)
   bool resume = false;
   std::string tensorboard;        // "" = <out>/tb
   bool no_tensorboard = false;
@@ -41,18 +43,42 @@ struct TrainFlags {
 // "smoke" is a short run on a slice of the data for checking a setup in about a minute on a CPU.
 // It pads `pre`: with post padding and no mask the LSTM needs several epochs before it learns to
 // carry its state through the padding, so 2 short epochs could stay near chance and look broken.
+// "best" is the recipe chosen on validation accuracy (docs/benchmarks.md): masked, length-bucketed,
+// bidirectional with concat pooling and dropout, early stopping on val_acc.
 void apply_preset(CLI::App* cmd, TrainFlags* f) {
   auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
-  if (f->preset == "seed") return;
+  auto clip_rule = [&](const char* rule) {
+    if (f->embedding_clip_norm.empty()) f->embedding_clip_norm = rule;
+  };
+  if (f->preset == "seed") {
+    clip_rule("sparse");  // the seed recipe ran on TensorFlow: its IndexedSlices norm
+    return;
+  }
   if (f->preset == "smoke") {
     if (unset("--limit")) f->train.limit = 4000;
     if (unset("--maxlen")) f->data.maxlen = 200;
     if (unset("--padding")) f->data.padding = "pre";
     if (unset("--epochs")) f->train.epochs = 2;
     if (unset("--test-limit")) f->train.test_limit = 5000;
+    clip_rule("sparse");
     return;
   }
-  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed or smoke)");
+  if (f->preset == "best") {
+    if (unset("--mask")) f->model.mask = true;
+    if (unset("--bucket")) f->train.bucket = true;
+    if (unset("--bidirectional")) f->model.bidirectional = true;
+    if (unset("--pool")) f->pool = "concat";
+    if (unset("--dropout")) f->model.dropout = 0.2f;
+    if (unset("--dense-dropout")) f->model.dense_dropout = 0.2f;
+    if (unset("--num-words")) f->data.num_words = 20000;
+    if (unset("--maxlen")) f->data.maxlen = 500;
+    if (unset("--truncating")) f->data.truncating = "pre";
+    if (unset("--epochs")) f->train.epochs = 6;
+    if (unset("--early-stopping")) f->train.early_stopping = 2;
+    clip_rule("dense");
+    return;
+  }
+  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke or best)");
 }
 
 std::pair<int64_t, int64_t> parse_profile_steps(const std::string& s) {
@@ -85,7 +111,23 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"num_words", f.data.num_words}, {"maxlen", f.data.maxlen},
           {"padding", f.data.padding},     {"truncating", f.data.truncating},
           {"lr", f.optimizer.adam.lr},     {"clipnorm", f.optimizer.clipnorm},
-          {"global_clipnorm", f.optimizer.global_clipnorm}};
+          {"global_clipnorm", f.optimizer.global_clipnorm},
+          {"embedding_clip_norm", embedding_clip_norm_name(f.optimizer.embedding_clip_norm)},
+          {"mask", f.model.mask},          {"bidirectional", f.model.bidirectional},
+          {"pool", pool_name(f.model.pool)}, {"dropout", f.model.dropout},
+          {"spatial_dropout", f.model.spatial_dropout}, {"dense_dropout", f.model.dense_dropout},
+          {"bucket", f.train.bucket},      {"monitor", f.train.monitor}};
+}
+
+// What a checkpoint written before these keys existed implies for them (the seed model, the dense
+// embedding clip rule of that senti).
+const nlohmann::json& legacy_resume_values() {
+  static const nlohmann::json v = {{"embedding_clip_norm", "dense"}, {"mask", false},
+                                   {"bidirectional", false},         {"pool", "last"},
+                                   {"dropout", 0.0},                 {"spatial_dropout", false},
+                                   {"dense_dropout", 0.0},           {"bucket", false},
+                                   {"monitor", "val_acc"}};
+  return v;
 }
 
 void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpus& corpus,
@@ -93,9 +135,12 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
   const nlohmann::json want = resume_key(f);
   const nlohmann::json& have = c.train_config;
   for (const auto& [key, value] : want.items()) {
-    if (!have.contains(key) || have[key] != value)
+    const nlohmann::json& legacy = legacy_resume_values();
+    const bool known = have.contains(key) || legacy.contains(key);
+    const nlohmann::json had = have.contains(key) ? have[key] : legacy.value(key, nlohmann::json());
+    if (!known || had != value)
       SENTI_FAIL("--resume: the checkpoint '", path, "' was trained with ", key, "=",
-                 have.contains(key) ? have[key].dump() : std::string("(missing)"),
+                 known ? had.dump() : std::string("(missing)"),
                  " but this run has ", key, "=", value.dump(),
                  "; pass the same settings or choose a new --out");
   }
@@ -130,6 +175,10 @@ tb::TrainingLogOptions tensorboard_options(const TrainFlags& f, const Checkpoint
 
 void run_train(CLI::App* cmd, TrainFlags f) {
   apply_preset(cmd, &f);
+  if (!parse_pool(f.pool, &f.model.pool))
+    SENTI_FAIL("--pool: expected last, max, mean or concat, got '", f.pool, "'");
+  if (!parse_embedding_clip_norm(f.embedding_clip_norm, &f.optimizer.embedding_clip_norm))
+    SENTI_FAIL("--embedding-clip-norm: expected sparse or dense, got '", f.embedding_clip_norm, "'");
   const auto seq = sequence_options(f.data);
   if (f.train.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", f.train.batch_size);
   if (f.train.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", f.train.epochs);
@@ -145,6 +194,16 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   validate_optimizer_config(f.optimizer);
   if (f.model.embed_dim <= 0 || f.model.hidden <= 0)
     SENTI_FAIL("--embed and --hidden must be >= 1");
+  validate_model_config(f.model);
+  if (f.train.bucket && !f.model.mask)
+    SENTI_FAIL("--bucket needs --mask: without the mask the padding is part of the model's input, "
+               "so batches trimmed to their longest review would change what the model sees");
+  if (f.train.early_stopping < 0)
+    SENTI_FAIL("--early-stopping must be >= 0 (epochs of patience; 0 = off), got ", f.train.early_stopping);
+  if (f.train.early_stopping > 0 && f.train.validation_split <= 0)
+    SENTI_FAIL("--early-stopping needs validation data: pass --validation-split > 0");
+  if (f.train.monitor != "val_acc" && f.train.monitor != "val_loss")
+    SENTI_FAIL("--monitor must be val_acc or val_loss, got '", f.train.monitor, "'");
   if (f.train.test_limit < -1) SENTI_FAIL("--test-limit must be >= 0 (or -1 for all)");
   std::tie(f.train.profile_first, f.train.profile_last) = parse_profile_steps(f.profile_steps);
   if (f.train.out_dir.empty()) f.train.out_dir = default_out_dir();
@@ -162,6 +221,12 @@ void run_train(CLI::App* cmd, TrainFlags f) {
                "' already holds a checkpoint (latest.safetensors); pass --resume to continue it or "
                "choose another --out (nothing was overwritten)");
   require_device(f.device);  // before any slow work: --device cuda without a GPU fails now
+  if (parse_device(f.device) == Device::Cuda) {  // ... and so do options it cannot run yet
+    BackendOptions probe;
+    probe.model = f.model;
+    probe.optimizer = f.optimizer;
+    if (const std::string why = cuda_unsupported(probe); !why.empty()) SENTI_FAIL(why);
+  }
 
   const data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
   f.model.vocab_size = corpus.vocab.num_words;
@@ -189,14 +254,14 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.optimizer = ckpt.optimizer;
   bo.max_batch = f.train.batch_size;
   bo.maxlen = seq.maxlen;
+  bo.seed = ckpt.seed;  // the dropout masks (a resumed run draws the same ones)
   auto backend = open_backend(f.device, bo, stdout);
   // Only now that everything was checked does the run leave a trace on disk.
   fs::create_directories(f.train.out_dir, ec);
   if (ec) SENTI_FAIL("--out: cannot create directory '", f.train.out_dir, "': ", ec.message());
   if (f.train.metrics_path.empty())
     f.train.metrics_path = (fs::path(f.train.out_dir) / "metrics.jsonl").string();
-  std::printf("Model: Embedding(%d, %d) -> LSTM(%d) -> Dense(1, sigmoid); %zu parameters\n",
-              ckpt.model.vocab_size, ckpt.model.embed_dim, ckpt.model.hidden,
+  std::printf("Model: %s; %zu parameters\n", describe_model(ckpt.model).c_str(),
               ParamLayout(ckpt.model).total());
   std::printf("Checkpoints and metrics: %s\n", f.train.out_dir.c_str());
 
@@ -225,8 +290,12 @@ void register_train(CLI::App& app) {
   TrainFlags& f = *flags;
   cmd->add_option("--preset", f.preset,
                   "seed: Embedding(10000,128) -> LSTM(64) -> Dense(1), batch 32, 20 epochs, maxlen 500 "
-                  "post/post, Adam 1e-3, clipnorm 0.1, validation split 0.2; smoke: the same on 4000 "
-                  "reviews, maxlen 200 with pre padding, 2 epochs, 5000 test reviews. Explicit flags override the preset.")
+                  "post/post, Adam 1e-3, clipnorm 0.1 (embedding norm: sparse, as TensorFlow), no mask, "
+                  "validation split 0.2; smoke: the same on 4000 reviews, maxlen 200 with pre padding, "
+                  "2 epochs, 5000 test reviews; best: the recipe chosen on validation accuracy "
+                  "(--mask --bucket --bidirectional --pool concat --dropout 0.2 --dense-dropout 0.2 "
+                  "--num-words 20000 --truncating pre --epochs 6 --early-stopping 2 "
+                  "--embedding-clip-norm dense; docs/benchmarks.md). Explicit flags override the preset.")
       ->default_val("seed");
   add_device_flag(cmd, &f.device);
   add_data_flags(cmd, &f.data);
@@ -245,6 +314,41 @@ void register_train(CLI::App& app) {
                   "Clip all gradients together to this norm (Keras global_clipnorm); 0 = off. "
                   "Use with --clipnorm 0")
       ->default_val(0.0);
+  cmd->add_option("--embedding-clip-norm", f.embedding_clip_norm,
+                  "How clipnorm measures the embedding gradient: sparse = over the per-position rows "
+                  "(TensorFlow's IndexedSlices; the seed and smoke presets), dense = the (V, E) "
+                  "gradient (PyTorch, JAX). See docs/model.md");
+  cmd->add_flag("--mask,!--no-mask", f.model.mask,
+                "Mask the padding (Keras Embedding(mask_zero=True)): padded steps carry the LSTM state, "
+                "the classifier reads the state after the last real token, padding gets no gradient, "
+                "and the CPU does work proportional to the real tokens only");
+  cmd->add_flag("--bucket,!--no-bucket", f.train.bucket,
+                "Length-bucketed batches (needs --mask): windows of 50 batches sorted by length, each "
+                "batch padded to its longest review, batch order shuffled every epoch");
+  cmd->add_flag("--bidirectional,!--no-bidirectional", f.model.bidirectional,
+                "Bidirectional LSTM (Keras Bidirectional(LSTM(H)), merge concat; with --mask the "
+                "backward direction reads only the real tokens, in reverse)");
+  cmd->add_option("--pool", f.pool,
+                  "Classifier input: last (final state), max or mean over the (real) time steps, or "
+                  "concat = [last, max, mean]")
+      ->capture_default_str();
+  cmd->add_option("--dropout", f.model.dropout,
+                  "Dropout rate on the embedding output, training only (Keras Dropout). No recurrent "
+                  "dropout is offered: it would rule out cuDNN's and the fused LSTM kernels")
+      ->default_val(0.0);
+  cmd->add_flag("--spatial-dropout", f.model.spatial_dropout,
+                "Make --dropout spatial: one mask per review and feature (Keras SpatialDropout1D)");
+  cmd->add_option("--dense-dropout", f.model.dense_dropout,
+                  "Dropout rate on the classifier input, training only")
+      ->default_val(0.0);
+  cmd->add_option("--early-stopping", f.train.early_stopping,
+                  "Stop when --monitor has not improved for N epochs and evaluate the test split with "
+                  "the best epoch's weights (Keras EarlyStopping(restore_best_weights=True)); 0 = off")
+      ->default_val(0);
+  cmd->add_option("--monitor", f.train.monitor,
+                  "The validation figure that picks best.safetensors and drives --early-stopping: "
+                  "val_acc or val_loss")
+      ->capture_default_str();
   cmd->add_option("--validation-split", f.train.validation_split,
                   "Fraction of the (shuffled) training reviews held out for validation")
       ->default_val(0.2);

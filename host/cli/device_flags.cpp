@@ -26,11 +26,13 @@ void require_device(const std::string& device) {
 std::unique_ptr<Backend> open_backend(const std::string& device, const BackendOptions& opts, FILE* log) {
   const Device d = parse_device(device);
   bool fell_back = false;
-  auto backend = make_backend(d, opts, &fell_back);
+  std::string why;
+  auto backend = make_backend(d, opts, &fell_back, &why);
   if (fell_back && log) {
-    std::string why;
-    cuda_available(&why);
-    std::fprintf(log, "senti: --device auto: no usable GPU (%s); falling back to the CPU\n", why.c_str());
+    if (cuda_available(nullptr))
+      std::fprintf(log, "senti: --device auto: %s; running on the CPU\n", why.c_str());
+    else
+      std::fprintf(log, "senti: --device auto: no usable GPU (%s); falling back to the CPU\n", why.c_str());
   }
   if (log) std::fprintf(log, "senti: backend: %s\n", backend->describe().c_str());
   return backend;

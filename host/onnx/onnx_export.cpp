@@ -1,6 +1,7 @@
 #include "host/onnx/onnx_export.h"
 
 #include <filesystem>
+#include <limits>
 
 #include "engine/params.h"
 #include "host/onnx/onnx_graph.h"
@@ -46,51 +47,148 @@ std::vector<float> slice(const std::vector<float>& params, const TensorInfo& t) 
 
 // ---- one function per piece of the model (docs/model.md) ----
 
+// Graph-wide values the pieces share.
+struct Ctx {
+  GraphBuilder& g;
+  const Checkpoint& c;
+  const ParamLayout& L;
+  std::string ids, lengths;  // graph inputs: (B, T) int64, (B) int64
+  std::string T;             // the time dimension, an int64 scalar
+};
+
+// mask + pre padding: the real tokens are the last L_b positions. Rolls each row left by T - L_b
+// so they come first, as ONNX's LSTM (sequence_lens) and the pools below want them:
+// ids'[b, k] = ids[b, (k + T - L_b) mod T].
+std::string add_real_tokens_first(Ctx& x) {
+  GraphBuilder& g = x.g;
+  const std::string zero = g.int64s("zero", {}, {0}), one = g.int64s("one", {}, {1});
+  const std::string k = g.op("Range", "positions", {zero, x.T, one});                 // (T)
+  const std::string shift = g.op("Sub", "shift", {x.T, x.lengths});                   // (B)
+  const std::string axes1 = g.int64s("axis1", {1}, {1});
+  const std::string shift_b1 = g.op("Unsqueeze", "shift_col", {shift, axes1});        // (B, 1)
+  const std::string src = g.op("Mod", "source_position", {g.op("Add", "shifted", {k, shift_b1}), x.T});
+  return g.op("GatherElements", "real_tokens_first", {x.ids, src}, {attr_int("axis", 1)});
+}
+
 // Embedding: ids (B, T) -> (T, B, E), time-major as ONNX's LSTM wants it.
-std::string add_embedding(GraphBuilder& g, const Checkpoint& c, const ParamLayout& L,
-                          const std::string& ids) {
-  const TensorInfo& t = L[ParamId::Embedding];
-  const std::string table = g.floats("embedding/embeddings", t.shape, slice(c.state.params, t));
-  const std::string x = g.op("Gather", "embedding", {table, ids}, {attr_int("axis", 0)});
-  return g.op("Transpose", "time_major", {x}, {attr_ints("perm", {1, 0, 2})});
+std::string add_embedding(Ctx& x, const std::string& ids) {
+  const TensorInfo& t = x.L[ParamId::Embedding];
+  const std::string table = x.g.floats("embedding/embeddings", t.shape, slice(x.c.state.params, t));
+  const std::string e = x.g.op("Gather", "embedding", {table, ids}, {attr_int("axis", 0)});
+  return x.g.op("Transpose", "time_major", {e}, {attr_ints("perm", {1, 0, 2})});
 }
 
 struct LstmOut {
   std::string Y, Y_h;  // ONNX: Y (T, D, B, H), Y_h (D, B, H)
+  int D = 1;
 };
 
-// The unidirectional LSTM over every position (no mask: padding steps run, as in training).
-LstmOut add_lstm_forward(GraphBuilder& g, const Checkpoint& c, const ParamLayout& L,
-                         const std::string& x) {
-  const ModelConfig& m = c.model;
-  const auto& p = c.state.params;
-  const LstmWeights w = onnx_lstm_weights(p.data() + L[ParamId::Kernel].offset,
-                                          p.data() + L[ParamId::RecurrentKernel].offset,
-                                          p.data() + L[ParamId::Bias].offset, m.embed_dim, m.hidden);
+// The LSTM, one direction or both (Keras Bidirectional, merge concat: forward first). Without a
+// mask it runs over every position, padding included, as in training; with one, ONNX's
+// sequence_lens stops each row after its L_b real tokens (which come first, see above) and runs the
+// backward direction from L_b - 1 down to 0, as docs/model.md specifies.
+LstmOut add_lstm(Ctx& x, const std::string& input) {
+  const ModelConfig& m = x.c.model;
+  const auto& p = x.c.state.params;
+  const int D = m.directions();
+  std::vector<float> W, R, B;
+  auto append = [&](ParamId k, ParamId r, ParamId b) {
+    const LstmWeights w = onnx_lstm_weights(p.data() + x.L[k].offset, p.data() + x.L[r].offset,
+                                            p.data() + x.L[b].offset, m.embed_dim, m.hidden);
+    W.insert(W.end(), w.W.begin(), w.W.end());
+    R.insert(R.end(), w.R.begin(), w.R.end());
+    B.insert(B.end(), w.B.begin(), w.B.end());
+  };
+  append(ParamId::Kernel, ParamId::RecurrentKernel, ParamId::Bias);
+  if (D == 2) append(ParamId::KernelBack, ParamId::RecurrentKernelBack, ParamId::BiasBack);
   const int64_t H = m.hidden, E = m.embed_dim;
-  const std::string W = g.floats("lstm/W", {1, 4 * H, E}, w.W);
-  const std::string R = g.floats("lstm/R", {1, 4 * H, H}, w.R);
-  const std::string B = g.floats("lstm/B", {1, 8 * H}, w.B);
+  std::vector<std::string> in = {input, x.g.floats("lstm/W", {D, 4 * H, E}, W),
+                                 x.g.floats("lstm/R", {D, 4 * H, H}, R),
+                                 x.g.floats("lstm/B", {D, 8 * H}, B)};
+  if (m.mask)
+    in.push_back(x.g.op("Cast", "sequence_lens", {x.lengths}, {attr_int("to", TensorProto::INT32)}));
   // Keras's activations are ONNX's defaults: sigmoid gates, tanh cell and output.
-  const auto outs = g.node("LSTM", "lstm", {x, W, R, B}, 2,
-                           {attr_int("hidden_size", H), attr_string("direction", "forward")});
-  return {outs[0], outs[1]};
+  const auto outs = x.g.node("LSTM", "lstm", in, 2,
+                             {attr_int("hidden_size", H),
+                              attr_string("direction", D == 2 ? "bidirectional" : "forward")});
+  return {outs[0], outs[1], D};
 }
 
-// pool last: the final state of each direction, directions concatenated: (B, D·H).
-std::string add_pool_last(GraphBuilder& g, const LstmOut& lstm) {
-  const std::string bdh = g.op("Transpose", "last_state", {lstm.Y_h}, {attr_ints("perm", {1, 0, 2})});
-  const std::string shape = g.int64s("features_shape", {2}, {0, -1});
-  return g.op("Reshape", "features", {bdh, shape});
+// (B, D, H) or (B, T, D, H) with the directions flattened into the last axis.
+std::string merge_directions(Ctx& x, const std::string& v, bool with_time) {
+  const std::string shape = with_time ? x.g.int64s("shape_b_t_f", {3}, {0, 0, -1})
+                                      : x.g.int64s("shape_b_f", {2}, {0, -1});
+  return x.g.op("Reshape", with_time ? "outputs" : "features_last", {v, shape});
+}
+
+// pool last: each direction's final state (after the last real token; the backward direction's
+// after real token 0): (B, D·H).
+std::string add_pool_last(Ctx& x, const LstmOut& lstm) {
+  return merge_directions(x, x.g.op("Transpose", "last_state", {lstm.Y_h}, {attr_ints("perm", {1, 0, 2})}),
+                          false);
+}
+
+// The outputs h_d(k) as (B, T, D·H), and with a mask a (B, T, 1) flag of the real positions.
+struct Outputs {
+  std::string seq, real;  // real: empty without a mask (every position is real)
+};
+
+Outputs add_outputs(Ctx& x, const LstmOut& lstm) {
+  Outputs o;
+  o.seq = merge_directions(x, x.g.op("Transpose", "batch_major", {lstm.Y}, {attr_ints("perm", {2, 0, 1, 3})}),
+                           true);
+  if (x.c.model.mask) {
+    const std::string zero = x.g.int64s("zero_t", {}, {0}), one = x.g.int64s("one_t", {}, {1});
+    const std::string t = x.g.op("Range", "time_index", {zero, x.T, one});  // (T)
+    const std::string t_1 = x.g.op("Unsqueeze", "time_col", {t, x.g.int64s("axis_last", {1}, {1})});
+    const std::string len = x.g.op("Unsqueeze", "length_b11", {x.lengths, x.g.int64s("axes12", {2}, {1, 2})});
+    o.real = x.g.op("Less", "is_real", {t_1, len});  // (T, 1) < (B, 1, 1) -> (B, T, 1)
+  }
+  return o;
+}
+
+// pool max over the real positions (masked GlobalMaxPooling1D): (B, D·H).
+std::string add_pool_max(Ctx& x, const Outputs& o) {
+  std::string v = o.seq;
+  if (!o.real.empty()) {
+    const std::string lowest = x.g.floats("minus_inf", {}, {-std::numeric_limits<float>::infinity()});
+    v = x.g.op("Where", "real_or_lowest", {o.real, v, lowest});
+  }
+  return x.g.op("ReduceMax", "pool_max", {v}, {attr_ints("axes", {1}), attr_int("keepdims", 0)});
+}
+
+// pool mean over the real positions (masked GlobalAveragePooling1D): (B, D·H).
+std::string add_pool_mean(Ctx& x, const Outputs& o) {
+  if (o.real.empty())
+    return x.g.op("ReduceMean", "pool_mean", {o.seq}, {attr_ints("axes", {1}), attr_int("keepdims", 0)});
+  GraphBuilder& g = x.g;
+  const std::string real = g.op("Cast", "real_as_float", {o.real}, {attr_int("to", TensorProto::FLOAT)});
+  const std::string sum = g.op("ReduceSum", "real_sum", {g.op("Mul", "real_outputs", {o.seq, real}),
+                                                          g.int64s("time_axis", {1}, {1})},
+                               {attr_int("keepdims", 0)});
+  const std::string len = g.op("Cast", "length_float", {x.lengths}, {attr_int("to", TensorProto::FLOAT)});
+  const std::string len_b1 = g.op("Unsqueeze", "length_col", {len, g.int64s("axis_col", {1}, {1})});
+  return g.op("Div", "pool_mean", {sum, len_b1});
+}
+
+// The classifier input for the checkpoint's --pool: last, max, mean, or [last, max, mean].
+std::string add_pool(Ctx& x, const LstmOut& lstm) {
+  const Pool pool = x.c.model.pool;
+  if (pool == Pool::Last) return add_pool_last(x, lstm);
+  const Outputs o = add_outputs(x, lstm);
+  if (pool == Pool::Max) return add_pool_max(x, o);
+  if (pool == Pool::Mean) return add_pool_mean(x, o);
+  return x.g.op("Concat", "pool_concat", {add_pool_last(x, lstm), add_pool_max(x, o), add_pool_mean(x, o)},
+                {attr_int("axis", 1)});
 }
 
 // Dense(F, 1) + sigmoid: (B, F) -> (B).
-std::string add_dense_sigmoid(GraphBuilder& g, const Checkpoint& c, const ParamLayout& L,
-                              const std::string& features) {
-  const TensorInfo& k = L[ParamId::DenseKernel];
-  const TensorInfo& b = L[ParamId::DenseBias];
-  const std::string kernel = g.floats("dense/kernel", k.shape, slice(c.state.params, k));
-  const std::string bias = g.floats("dense/bias", b.shape, slice(c.state.params, b));
+std::string add_dense_sigmoid(Ctx& x, const std::string& features) {
+  const TensorInfo& k = x.L[ParamId::DenseKernel];
+  const TensorInfo& b = x.L[ParamId::DenseBias];
+  GraphBuilder& g = x.g;
+  const std::string kernel = g.floats("dense/kernel", k.shape, slice(x.c.state.params, k));
+  const std::string bias = g.floats("dense/bias", b.shape, slice(x.c.state.params, b));
   const std::string logit = g.op("Add", "logit", {g.op("MatMul", "dense", {features, kernel}), bias});
   const std::string prob = g.op("Sigmoid", "prob", {logit});
   const std::string flat = g.int64s("prob_shape", {1}, {-1});
@@ -112,20 +210,23 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
     if (train_config.is_object() && train_config.contains(flag) && !options.contains(flag))
       options[flag] = train_config[flag];
   ModelOptions o;
+  auto boolean = [&](const std::string& key, const nlohmann::json& v) {
+    if (!v.is_boolean()) SENTI_FAIL("'", source, "': model.", key, " is ", v.dump(), ", expected a boolean");
+    return v.get<bool>();
+  };
   for (const auto& [key, value] : options.items()) {
     if (key == "vocab_size" || key == "embed_dim" || key == "hidden") continue;
     if (key == "architecture") {
-      if (value != "embedding-lstm-dense-sigmoid")
+      if (value != "embedding-lstm-dense-sigmoid" && value != "embedding-bilstm-pool-dense-sigmoid")
         SENTI_FAIL(unsupported(source, "architecture " + value.dump()));
     } else if (key == "mask") {
-      o.mask = value.is_boolean() && value.get<bool>();
-      if (!value.is_boolean()) SENTI_FAIL("'", source, "': model.mask is ", value.dump(), ", expected a boolean");
+      o.mask = boolean(key, value);
     } else if (key == "bidirectional") {
-      o.bidirectional = value.is_boolean() && value.get<bool>();
-      if (!value.is_boolean())
-        SENTI_FAIL("'", source, "': model.bidirectional is ", value.dump(), ", expected a boolean");
+      o.bidirectional = boolean(key, value);
     } else if (key == "pool") {
-      if (!value.is_string()) SENTI_FAIL("'", source, "': model.pool is ", value.dump(), ", expected a string");
+      Pool p;
+      if (!value.is_string() || !parse_pool(value.get<std::string>(), &p))
+        SENTI_FAIL(unsupported(source, "--pool " + value.dump()));
       o.pool = value.get<std::string>();
     } else if (key.find("dropout") != std::string::npos) {
       continue;  // training only: inference (and so the exported graph) has no dropout
@@ -133,15 +234,13 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
       SENTI_FAIL(unsupported(source, "the model option '" + key + "' = " + value.dump()));
     }
   }
-  if (o.mask) SENTI_FAIL(unsupported(source, "masking (--mask)"));
-  if (o.bidirectional) SENTI_FAIL(unsupported(source, "a bidirectional LSTM (--bidirectional)"));
-  if (o.pool != "last") SENTI_FAIL(unsupported(source, "--pool " + o.pool));
   return o;
 }
 
 std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
-  SENTI_CHECK(!opts.mask && !opts.bidirectional && opts.pool == "last",
-              "options that check_exportable refuses");
+  SENTI_CHECK(opts.mask == c.model.mask && opts.bidirectional == c.model.bidirectional &&
+                  opts.pool == pool_name(c.model.pool),
+              "the checkpoint's metadata and its loaded model disagree");
   const ParamLayout L(c.model);
   SENTI_CHECK(c.state.params.size() == L.total(), "checkpoint parameters do not match its model");
   ModelProto model;
@@ -149,8 +248,8 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   model.set_producer_name("senti");
   model.set_producer_version("0.1.0");
   model.set_doc_string(
-      "senti IMDB sentiment classifier: Embedding -> LSTM -> Dense(1, sigmoid). token_ids are "
-      "[start=1] + word ids padded/truncated to maxlen (see the .vocab.json beside this file).");
+      "senti IMDB sentiment classifier: " + describe_model(c.model) + ". token_ids are [start=1] + "
+      "word ids padded/truncated to maxlen (see the .vocab.json beside this file).");
   OperatorSetIdProto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kOpset);
@@ -165,6 +264,9 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   meta("num_words", std::to_string(c.vocab.num_words));
   meta("tokenizer_version", std::to_string(c.tokenizer_version));
   meta("epochs_trained", std::to_string(c.epoch));
+  meta("mask", c.model.mask ? "true" : "false");
+  meta("bidirectional", c.model.bidirectional ? "true" : "false");
+  meta("pool", pool_name(c.model.pool));
 
   GraphProto* graph = model.mutable_graph();
   graph->set_name("senti");
@@ -172,11 +274,15 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   g.input("token_ids", TensorProto::INT64, {"batch", "time"},
           "[start=1] + word ids, padded with 0 / truncated to maxlen on the checkpoint's sides");
   g.input("lengths", TensorProto::INT64, {"batch"},
-          "true lengths (start token included); read only by graphs that mask padding");
-  const std::string x = add_embedding(g, c, L, "token_ids");
-  const LstmOut lstm = add_lstm_forward(g, c, L, x);
-  const std::string features = add_pool_last(g, lstm);
-  const std::string prob = add_dense_sigmoid(g, c, L, features);
+          c.model.mask ? "true lengths (start token included): the real tokens of each row"
+                       : "true lengths (start token included); unused: this model reads the padding");
+  Ctx x{g, c, L, "token_ids", "lengths", ""};
+  x.T = g.op("Gather", "time_steps", {g.op("Shape", "ids_shape", {x.ids}), g.int64s("time_dim", {}, {1})},
+             {attr_int("axis", 0)});
+  const bool pre = c.sequence.padding == data::Side::Pre;
+  const std::string ids = c.model.mask && pre ? add_real_tokens_first(x) : x.ids;
+  const LstmOut lstm = add_lstm(x, add_embedding(x, ids));
+  const std::string prob = add_dense_sigmoid(x, add_pool(x, lstm));
   g.rename_output(prob, "prob_positive");
   g.output("prob_positive", TensorProto::FLOAT, {"batch"}, "probability that the review is positive");
   return model.SerializeAsString();

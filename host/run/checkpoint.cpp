@@ -33,6 +33,10 @@ nlohmann::json meta_json(const std::map<std::string, std::string>& m, const char
 
 }  // namespace
 
+bool needs_format_v2(const ModelConfig& m) {
+  return m.mask || m.bidirectional || m.pool != Pool::Last || m.dropout > 0.f || m.dense_dropout > 0.f;
+}
+
 std::string checkpoint_file(const std::string& path_or_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -60,11 +64,19 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     }
   }
   const auto& o = c.optimizer;
-  f.metadata["format"] = kCheckpointFormat;
+  f.metadata["format"] = needs_format_v2(c.model) ? kCheckpointFormatV2 : kCheckpointFormat;
   f.metadata["model"] = nlohmann::json{{"vocab_size", c.model.vocab_size},
                                        {"embed_dim", c.model.embed_dim},
                                        {"hidden", c.model.hidden},
-                                       {"architecture", "embedding-lstm-dense-sigmoid"}}
+                                       {"architecture", c.model.bidirectional
+                                                            ? "embedding-bilstm-pool-dense-sigmoid"
+                                                            : "embedding-lstm-dense-sigmoid"},
+                                       {"mask", c.model.mask},
+                                       {"bidirectional", c.model.bidirectional},
+                                       {"pool", pool_name(c.model.pool)},
+                                       {"dropout", c.model.dropout},
+                                       {"spatial_dropout", c.model.spatial_dropout},
+                                       {"dense_dropout", c.model.dense_dropout}}
                             .dump();
   f.metadata["optimizer"] = nlohmann::json{{"name", "adam"},
                                            {"learning_rate", o.adam.lr},
@@ -72,7 +84,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
                                            {"beta_2", o.adam.beta2},
                                            {"epsilon", o.adam.epsilon},
                                            {"clipnorm", o.clipnorm},
-                                           {"global_clipnorm", o.global_clipnorm}}
+                                           {"global_clipnorm", o.global_clipnorm},
+                                           {"embedding_clip_norm",
+                                            embedding_clip_norm_name(o.embedding_clip_norm)}}
                                 .dump();
   f.metadata["step"] = std::to_string(c.state.step);
   f.metadata["epoch"] = std::to_string(c.epoch);
@@ -98,14 +112,25 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
   const std::string path = checkpoint_file(path_or_dir);
   safetensors::File f = safetensors::read_file(path);
   const auto& m = f.metadata;
-  if (meta(m, "format", path) != kCheckpointFormat)
-    SENTI_FAIL("'", path, "' has format '", meta(m, "format", path), "', expected ", kCheckpointFormat);
+  const std::string format = meta(m, "format", path);
+  if (format != kCheckpointFormat && format != kCheckpointFormatV2)
+    SENTI_FAIL("'", path, "' has format '", format, "', expected ", kCheckpointFormat, " or ",
+               kCheckpointFormatV2);
   Checkpoint c;
   try {
     const auto model = meta_json(m, "model", path);
     c.model.vocab_size = model.at("vocab_size").get<int>();
     c.model.embed_dim = model.at("embed_dim").get<int>();
     c.model.hidden = model.at("hidden").get<int>();
+    // Options a v1 checkpoint does not record are the seed model's (the struct's defaults).
+    c.model.mask = model.value("mask", false);
+    c.model.bidirectional = model.value("bidirectional", false);
+    const std::string pool = model.value("pool", std::string("last"));
+    if (!parse_pool(pool, &c.model.pool))
+      SENTI_FAIL("'", path, "': metadata has pool '", pool, "', expected last, max, mean or concat");
+    c.model.dropout = model.value("dropout", 0.f);
+    c.model.spatial_dropout = model.value("spatial_dropout", false);
+    c.model.dense_dropout = model.value("dense_dropout", 0.f);
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = opt.at("learning_rate").get<float>();
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
@@ -113,6 +138,9 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.optimizer.adam.epsilon = opt.at("epsilon").get<float>();
     c.optimizer.clipnorm = opt.at("clipnorm").get<float>();
     c.optimizer.global_clipnorm = opt.at("global_clipnorm").get<float>();
+    const std::string rule = opt.value("embedding_clip_norm", std::string("dense"));
+    if (!parse_embedding_clip_norm(rule, &c.optimizer.embedding_clip_norm))
+      SENTI_FAIL("'", path, "': metadata has embedding_clip_norm '", rule, "', expected sparse or dense");
     const auto pre = meta_json(m, "preprocessing", path);
     c.vocab.num_words = pre.at("num_words").get<int>();
     c.sequence.maxlen = pre.at("maxlen").get<int>();
@@ -133,6 +161,14 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
   }
   if (c.model.vocab_size <= 0 || c.model.embed_dim <= 0 || c.model.hidden <= 0)
     SENTI_FAIL("'", path, "': model shape in metadata is not positive");
+  if (format == kCheckpointFormat && needs_format_v2(c.model))
+    SENTI_FAIL("'", path, "' says ", kCheckpointFormat, " but its model uses options of ",
+               kCheckpointFormatV2, " (corrupt checkpoint)");
+  try {
+    validate_model_config(c.model);
+  } catch (const UsageError& e) {
+    SENTI_FAIL("'", path, "': model options in metadata are invalid: ", e.what());
+  }
   if (std::to_string(c.vocab.hash()) != meta(m, "vocabulary_hash", path))
     SENTI_FAIL("'", path, "': the stored vocabulary does not match its hash (corrupt checkpoint)");
 

@@ -2,7 +2,7 @@
 // A checkpoint is one safetensors file holding everything needed to evaluate, predict or resume:
 //   tensors   the 6 parameters under their Keras names ("lstm/lstm_cell/kernel", ...), and for
 //             resuming the Adam moments under "optimizer/m/<name>" and "optimizer/v/<name>"
-//   metadata  format, model shape, optimizer settings, step, epoch, seed, the preprocessing
+//   metadata  format, model shape and options, optimizer settings, step, epoch, seed, the preprocessing
 //             (num_words, maxlen, padding, truncating, tokenizer version), the vocabulary itself and
 //             its hash, the training configuration and the per-epoch history.
 // PyTorch reads it with safetensors.torch.load_file (see scripts/checkpoint_to_pytorch.py).
@@ -17,7 +17,12 @@
 
 namespace senti {
 
+// v1: the seed architecture (Embedding -> LSTM, final state -> Dense). v2: a model with any option
+// beyond it (mask, bidirectional, pooling, dropout), which a senti that only knows v1 must refuse
+// rather than run as the seed model. save_checkpoint writes v1 whenever the model is a v1 model.
 constexpr const char* kCheckpointFormat = "senti-checkpoint-v1";
+constexpr const char* kCheckpointFormatV2 = "senti-checkpoint-v2";
+bool needs_format_v2(const ModelConfig& model);
 
 struct Checkpoint {
   ModelConfig model;

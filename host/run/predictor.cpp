@@ -38,7 +38,12 @@ void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
 BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) {
   BackendOptions o;
   o.model = ckpt.model;
+  // Inference never drops out nor clips: training-only settings stay out of the backend's way
+  // (a backend that lacks them must still serve the model).
+  o.model.dropout = o.model.dense_dropout = 0.f;
+  o.model.spatial_dropout = false;
   o.optimizer = ckpt.optimizer;
+  o.optimizer.embedding_clip_norm = EmbeddingClipNorm::Dense;
   o.max_batch = max_batch;
   o.maxlen = ckpt.sequence.maxlen;
   o.deterministic = true;
@@ -94,6 +99,7 @@ void Predictor::run_batches(size_t n, float* probs, const Fill& fill) {
     batch.lengths = lengths_;
     batch.batch = b;
     batch.maxlen = seq_.maxlen;
+    batch.padding = seq_.padding == data::Side::Pre ? PadSide::Pre : PadSide::Post;
     backend_->eval_step(batch, probs + done);
     done += static_cast<size_t>(b);
   }

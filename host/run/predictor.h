@@ -25,8 +25,8 @@ namespace senti {
 // embedding, or a non-positive maxlen.
 void check_inference_ready(const Checkpoint& ckpt, const std::string& source);
 
-// Backend options for inference: the checkpoint's model, batches of up to max_batch reviews,
-// sequences of the checkpoint's maxlen.
+// Backend options for inference: the checkpoint's model (mask, bidirectional, pooling; dropout
+// off), batches of up to max_batch reviews, sequences of the checkpoint's maxlen.
 BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch);
 
 // The decision rule of the metrics (kernels/common/math): positive when p > 0.5.

@@ -79,6 +79,34 @@ std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed
   return out;
 }
 
+std::vector<int64_t> bucketed_order(const std::vector<int64_t>& shuffled, const data::Split& split,
+                                    int batch_size, uint64_t seed, int epoch) {
+  SENTI_CHECK(batch_size > 0, "bucketed_order: batch_size ", batch_size);
+  std::vector<int64_t> rows(shuffled);
+  const size_t window = static_cast<size_t>(batch_size) * kBucketWindowBatches;
+  for (size_t w = 0; w < rows.size(); w += window)
+    std::stable_sort(rows.begin() + static_cast<std::ptrdiff_t>(w),
+                     rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), w + window)),
+                     [&](int64_t a, int64_t b) {
+                       return split.length(static_cast<size_t>(a)) < split.length(static_cast<size_t>(b));
+                     });
+  // Only the last window can end in a partial batch: it stays last, the full ones are shuffled.
+  const size_t full = rows.size() / static_cast<size_t>(batch_size);
+  const std::vector<int64_t> batch_order = epoch_order(
+      [&] {
+        std::vector<int64_t> ids(full);
+        for (size_t i = 0; i < full; ++i) ids[i] = static_cast<int64_t>(i);
+        return ids;
+      }(),
+      seed ^ 0xB0C4E7ull, epoch);
+  std::vector<int64_t> out;
+  out.reserve(rows.size());
+  for (int64_t bi : batch_order)
+    out.insert(out.end(), rows.begin() + bi * batch_size, rows.begin() + (bi + 1) * batch_size);
+  out.insert(out.end(), rows.begin() + static_cast<std::ptrdiff_t>(full * batch_size), rows.end());
+  return out;
+}
+
 Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
                  int batch_size, const data::SequenceOptions& seq,
                  std::vector<stream::BatchSlot>* slots, std::vector<float>* probs,
@@ -91,7 +119,8 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
   }
   if (probs) probs->resize(rows.size());
   backend.take_metrics();  // start from zero
-  stream::BatchStream batches(split, rows, batch_size, seq, slots);
+  // A masked model's outputs do not depend on the padding: pad each batch only to its longest row.
+  stream::BatchStream batches(split, rows, batch_size, seq, slots, backend.options().model.mask);
   const auto t0 = Clock::now();
   auto figures = [](const Metrics& m) {
     char buf[64];
@@ -121,7 +150,33 @@ Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts
       events_(events) {
   if (opts_.batch_size <= 0) SENTI_FAIL("--batch must be >= 1, got ", opts_.batch_size);
   if (opts_.epochs <= 0) SENTI_FAIL("--epochs must be >= 1, got ", opts_.epochs);
+  if (opts_.monitor != "val_acc" && opts_.monitor != "val_loss")
+    SENTI_FAIL("--monitor must be val_acc or val_loss, got '", opts_.monitor, "'");
+  if (opts_.early_stopping < 0)
+    SENTI_FAIL("--early-stopping must be >= 0 (epochs of patience; 0 = off), got ", opts_.early_stopping);
+  if (opts_.early_stopping > 0 && opts_.validation_split <= 0)
+    SENTI_FAIL("--early-stopping needs validation data: pass --validation-split > 0");
+  if (opts_.bucket && !backend.options().model.mask)
+    SENTI_FAIL("--bucket needs --mask: without the mask the padding is part of the model's input, "
+               "so batches trimmed to their longest review would change what the model sees");
   SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
+}
+
+TrainState Trainer::best_saved_state(int best_epoch) const {
+  const std::string path = (std::filesystem::path(opts_.out_dir) / "best.safetensors").string();
+  std::error_code ec;
+  if (opts_.out_dir.empty() || !std::filesystem::exists(path, ec))
+    SENTI_FAIL("--early-stopping: resuming needs the best epoch's weights, '", path,
+               "', which is missing");
+  Checkpoint best = load_checkpoint(path);
+  if (best.epoch != best_epoch)
+    SENTI_FAIL("--early-stopping: '", path, "' holds epoch ", best.epoch, " but the history's best ",
+               opts_.monitor, " is epoch ", best_epoch, " (was --monitor changed?)");
+  if (best.state.m.empty()) {
+    best.state.m.assign(best.state.params.size(), 0.f);
+    best.state.v.assign(best.state.params.size(), 0.f);
+  }
+  return best.state;
 }
 
 TrainResult Trainer::fit(Checkpoint ckpt) {
@@ -131,18 +186,42 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   const SplitRows rows = split_rows(static_cast<int64_t>(corpus_.train.size()), opts_);
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
   backend_.set_state(ckpt.state);
+  // A masked model's outputs do not depend on the padding: batches are padded to their longest.
+  const bool trim = backend_.options().model.mask;
 
   TrainResult result;
   result.history = ckpt.history;
-  double best_val = -1;
-  for (const auto& rec : ckpt.history)
-    if (rec.contains("val_acc")) best_val = std::max(best_val, rec["val_acc"].get<double>());
+  // The monitored quantity (best.safetensors, early stopping): the best value so far and the epochs
+  // since it (Keras EarlyStopping's `wait`), also over a resumed run's history.
+  const bool by_loss = opts_.monitor == "val_loss";
+  const char* monitor = by_loss ? "val_loss" : "val_acc";
+  auto improves = [&](double value, bool have, double best) {
+    return !have || (by_loss ? value < best : value > best);
+  };
+  bool have_best = false;
+  double best_value = 0;
+  int wait = 0;
+  for (const auto& rec : ckpt.history) {
+    if (!rec.contains(monitor)) continue;
+    const double v = rec[monitor].get<double>();
+    if (improves(v, have_best, best_value)) {
+      have_best = true, best_value = v, wait = 0;
+      result.best_epoch = rec.value("epoch", 0);
+    } else {
+      ++wait;
+    }
+  }
+  const bool early = opts_.early_stopping > 0;
+  TrainState best_state;  // early stopping restores it (Keras restore_best_weights=True)
+  if (early && have_best) best_state = best_saved_state(result.best_epoch);
+  bool stop = early && wait >= opts_.early_stopping;
   if (!opts_.out_dir.empty()) std::filesystem::create_directories(opts_.out_dir);
 
-  for (int epoch = static_cast<int>(ckpt.epoch) + 1; epoch <= opts_.epochs; ++epoch) {
+  for (int epoch = static_cast<int>(ckpt.epoch) + 1; epoch <= opts_.epochs && !stop; ++epoch) {
     const auto epoch_start = Clock::now();
-    stream::BatchStream batches(corpus_.train, epoch_order(rows.train, ckpt.seed, epoch),
-                                opts_.batch_size, seq, &slots);
+    std::vector<int64_t> order = epoch_order(rows.train, ckpt.seed, epoch);
+    if (opts_.bucket) order = bucketed_order(order, corpus_.train, opts_.batch_size, ckpt.seed, epoch);
+    stream::BatchStream batches(corpus_.train, std::move(order), opts_.batch_size, seq, &slots, trim);
     progress_->start_epoch(epoch, opts_.epochs, batches.num_batches());
     backend_.take_metrics();
     Metrics train, window;  // window: since the last StepEvent
@@ -152,12 +231,14 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       accumulate(&train, m);
       accumulate(&window, m);
     };
-    int64_t step = 0, samples = 0, window_samples = 0;
+    int64_t step = 0, samples = 0, window_samples = 0, real_tokens = 0, padded_tokens = 0;
     auto last_refresh = Clock::now(), window_start = Clock::now();
     const bool live = opts_.log_every > 0 || ProgressLine::is_terminal(stdout);
     const int64_t events_every = events_ ? events_->step_every() : 0;
     while (const Batch* b = batches.next()) {
       const int64_t global_step = ckpt.state.step + step;
+      for (int i = 0; i < b->batch; ++i) real_tokens += b->lengths[i];
+      padded_tokens += static_cast<int64_t>(b->batch) * b->maxlen;
       if (global_step == opts_.profile_first) backend_.profiler_range(true);
       backend_.train_step(*b);
       if (global_step == opts_.profile_last) backend_.profiler_range(false);
@@ -196,13 +277,23 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
                             val.count ? val.loss() : -1, val.accuracy());
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "tokens: %lld real of %lld padded (%.1f %%), %.0f real tokens/s",
+                  static_cast<long long>(real_tokens), static_cast<long long>(padded_tokens),
+                  padded_tokens ? 100.0 * real_tokens / padded_tokens : 0.0,
+                  real_tokens / train_seconds);
+    progress_->message(line);
 
     nlohmann::json rec = {{"epoch", epoch},
                           {"loss", train.loss()},
                           {"acc", train.accuracy()},
                           {"seconds", epoch_seconds},
                           {"train_seconds", train_seconds},
-                          {"samples_per_s", samples / train_seconds}};
+                          {"samples_per_s", samples / train_seconds},
+                          {"real_tokens", real_tokens},
+                          {"padded_tokens", padded_tokens},
+                          {"real_tokens_per_s", real_tokens / train_seconds}};
     if (val.count) {
       rec["val_loss"] = val.loss();
       rec["val_acc"] = val.accuracy();
@@ -221,18 +312,44 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     }
     if (!opts_.metrics_path.empty()) append_line(opts_.metrics_path, rec.dump());
 
-    if (!opts_.out_dir.empty()) {
+    const double value = by_loss ? val.loss() : val.accuracy();
+    const bool improved = val.count && improves(value, have_best, best_value);
+    if (improved) {
+      have_best = true, best_value = value, wait = 0;
+      result.best_epoch = epoch;
+    } else if (val.count) {
+      ++wait;
+    }
+    const bool save = !opts_.out_dir.empty();
+    if (save || (early && improved)) ckpt.state = backend_.get_state();
+    if (early && improved) best_state = ckpt.state;
+    if (save) {
       SENTI_NVTX_RANGE("checkpoint");
-      ckpt.state = backend_.get_state();
       ckpt.epoch = epoch;
       ckpt.history = result.history;
       const std::filesystem::path dir(opts_.out_dir);
       save_checkpoint((dir / "latest.safetensors").string(), ckpt);
-      if (val.count && val.accuracy() > best_val) {
-        best_val = val.accuracy();
-        save_checkpoint((dir / "best.safetensors").string(), ckpt);
-      }
+      if (improved) save_checkpoint((dir / "best.safetensors").string(), ckpt);
     }
+    if (early && wait >= opts_.early_stopping) {
+      stop = true;
+      result.stopped_early = epoch < opts_.epochs;
+    }
+  }
+  if (early && have_best) {
+    backend_.set_state(best_state);
+    result.restored_best = true;
+    char line[200];
+    std::snprintf(line, sizeof line, "early stopping: %sbest %s %.4f at epoch %d; restored its weights",
+                  result.stopped_early ? "stopped; " : "", monitor, best_value, result.best_epoch);
+    progress_->message(line);
+    if (!opts_.metrics_path.empty())
+      append_line(opts_.metrics_path, nlohmann::json{{"early_stopping",
+                                                      {{"best_epoch", result.best_epoch},
+                                                       {"monitor", monitor},
+                                                       {"best", best_value},
+                                                       {"stopped_early", result.stopped_early}}}}
+                                          .dump());
   }
 
   if (opts_.test_limit != 0) {

@@ -29,12 +29,18 @@ struct TrainOptions {
   int64_t log_every = 0;          // non-terminal output: a progress line every N steps (0 = none)
   int64_t profile_first = -1;     // global steps [first, last] bracketed by profiler_range
   int64_t profile_last = -1;
+  bool bucket = false;            // length-bucketed batches (bucketed_order); masked models only
+  int early_stopping = 0;         // patience in epochs (Keras EarlyStopping); 0 = off
+  std::string monitor = "val_acc";  // val_acc or val_loss: best.safetensors and early stopping
 };
 
 struct TrainResult {
   nlohmann::json history = nlohmann::json::array();  // every epoch's record (resumed ones too)
   Metrics test;                                      // count 0 when not evaluated
   double seconds = 0;                                // this run's wall time
+  int best_epoch = 0;         // epoch with the best monitored value (0: no validation)
+  bool stopped_early = false; // early stopping ended the run before opts.epochs
+  bool restored_best = false; // the test evaluation used the best epoch's weights
 };
 
 // Which training reviews are trained on and which validate, Keras style.
@@ -49,6 +55,14 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed);
 
 // The order of the training rows in `epoch` (1-based): a Fisher–Yates shuffle seeded by (seed, epoch).
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch);
+
+// Length-bucketed batches (--bucket): the epoch's shuffled order cut into windows of
+// kBucketWindowBatches batches, each window sorted by review length (stable) and cut into
+// batches, then the full batches shuffled (seeded by seed and epoch) and the one partial batch, if
+// any, put last. Consecutive batch_size rows of the result are one batch of similar lengths.
+constexpr int kBucketWindowBatches = 50;
+std::vector<int64_t> bucketed_order(const std::vector<int64_t>& shuffled, const data::Split& split,
+                                    int batch_size, uint64_t seed, int epoch);
 
 // Forward passes over `rows` of `split`; returns loss/accuracy, and each row's probability of the
 // positive class in *probs when given. With `progress`, shows a task line "<label>: done/total
@@ -66,9 +80,15 @@ class Trainer {
 
   // Trains from `ckpt` (state, epochs done, history; model/vocab/preprocessing describe the run)
   // up to opts.epochs, saving a checkpoint after every epoch, then evaluates on the test split.
+  // With early stopping, training ends once the monitored value has not improved for `patience`
+  // epochs, and the best epoch's weights are restored before the test evaluation (also when the
+  // run went the full number of epochs, as Keras 3's restore_best_weights does).
   TrainResult fit(Checkpoint ckpt);
 
  private:
+  // A resumed early-stopping run's best weights: <out>/best.safetensors, which must be best_epoch.
+  TrainState best_saved_state(int best_epoch) const;
+
   Backend& backend_;
   const data::Corpus& corpus_;
   TrainOptions opts_;

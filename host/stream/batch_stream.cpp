@@ -24,12 +24,14 @@ std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const Ho
 }
 
 BatchStream::BatchStream(const data::Split& split, std::vector<int64_t> rows, int batch_size,
-                         const data::SequenceOptions& seq, std::vector<BatchSlot>* slots)
+                         const data::SequenceOptions& seq, std::vector<BatchSlot>* slots,
+                         bool trim)
     : split_(split),
       rows_(std::move(rows)),
       batch_size_(batch_size),
       seq_(seq),
       slots_(*slots),
+      trim_(trim),
       num_batches_((static_cast<int64_t>(rows_.size()) + batch_size - 1) / batch_size) {
   SENTI_CHECK(batch_size > 0 && slots_.size() >= 2, "bad stream configuration");
   worker_ = std::thread([this] { produce(); });
@@ -58,11 +60,22 @@ void BatchStream::produce() {
       BatchSlot& s = slots_[b % depth];
       const int64_t first = b * batch_size_;
       const int n = static_cast<int>(std::min<int64_t>(batch_size_, rows_.size() - first));
+      data::SequenceOptions seq = seq_;
+      if (trim_) {  // pad to the longest row: its length (start token included), capped at maxlen
+        int64_t longest = 1;
+        for (int i = 0; i < n; ++i) {
+          const int64_t r = rows_[static_cast<size_t>(first + i)];
+          SENTI_CHECK(r >= 0 && static_cast<size_t>(r) < split_.size(), "row ", r, " out of range");
+          longest = std::max(longest, split_.length(static_cast<size_t>(r)) + 1);
+        }
+        seq.maxlen = static_cast<int>(std::min<int64_t>(longest, seq_.maxlen));
+      }
       {
         SENTI_NVTX_RANGE("batch gather");
-        data::gather_batch(split_, rows_.data() + first, n, seq_, s.ids, s.labels, s.lengths);
+        data::gather_batch(split_, rows_.data() + first, n, seq, s.ids, s.labels, s.lengths);
       }
-      s.batch = Batch{s.ids, s.labels, s.lengths, n, seq_.maxlen};
+      s.batch = Batch{s.ids, s.labels, s.lengths, n, seq.maxlen,
+                      seq_.padding == data::Side::Pre ? PadSide::Pre : PadSide::Post};
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++produced_;

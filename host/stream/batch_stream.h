@@ -32,10 +32,12 @@ std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const Ho
 
 // One pass over `rows` of `split` in that order, in batches of `batch_size` (the last may be
 // smaller). Not restartable: make one per epoch; slots are borrowed and reused across passes.
+// trim: each batch is padded only to its longest row (T = that length, at most seq.maxlen) instead
+// of seq.maxlen — for masked models, whose outputs do not depend on the padding (docs/model.md).
 class BatchStream {
  public:
   BatchStream(const data::Split& split, std::vector<int64_t> rows, int batch_size,
-              const data::SequenceOptions& seq, std::vector<BatchSlot>* slots);
+              const data::SequenceOptions& seq, std::vector<BatchSlot>* slots, bool trim = false);
   ~BatchStream();
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;
@@ -52,6 +54,7 @@ class BatchStream {
   const int batch_size_;
   const data::SequenceOptions seq_;
   std::vector<BatchSlot>& slots_;
+  const bool trim_;
   const int64_t num_batches_;
 
   std::mutex mu_;

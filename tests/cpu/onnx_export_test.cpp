@@ -81,7 +81,7 @@ TEST(OnnxExport, GraphHasTheDocumentedInterfaceAndOnnxGateOrder) {
   EXPECT_EQ(at(emb, 5 * 8 + 3), c.state.params[L[ParamId::Embedding].offset + 5 * 8 + 3]);
 }
 
-TEST(OnnxExport, RefusesOptionsItCannotExpressAndAcceptsDropout) {
+TEST(OnnxExport, ReadsTheModelOptionsRefusesUnknownOnesAndAcceptsDropout) {
   auto refused = [](nlohmann::json model, nlohmann::json train, const std::string& want) {
     try {
       onnx::check_exportable(model, train, "ck.safetensors");
@@ -96,13 +96,19 @@ TEST(OnnxExport, RefusesOptionsItCannotExpressAndAcceptsDropout) {
     m.merge_patch(patch);
     return m;
   };
-  refused(with({{"mask", true}}), {}, "--mask");
-  refused(with({{"bidirectional", true}}), {}, "--bidirectional");
-  refused(with({{"pool", "max"}}), {}, "--pool max");
-  refused(kSeedModel, {{"mask", true}}, "--mask");  // recorded as a training flag only
+  refused(with({{"pool", "median"}}), {}, "--pool \"median\"");
+  refused(with({{"mask", "yes"}}), {}, "expected a boolean");
+  refused(kSeedModel, {{"bidirectional", 1}}, "expected a boolean");  // a training flag only
   refused(with({{"attention", 4}}), {}, "'attention'");
   refused(with({{"architecture", "gru"}}), {}, "architecture");
-  const auto o = onnx::check_exportable(
+  auto o = onnx::check_exportable(
+      with({{"mask", true}, {"bidirectional", true}, {"pool", "concat"},
+            {"architecture", "embedding-bilstm-pool-dense-sigmoid"}}),
+      {}, "ck");
+  EXPECT_TRUE(o.mask);
+  EXPECT_TRUE(o.bidirectional);
+  EXPECT_EQ(o.pool, "concat");
+  o = onnx::check_exportable(
       with({{"mask", false}, {"pool", "last"}, {"dropout", 0.2}, {"dense_dropout", 0.5}}),
       {{"batch", 32}}, "ck");
   EXPECT_FALSE(o.mask);

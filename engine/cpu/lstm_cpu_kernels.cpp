@@ -1,0 +1,115 @@
+#include "engine/cpu/lstm_cpu_kernels.h"
+
+#include <cblas.h>
+
+#include "engine/cpu/vec_math.h"
+#include "kernels/common/math/lstm_cell.h"
+
+namespace senti::cpu {
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SENTI_CPU_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SENTI_CPU_CLONES
+#endif
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+SENTI_CPU_CLONES
+void cell_forward(int nb, int H, bool hr, float* __restrict z, const float* const* pre,
+                  const float* __restrict c_prev, float* __restrict c_next,
+                  float* __restrict h_next, float* __restrict tc_next) {
+  const int G = 4 * H;
+  for (int b = 0; b < nb; ++b) {
+    float* __restrict zb = z + static_cast<size_t>(b) * G;
+    const float* __restrict pb = pre[b];
+    if (hr) {
+      for (int j = 0; j < 2 * H; ++j) zb[j] = vsigmoid(zb[j] + pb[j]);
+      for (int j = 2 * H; j < 3 * H; ++j) zb[j] = vtanh(zb[j] + pb[j]);
+      for (int j = 3 * H; j < G; ++j) zb[j] = vsigmoid(zb[j] + pb[j]);
+    } else {
+      for (int j = 0; j < 2 * H; ++j) zb[j] = vsigmoid(pb[j]);
+      for (int j = 2 * H; j < 3 * H; ++j) zb[j] = vtanh(pb[j]);
+      for (int j = 3 * H; j < G; ++j) zb[j] = vsigmoid(pb[j]);
+    }
+    const size_t o = static_cast<size_t>(b) * H;
+    const float* __restrict ig = zb;
+    const float* __restrict fg = zb + H;
+    const float* __restrict gg = zb + 2 * H;
+    const float* __restrict og = zb + 3 * H;
+    for (int j = 0; j < H; ++j) {
+      const float c = fg[j] * c_prev[o + j] + ig[j] * gg[j];
+      const float tc = vtanh(c);
+      c_next[o + j] = c;
+      tc_next[o + j] = tc;
+      h_next[o + j] = og[j] * tc;
+    }
+  }
+}
+
+SENTI_CPU_CLONES
+void cell_backward(int nb, int H, float* __restrict z, const float* __restrict c_prev,
+                   const float* __restrict tc_cur, const float* __restrict dh,
+                   float* __restrict dc) {
+  const int G = 4 * H;
+  for (int b = 0; b < nb; ++b) {
+    float* __restrict zb = z + static_cast<size_t>(b) * G;
+    const size_t o = static_cast<size_t>(b) * H;
+    for (int j = 0; j < H; ++j) {
+      const math::LstmCellGrad g = math::lstm_cell_backward(
+          {zb[j], zb[H + j], zb[2 * H + j], zb[3 * H + j]}, c_prev[o + j], tc_cur[o + j], dh[o + j],
+          dc[o + j]);
+      zb[j] = g.dzi, zb[H + j] = g.dzf, zb[2 * H + j] = g.dzg, zb[3 * H + j] = g.dzo;
+      dc[o + j] = g.dc_prev;
+    }
+  }
+}
+
+SENTI_CPU_CLONES
+void sum_rows_per_slot(size_t rows, int G, int j0, int j1, const float* __restrict dz,
+                       const int32_t* __restrict slot, float* __restrict S) {
+  const int nj = j1 - j0;
+  for (size_t r = 0; r < rows; ++r) {
+    const float* __restrict src = dz + r * G + j0;
+    float* __restrict dst = S + static_cast<size_t>(slot[r]) * G + j0;
+    for (int j = 0; j < nj; ++j) dst[j] += src[j];
+  }
+}
+
+SENTI_CPU_CLONES
+void column_sums(int U, int G, int j0, int j1, const float* __restrict S, double* __restrict db) {
+  const int nj = j1 - j0;
+  for (int j = 0; j < nj; ++j) db[j0 + j] = 0.0;
+  for (int u = 0; u < U; ++u) {
+    const float* __restrict src = S + static_cast<size_t>(u) * G + j0;
+    for (int j = 0; j < nj; ++j) db[j0 + j] += src[j];
+  }
+}
+
+void transpose(const float* in, int rows, int cols, float* out) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      out[static_cast<size_t>(c) * rows + r] = in[static_cast<size_t>(r) * cols + c];
+}
+
+double scaled_sum_of_squares(const float* a, const float* f, size_t n) {
+  double acc[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      const double v = f ? static_cast<double>(a[i + k]) * f[i + k] : a[i + k];
+      acc[k] += v * v;
+    }
+  for (; i < n; ++i) {
+    const double v = f ? static_cast<double>(a[i]) * f[i] : a[i];
+    acc[0] += v * v;
+  }
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+}  // namespace senti::cpu

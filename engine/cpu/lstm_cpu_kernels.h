@@ -1,0 +1,40 @@
+#pragma once
+// The CPU LSTM's inner loops (per-element cell, per-slot sums) and its GEMM wrapper. The cell
+// runs over whole rows with the branch-free exp/sigmoid/tanh of engine/cpu/vec_math.h and the
+// formulas of kernels/common/math/lstm_cell.h (which the CUDA kernels use); the loops are GCC
+// target clones (x86-64-v4 AVX-512, x86-64-v3 AVX2+FMA, baseline) picked once at load time, so
+// results are deterministic on a machine.
+#include <cstddef>
+#include <cstdint>
+
+namespace senti::cpu {
+
+// C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major (OpenBLAS cblas_sgemm).
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc);
+
+// Forward for nb rows at one step: z (nb, 4H) holds h_{t-1}·R (ignored when hr is false: the
+// first step, h_0 = 0); pre[row] (4H) = x·W + bias of the row's token. Overwrites z with the
+// activated gates i, f, g, o and writes c_t, h_t (rows of c_next, h_next) and tanh(c_t).
+void cell_forward(int nb, int H, bool hr, float* z, const float* const* pre, const float* c_prev,
+                  float* c_next, float* h_next, float* tc_next);
+
+// Backward for nb rows at one step: z (nb, 4H) holds the activated gates and becomes dZ_t; dh is
+// dL/dh_t; dc is dL/dc_t on entry and dL/dc_{t-1} on return.
+void cell_backward(int nb, int H, float* z, const float* c_prev, const float* tc_cur,
+                   const float* dh, float* dc);
+
+// Row r of dz (columns [j0, j1)) added to row slot[r] of S, rows in order.
+void sum_rows_per_slot(size_t rows, int G, int j0, int j1, const float* dz, const int32_t* slot,
+                       float* S);
+
+// db[j0, j1) = column sums of S (U rows) in double, rows in order.
+void column_sums(int U, int G, int j0, int j1, const float* S, double* db);
+
+// out (cols, rows) = in (rows, cols)^T, row-major.
+void transpose(const float* in, int rows, int cols, float* out);
+
+// Σ (a[i] · f[i])² in double over n elements (f = null: all factors 1), in a fixed order.
+double scaled_sum_of_squares(const float* a, const float* f, size_t n);
+
+}  // namespace senti::cpu

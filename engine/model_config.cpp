@@ -1,0 +1,67 @@
+#include "engine/model_config.h"
+
+#include "kernels/common/error.h"
+
+namespace senti {
+
+const char* pool_name(Pool p) {
+  switch (p) {
+    case Pool::Last: return "last";
+    case Pool::Max: return "max";
+    case Pool::Mean: return "mean";
+    case Pool::Concat: return "concat";
+  }
+  return "?";
+}
+
+bool parse_pool(const std::string& s, Pool* out) {
+  for (Pool p : {Pool::Last, Pool::Max, Pool::Mean, Pool::Concat})
+    if (s == pool_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
+const char* embedding_clip_norm_name(EmbeddingClipNorm r) {
+  return r == EmbeddingClipNorm::Sparse ? "sparse" : "dense";
+}
+
+bool parse_embedding_clip_norm(const std::string& s, EmbeddingClipNorm* out) {
+  if (s == "sparse") *out = EmbeddingClipNorm::Sparse;
+  else if (s == "dense") *out = EmbeddingClipNorm::Dense;
+  else return false;
+  return true;
+}
+
+std::string describe_model(const ModelConfig& c) {
+  auto num = [](float v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  };
+  std::string s = "Embedding(" + std::to_string(c.vocab_size) + ", " + std::to_string(c.embed_dim) +
+                  (c.mask ? ", mask_zero)" : ")");
+  if (c.dropout > 0.f)
+    s += std::string(c.spatial_dropout ? " -> SpatialDropout1D(" : " -> Dropout(") + num(c.dropout) + ")";
+  const std::string lstm = "LSTM(" + std::to_string(c.hidden) + ")";
+  s += " -> " + (c.bidirectional ? "Bidirectional(" + lstm + ")" : lstm);
+  if (c.pool != Pool::Last) s += std::string(" -> pool ") + pool_name(c.pool);
+  if (c.dense_dropout > 0.f) s += " -> Dropout(" + num(c.dense_dropout) + ")";
+  return s + " -> Dense(1, sigmoid)";
+}
+
+void validate_model_config(const ModelConfig& cfg) {
+  if (cfg.vocab_size <= 0 || cfg.embed_dim <= 0 || cfg.hidden <= 0)
+    SENTI_FAIL("--num-words, --embed and --hidden must be positive, got ", cfg.vocab_size, ", ",
+               cfg.embed_dim, ", ", cfg.hidden);
+  if (!(cfg.dropout >= 0.f && cfg.dropout < 1.f))
+    SENTI_FAIL("--dropout must be in [0, 1), got ", cfg.dropout);
+  if (!(cfg.dense_dropout >= 0.f && cfg.dense_dropout < 1.f))
+    SENTI_FAIL("--dense-dropout must be in [0, 1), got ", cfg.dense_dropout);
+  if (cfg.spatial_dropout && cfg.dropout == 0.f)
+    SENTI_FAIL("--spatial-dropout makes the embedding dropout spatial; give it a rate with --dropout");
+}
+
+}  // namespace senti
