@@ -5,7 +5,8 @@
     python3 benchmarks/run_all.py --full --epochs 20 --out DIR            # time to accuracy
 
 Speed mode runs, for each configuration and for R rounds, senti bench, then the PyTorch baseline
-(padded and pack_padded_sequence variants), then Keras, all on the same device with the same
+(padded and pack_padded_sequence variants; fp32 with TF32 off, and `pytorch-tf32` with PyTorch's
+defaults as a second row), then Keras, all on the same device with the same
 thread count and the same timing method (benchmarks/baselines/common.py), one process at a time.
 Each (configuration, framework) figure is the median over the rounds, so drifting load on the
 machine hits every framework alike. Frameworks that are not installed are skipped with a note.
@@ -38,8 +39,9 @@ def parse_args():
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="auto: cuda when nvidia-smi sees a GPU, else cpu")
     p.add_argument("--configs", default="seed,b256", help="comma list of: " + ",".join(common.PRESETS))
-    p.add_argument("--frameworks", default="senti,pytorch,pytorch-packed,keras",
-                   help="comma list of: " + ",".join(runners.FRAMEWORKS))
+    p.add_argument("--frameworks",
+                   help="comma list of: " + ",".join(runners.FRAMEWORKS) + " (default: senti,pytorch,"
+                        "pytorch-packed,keras, plus pytorch-tf32 on cuda)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median over them)")
     p.add_argument("--steps", type=int, help="timed steps per run (default: by device and config)")
     p.add_argument("--warmup", type=int, help="warm-up steps per run (default: by device and config)")
@@ -118,7 +120,11 @@ def summarise(records, frameworks_order):
             if rs[0].get(k) is not None:
                 row[k] = statistics.median(r[k] for r in rs) if k != "split" else rs[0][k]
         rows.append(row)
-    senti = {r["config"]: r for r in rows if r["framework"] == "senti"}
+    # The reference row: plain senti, else its first LSTM path (senti cudnn / senti fused).
+    senti = {}
+    for r in sorted(rows, key=lambda r: r["framework"] != "senti"):
+        if r["framework"].split(" ")[0] == "senti":
+            senti.setdefault(r["config"], r)
     for r in rows:
         # "senti ×": senti's samples/s over this framework's (> 1: senti is faster); the same from
         # process CPU time, which a loaded shared machine distorts less than wall time.
@@ -151,8 +157,8 @@ def fmt_table(rows, full, device):
         lines.append("| " + " | ".join(cells) + " |")
     for r in rows:  # senti's own split of a CUDA step (CUDA events, extra steps after the timed ones)
         sp = r.get("split")
-        if r["framework"] == "senti" and sp:
-            lines.append(f"\nsenti {r['config']}, split of a step over {sp['steps']} steps (ms): "
+        if r["framework"].startswith("senti") and sp:
+            lines.append(f"\n{r['framework']} {r['config']}, split of a step over {sp['steps']} steps (ms): "
                          f"copy {sp['copy_ms']:.3f}, forward {sp['forward_ms']:.3f}, "
                          f"backward {sp['backward_ms']:.3f}, clip + Adam {sp['optimizer_ms']:.3f}")
     return "\n".join(lines)
@@ -187,6 +193,8 @@ def main():
     os.environ["OMP_WAIT_POLICY"] = policy.upper()  # inherited by every run
     env = runners.Env(root=ROOT, python=args.python, senti=args.senti or runners.find_senti(ROOT),
                       device=device, threads=args.threads, data=args.data, timeout=args.timeout)
+    if args.frameworks is None:  # TF32 exists only on the GPU: PyTorch's defaults as a second row there
+        args.frameworks = "senti,pytorch" + (",pytorch-tf32" if device == "cuda" else "") + ",pytorch-packed,keras"
     wanted = [f for f in args.frameworks.split(",") if f]
     available, notes = runners.available(env, wanted)
     for n in notes:

@@ -1,3 +1,6 @@
+// The backend factory: the one engine file that creates backends. Built into senti_backends (with
+// the real CUDA backend when this build has one) and, for the emulated-device tests, into
+// senti_backends_emu (SENTI_WITH_CUDA on the emulated device).
 #include "engine/backend.h"
 
 #include "kernels/common/error.h"

@@ -18,6 +18,20 @@ namespace senti {
 // Host memory handed out by a backend: pinned (page-locked) on CUDA so copies can be async.
 using HostBuffer = std::unique_ptr<void, std::function<void(void*)>>;
 
+// Which LSTM layer the CUDA backend runs (the CPU backend has one, and ignores this):
+//   Auto     cuDNN on a real GPU; on the emulated device (tests) the CPU stand-in
+//   Cudnn    cuDNN's RNN API (real GPU only: cuDNN is not emulated)
+//   Fused    senti's own LSTM kernels (not built yet)
+//   StandIn  the CPU twin run on the device buffers (emulated device only: there device memory
+//            is host memory)
+// engine/cuda/device_lstm.cpp is the one place that resolves it.
+enum class LstmKind { Auto, Cudnn, Fused, StandIn };
+
+// "auto", "cudnn", "fused", "stand-in" (the values of a future --lstm flag).
+const char* lstm_kind_name(LstmKind kind);
+// The inverse; a UsageError naming --lstm and the accepted values for anything else.
+LstmKind parse_lstm_kind(const std::string& name);
+
 struct BackendOptions {
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -25,7 +39,14 @@ struct BackendOptions {
   int maxlen = 500;      // largest T (padded sequence length) any call will pass
   bool deterministic = true;
   uint64_t seed = 0;     // the run's seed: keys the training-mode dropout masks (docs/model.md)
+  LstmKind lstm = LstmKind::Auto;  // CUDA backend only
 };
+
+// The one check of a batch against the options a backend was built for, shared by every backend:
+// ids and labels present, 1 <= B <= max_batch, 1 <= T <= maxlen, every id in [0, V) (a bad id
+// would make a gather read outside the embedding table). Throws senti::Error. Lengths are not
+// read here: a masking backend checks them itself (the CPU backend's check_batch).
+void validate_batch(const Batch& batch, const BackendOptions& opts);
 
 class Backend {
  public:

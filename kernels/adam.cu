@@ -2,7 +2,7 @@
 #include "kernels/adam.cuh"
 
 #include "kernels/common/error.h"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
 
 namespace senti::kernels {
 namespace {
@@ -33,10 +33,8 @@ void adam(float* params, float* m, float* v, const float* grads, const float* sc
   for (int k = 0; k < tiles.num_tensors; ++k)
     SENTI_CHECK(tiles.size[k] > 0, "adam: empty tensor ", k);
   SENTI_CHECK(params && m && v && grads, "adam: null pointer");
-  adam_kernel<<<tiles.total_tiles(), kThreads, 0, stream>>>(params, m, v, grads, scales, tiles,
-                                                            alpha, hyper.rate1(), hyper.rate2(),
-                                                            hyper.epsilon);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(adam_kernel, tiles.total_tiles(), kThreads, 0, stream, params, m, v, grads, scales, tiles,
+         alpha, hyper.rate1(), hyper.rate2(), hyper.epsilon);
 }
 
 }  // namespace senti::kernels

@@ -5,14 +5,13 @@
 #include "kernels/common/error.h"
 #include "kernels/common/math/optim.h"
 #include "kernels/block_sum.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
+#include "kernels/workspace.h"
 
 namespace senti::kernels {
 namespace {
 
 constexpr int kThreads = 256;
-
-size_t align256(size_t n) { return (n + 255) & ~size_t{255}; }
 
 // One block a tile. Each block stores its tile's sum of squares; the last block to finish adds the
 // tiles of each tensor in tile order and turns the sums into scales.
@@ -86,9 +85,8 @@ void clip_scales(const float* grads, const ParamTiles& tiles, float clipnorm,
   auto* partial = static_cast<double*>(workspace);
   auto* counter = reinterpret_cast<unsigned int*>(
       static_cast<char*>(workspace) + align256(sizeof(double) * tiles.total_tiles()));
-  clip_scales_kernel<<<tiles.total_tiles(), kThreads, 0, stream>>>(
-      grads, tiles, clipnorm, global_clipnorm, partial, counter, scales, sumsq);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(clip_scales_kernel, tiles.total_tiles(), kThreads, 0, stream, grads, tiles, clipnorm,
+         global_clipnorm, partial, counter, scales, sumsq);
 }
 
 }  // namespace senti::kernels

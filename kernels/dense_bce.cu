@@ -4,7 +4,7 @@
 #include "kernels/common/error.h"
 #include "kernels/common/math/activations.h"
 #include "kernels/block_sum.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
 
 namespace senti::kernels {
 namespace {
@@ -18,7 +18,7 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
                  const float* __restrict__ bias, const float* __restrict__ labels,
                  DeviceMetrics* __restrict__ metrics, float* __restrict__ probs,
                  float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias) {
-  extern __shared__ float smem[];
+  SENTI_DYNAMIC_SHARED(float, smem);
   float* dz = smem;                            // [B]
   float* loss = smem + B;                      // [B]
   int* correct = reinterpret_cast<int*>(smem + 2 * B);  // [B]
@@ -75,9 +75,8 @@ void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
   SENTI_CHECK(h && w && bias && labels && metrics, "dense_bce: null input");
   SENTI_CHECK(!dh || (dw && dbias), "dense_bce: backward needs dh, dw and dbias");
   const size_t shared = static_cast<size_t>(B) * (2 * sizeof(float) + sizeof(int));
-  dense_bce_kernel<<<1, kThreads, shared, stream>>>(h, B, H, w, bias, labels, metrics, probs, dh,
-                                                    dw, dbias);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(dense_bce_kernel, 1, kThreads, shared, stream, h, B, H, w, bias, labels, metrics, probs, dh,
+         dw, dbias);
 }
 
 }  // namespace senti::kernels

@@ -2,10 +2,10 @@
 // fixed-order combination of the chunk pieces of each id. See embedding_backward.cuh.
 #include "kernels/embedding_backward.cuh"
 
-#include <cub/device/device_radix_sort.cuh>
-
 #include "kernels/common/error.h"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
+#include "kernels/libs/sort_pairs.h"
+#include "kernels/workspace.h"
 
 namespace senti::kernels {
 namespace {
@@ -13,8 +13,6 @@ namespace {
 constexpr int kChunk = 32;      // sorted rows summed sequentially by one lane
 constexpr int kLanes = 32;      // lanes over E
 constexpr int kRowsPerBlock = 4;
-
-size_t align256(size_t n) { return (n + 255) & ~size_t{255}; }
 
 int key_bits(int V) {  // radix-sort only the bits that ids in [0, V) use
   int bits = 1;
@@ -28,18 +26,9 @@ struct Scratch {  // carved out of the caller's workspace, in this order
   int32_t* rows_in;
   int32_t* rows_out;
   float* partial;  // [N, E]: the sum of a piece, stored at the piece's first sorted index
-  void* cub_temp;
-  size_t cub_bytes;
+  void* sort_temp;
+  size_t sort_bytes;
 };
-
-size_t cub_sort_bytes(int64_t n) {
-  size_t bytes = 0;
-  SENTI_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, bytes, static_cast<const uint32_t*>(nullptr),
-                                                   static_cast<uint32_t*>(nullptr),
-                                                   static_cast<const int32_t*>(nullptr),
-                                                   static_cast<int32_t*>(nullptr), n));
-  return bytes;
-}
 
 Scratch carve(void* ws, int64_t n, int E) {
   char* p = static_cast<char*>(ws);
@@ -50,8 +39,8 @@ Scratch carve(void* ws, int64_t n, int E) {
   s.rows_in = reinterpret_cast<int32_t*>(p);  p += ints;
   s.rows_out = reinterpret_cast<int32_t*>(p); p += ints;
   s.partial = reinterpret_cast<float*>(p);    p += align256(sizeof(float) * n * E);
-  s.cub_temp = p;
-  s.cub_bytes = cub_sort_bytes(n);
+  s.sort_temp = p;
+  s.sort_bytes = sort_pairs_temp_bytes(n);
   return s;
 }
 
@@ -111,7 +100,7 @@ static __global__ void combine_kernel(const uint32_t* __restrict__ keys, int64_t
 size_t embedding_backward_workspace_bytes(int64_t max_rows, int V, int E) {
   SENTI_CHECK(max_rows > 0 && V > 0 && E > 0, "embedding_backward_workspace_bytes: bad shape");
   return 4 * align256(sizeof(int32_t) * max_rows) + align256(sizeof(float) * max_rows * E) +
-         align256(cub_sort_bytes(max_rows));
+         align256(sort_pairs_temp_bytes(max_rows));
 }
 
 void embedding_backward(const int32_t* ids, int B, int T, const float* dx, int V, int E,
@@ -129,21 +118,16 @@ void embedding_backward(const int32_t* ids, int B, int T, const float* dx, int V
   Scratch s = carve(workspace, n, E);
 
   SENTI_CUDA_CHECK(cudaMemsetAsync(dtable, 0, sizeof(float) * static_cast<size_t>(V) * E, stream));
-  make_pairs_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(ids, B, T, V,
-                                                                             s.keys_in, s.rows_in);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(make_pairs_kernel, (n + 255) / 256, 256, 0, stream, ids, B, T, V, s.keys_in, s.rows_in);
   // Stable LSD radix sort over the bits of [0, V] (V itself marks bad ids).
-  SENTI_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(s.cub_temp, s.cub_bytes, s.keys_in, s.keys_out,
-                                                   s.rows_in, s.rows_out, n, 0, key_bits(V + 1),
-                                                   stream));
+  sort_pairs(s.sort_temp, s.sort_bytes, s.keys_in, s.keys_out, s.rows_in, s.rows_out, n,
+             key_bits(V + 1), stream);
   const dim3 block(kLanes, kRowsPerBlock);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  chunk_sums_kernel<<<static_cast<unsigned>((chunks + kRowsPerBlock - 1) / kRowsPerBlock), block, 0,
-                      stream>>>(s.keys_out, s.rows_out, n, E, dx, s.partial);
-  SENTI_CUDA_CHECK_LAUNCH();
-  combine_kernel<<<static_cast<unsigned>((n + kRowsPerBlock - 1) / kRowsPerBlock), block, 0,
-                   stream>>>(s.keys_out, n, V, E, s.partial, dtable);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(chunk_sums_kernel, (chunks + kRowsPerBlock - 1) / kRowsPerBlock, block, 0, stream,
+         s.keys_out, s.rows_out, n, E, dx, s.partial);
+  launch(combine_kernel, (n + kRowsPerBlock - 1) / kRowsPerBlock, block, 0, stream, s.keys_out, n,
+         V, E, s.partial, dtable);
 }
 
 }  // namespace senti::kernels

@@ -3,7 +3,7 @@
 #include "kernels/embedding_forward.cuh"
 
 #include "kernels/common/error.h"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
 
 namespace senti::kernels {
 namespace {
@@ -40,14 +40,11 @@ void launch_embedding_forward(const int32_t* ids, int B, int T, const float* tab
                               float* x, cudaStream_t stream) {
   const int64_t rows = static_cast<int64_t>(T) * B;
   const dim3 block(kThreadsX, kRowsPerBlock);
-  const dim3 grid(static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock));
+  const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   const bool vec4 = E % 4 == 0 && reinterpret_cast<uintptr_t>(table) % 16 == 0 &&
                     reinterpret_cast<uintptr_t>(x) % 16 == 0;
-  if (vec4)
-    embedding_forward_kernel<true><<<grid, block, 0, stream>>>(ids, B, T, table, V, E, x);
-  else
-    embedding_forward_kernel<false><<<grid, block, 0, stream>>>(ids, B, T, table, V, E, x);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(vec4 ? embedding_forward_kernel<true> : embedding_forward_kernel<false>, blocks, block, 0,
+         stream, ids, B, T, table, V, E, x);
 }
 
 }  // namespace
@@ -56,8 +53,8 @@ void embedding_forward(const int32_t* ids, int B, int T, const float* table, int
                        cudaStream_t stream) {
   SENTI_CHECK(B > 0 && T > 0 && V > 0 && E > 0, "embedding_forward: bad shape B=", B, " T=", T,
               " V=", V, " E=", E);
-  SENTI_CHECK(static_cast<int64_t>(T) * B <= int64_t{65535} * 65535 * kRowsPerBlock,
-              "embedding_forward: too many rows");
+  SENTI_CHECK(static_cast<int64_t>(T) * B <= int64_t{0x7fffffff} * kRowsPerBlock,
+              "embedding_forward: too many rows for one grid (", int64_t{T} * B, ")");
   SENTI_CHECK(ids && table && x, "embedding_forward: null pointer");
   launch_embedding_forward(ids, B, T, table, V, E, x, stream);
 }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/common/error.h"
+
 namespace senti::kernels {
 
 constexpr int kMaxParamTensors = 8;
@@ -20,6 +22,8 @@ struct ParamTiles {
 
   // Tensors must be given in buffer order; sizes may be anything >= 1.
   static ParamTiles make(const int64_t* offsets, const int64_t* sizes, int n) {
+    SENTI_CHECK(n >= 1 && n <= kMaxParamTensors, n, " parameter tensors, ParamTiles holds 1..",
+                kMaxParamTensors);
     ParamTiles t;
     t.num_tensors = n;
     int tiles = 0;
@@ -31,6 +35,21 @@ struct ParamTiles {
     }
     t.tile_begin[n] = tiles;
     return t;
+  }
+
+  // The tiles of a parameter layout: any range of tensors with `offset` and `size` members, in
+  // buffer order (engine's ParamLayout::tensors()). The one way the engine and tests build them.
+  template <typename Tensors>
+  static ParamTiles of(const Tensors& tensors) {
+    int64_t offsets[kMaxParamTensors] = {}, sizes[kMaxParamTensors] = {};
+    int n = 0;
+    for (const auto& tensor : tensors) {
+      SENTI_CHECK(n < kMaxParamTensors, "more than ", kMaxParamTensors, " parameter tensors");
+      offsets[n] = static_cast<int64_t>(tensor.offset);
+      sizes[n] = static_cast<int64_t>(tensor.size);
+      ++n;
+    }
+    return make(offsets, sizes, n);
   }
 };
 

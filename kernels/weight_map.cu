@@ -2,7 +2,7 @@
 #include "kernels/weight_map.cuh"
 
 #include "kernels/common/error.h"
-#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
 
 namespace senti::kernels {
 namespace {
@@ -28,15 +28,13 @@ unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1)
 void scatter_to_weight_space(const float* keras, const int32_t* map, int64_t n, float* ws,
                              cudaStream_t stream) {
   SENTI_CHECK(n > 0 && keras && map && ws, "scatter_to_weight_space: bad arguments");
-  scatter_kernel<<<blocks_for(n), kThreads, 0, stream>>>(keras, map, n, ws);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(scatter_kernel, blocks_for(n), kThreads, 0, stream, keras, map, n, ws);
 }
 
 void gather_from_weight_space(const float* ws, const int32_t* map, int64_t n, float* keras,
                               cudaStream_t stream) {
   SENTI_CHECK(n > 0 && keras && map && ws, "gather_from_weight_space: bad arguments");
-  gather_kernel<<<blocks_for(n), kThreads, 0, stream>>>(ws, map, n, keras);
-  SENTI_CUDA_CHECK_LAUNCH();
+  launch(gather_kernel, blocks_for(n), kThreads, 0, stream, ws, map, n, keras);
 }
 
 }  // namespace senti::kernels

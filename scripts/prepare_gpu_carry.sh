@@ -13,6 +13,10 @@
 #           dropped) and rebuilt with dpkg-deb, so it is still a .deb that `dpkg -x` extracts.
 #   aclImdb_v1_labeled.tar.gz, imdb_word_index.json   the dataset (from $SENTI_DATA_DIR, default
 #           ../shared/data/imdb).
+#   prebuilt/  senti and the CUDA test binaries built here for sm_90 (H100/H200) in build-carry/,
+#           with BUILD_INFO (source hash, architecture, cuDNN and CUDA versions), so the GPU machine
+#           skips its build when they match its tree and load there. SENTI_CARRY_PREBUILT=0: none;
+#           SENTI_CARRY_ARCH (90), SENTI_CARRY_BUILD_DIR (build-carry), SENTI_CARRY_JOBS (2).
 #   MANIFEST  package versions, sha256 of every file, the commit the carry was made at.
 # Fails if the folder exceeds $SENTI_CARRY_LIMIT_MIB (default 60) MiB.
 set -euo pipefail
@@ -77,6 +81,39 @@ done
 cp "$data_dir/aclImdb_v1_labeled.tar.gz" "$data_dir/imdb_word_index.json" "$out/"
 chmod u+w "$out"/*.gz "$out"/*.json
 
+# Prebuilt binaries for the GPU: only the targets the check runs (scripts/gpu_check.sh names them).
+rm -rf "$out/prebuilt"
+if [ "${SENTI_CARRY_PREBUILT:-1}" = 1 ]; then
+  build="${SENTI_CARRY_BUILD_DIR:-build-carry}" arch="${SENTI_CARRY_ARCH:-90}"
+  tests="${SENTI_CUDA_TEST_BINARIES:-senti_cuda_tests}"
+  [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
+  launch=()
+  command -v ccache >/dev/null && launch=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+  gen=()
+  [ -f "$build/CMakeCache.txt" ] || { command -v ninja >/dev/null && gen=(-G Ninja); }
+  echo "prepare_gpu_carry: building senti $tests for sm_$arch in $build (takes minutes the first time)"
+  cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DSENTI_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES="$arch" "${launch[@]}" >"$work/configure.log" 2>&1 ||
+    { tail -20 "$work/configure.log" >&2; echo "prepare_gpu_carry: cmake failed" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  cmake --build "$build" -j "${SENTI_CARRY_JOBS:-2}" --target senti $tests >"$work/build.log" 2>&1 ||
+    { grep -E 'error|FAILED' "$work/build.log" | head -20 >&2; echo "prepare_gpu_carry: build failed" >&2; exit 1; }
+  mkdir -p "$out/prebuilt"
+  cp "$build/senti" "$out/prebuilt/"
+  for t in $tests; do cp "$build/tests/$t" "$out/prebuilt/"; done
+  cudnn_inc="$(sed -n 's/^CUDNN_INCLUDE_DIR:PATH=//p' "$build/CMakeCache.txt")"
+  {
+    echo "source_hash=$(scripts/gpu_check/source_hash.sh .)"
+    echo "cuda_arch=$arch"
+    echo "cudnn=$(awk '/#define CUDNN_MAJOR |#define CUDNN_MINOR |#define CUDNN_PATCHLEVEL /{printf "%s%s", sep, $3; sep="."}' "$cudnn_inc/cudnn_version.h")"
+    echo "cuda=$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
+    echo "glibc=$(ldd --version | head -1 | awk '{print $NF}')"
+    echo "compiler=$(c++ --version | head -1)"
+    echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "binaries=senti $tests"
+  } >"$out/prebuilt/BUILD_INFO"
+fi
+
 {
   echo "# senti GPU carry, made $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "commit $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree had changes)')"
@@ -85,12 +122,13 @@ chmod u+w "$out"/*.gz "$out"/*.json
     echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)"
   done
   echo "## sha256"
-  (cd "$out" && sha256sum aclImdb_v1_labeled.tar.gz imdb_word_index.json debs/*.deb)
+  (cd "$out" && sha256sum aclImdb_v1_labeled.tar.gz imdb_word_index.json debs/*.deb $(ls prebuilt/* 2>/dev/null))
+  if [ -f "$out/prebuilt/BUILD_INFO" ]; then echo "## prebuilt"; cat "$out/prebuilt/BUILD_INFO"; fi
 } >"$out/MANIFEST"
 
 size_kib="$(du -sk "$out" | cut -f1)"
 size_mib=$(( (size_kib + 1023) / 1024 ))
-echo "prepare_gpu_carry: $out is ${size_mib} MiB ($(ls "$out"/debs | wc -l) packages + data)"
+echo "prepare_gpu_carry: $out is ${size_mib} MiB ($(ls "$out"/debs | wc -l) packages, data$( [ -d "$out/prebuilt" ] && echo ", prebuilt binaries $(du -sh "$out/prebuilt" | cut -f1)"))"
 if [ "$size_mib" -gt "$limit_mib" ]; then
   echo "prepare_gpu_carry: larger than the ${limit_mib} MiB limit" >&2
   exit 1

@@ -12,6 +12,7 @@ packages=(
   libcpp-httplib-dev libssl-dev libxxhash-dev zlib1g-dev curl
   libprotobuf-dev protobuf-compiler   # TensorBoard event files, ONNX export
   python3-matplotlib                  # scripts/plot_metrics.py, the benchmark chart
+  libboost-context-dev  # fibers of the emulated CUDA device (tests/emu)
 )
 # Headless Chromium drives the web demo's browser test (skipped with a reason when absent).
 if [ "${SENTI_SKIP_BROWSER:-0}" != 1 ]; then packages+=(chromium); fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up (scripts/setup.sh) and runs every test suite with ctest.
-# CPU tests always run; CUDA tests skip with a reason when no GPU is present.
+# CPU tests always run; so do the kernels on the emulated CUDA device (labels cuda-emu and
+# cuda-emu-tsan, docs/testing.md); the real-GPU CUDA tests skip with a reason when no GPU is present.
 # The real dataset is read from ../shared/data/imdb (or $SENTI_DATA_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."

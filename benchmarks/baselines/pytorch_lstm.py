@@ -19,6 +19,11 @@ Keras semantics kept:
     `--adam keras` applies Keras's update literally with torch._foreach ops.
   * loss: BCE with logits (numerically the stable form of Keras's sigmoid + binary_crossentropy,
     which clips probabilities to [1e-7, 1 - 1e-7]).
+  * precision: `--tf32 off` (default) pins torch.backends.cudnn.allow_tf32 and
+    torch.backends.cuda.matmul.allow_tf32 to False, so cuDNN's LSTM runs plain fp32 FMA math as
+    senti's does (CUDNN_FMA_MATH): the fair fp32 comparison. `--tf32 default` keeps PyTorch's own
+    defaults (cuDNN may use TF32 tensor cores); run_all.py reports it as a second row. The flags in
+    effect are in the JSON record (tf32_flags).
 """
 import argparse
 import math
@@ -122,6 +127,29 @@ def to_device(batches, device):
     return out
 
 
+def set_tf32(mode):
+    """off: IEEE fp32 in cuDNN and cuBLAS (the legacy setters keep the new fp32_precision API
+    consistent, so both stay readable); default: leave PyTorch's defaults. Returns the flags in effect."""
+    if mode == "off":
+        try:
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        except (AttributeError, RuntimeError):  # a torch without the legacy setters: the new API
+            torch.backends.cudnn.rnn.fp32_precision = "ieee"
+            torch.backends.cudnn.conv.fp32_precision = "ieee"
+            torch.backends.cuda.matmul.fp32_precision = "ieee"
+    flags = {}
+    readers = {"cudnn.allow_tf32": lambda: torch.backends.cudnn.allow_tf32,
+               "cuda.matmul.allow_tf32": lambda: torch.backends.cuda.matmul.allow_tf32,
+               "cudnn.rnn.fp32_precision": lambda: torch.backends.cudnn.rnn.fp32_precision}
+    for name, read in readers.items():
+        try:
+            flags[name] = read()
+        except (AttributeError, RuntimeError) as e:  # older torch, or a mixed-API state
+            flags[name] = f"unreadable ({type(e).__name__})"
+    return flags
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -189,6 +217,8 @@ def main():
     common.add_common_args(p)
     p.add_argument("--packed", action="store_true", help="pack_padded_sequence variable-length variant")
     p.add_argument("--adam", choices=["torch", "keras"], default="torch")
+    p.add_argument("--tf32", choices=["off", "default"], default="off",
+                   help="off: fp32 without TF32 (as senti); default: PyTorch's defaults")
     args = p.parse_args()
     shape = common.resolve_shape(args)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -198,6 +228,7 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    tf32_flags = set_tf32(args.tf32)
     if use_cuda:
         torch.backends.cudnn.benchmark = True
         desc = f"cuda ({torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()})"
@@ -207,8 +238,9 @@ def main():
     model = SeedModel(shape["vocab"], shape["embed"], shape["hidden"], args.packed).to(device)
     opt = make_optimizer(args.adam, [p for p in model.parameters() if p.requires_grad], device)
     train_step = make_trainer(model, opt)
-    variant = ("packed" if args.packed else "padded") + ("" if args.adam == "torch" else "+keras-adam")
-    extra = dict(version=torch.__version__, adam=args.adam)
+    variant = (("packed" if args.packed else "padded") + ("" if args.adam == "torch" else "+keras-adam")
+               + ("" if args.tf32 == "off" else "+tf32-default"))
+    extra = dict(version=torch.__version__, adam=args.adam, tf32=args.tf32, tf32_flags=tf32_flags)
     if args.full:
         extra.update(full_recipe(args, shape, device, model, train_step))
         timing = dict(ms_per_step=1e3 * extra["train_wall_s"] / extra["train_steps"], median_ms=None)

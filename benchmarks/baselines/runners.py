@@ -7,7 +7,10 @@ import os
 import subprocess
 import tempfile
 
-FRAMEWORKS = ["senti", "pytorch", "pytorch-packed", "pytorch-keras-adam", "keras"]
+# senti-cudnn / senti-fused: `senti bench --lstm cudnn|fused` (once senti has that flag);
+# pytorch: fp32 with TF32 off (as senti); pytorch-tf32: PyTorch's defaults (cuDNN may use TF32).
+FRAMEWORKS = ["senti", "senti-cudnn", "senti-fused", "pytorch", "pytorch-tf32", "pytorch-packed",
+              "pytorch-keras-adam", "keras"]
 BASELINES = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -39,7 +42,7 @@ def available(env, wanted):
     for fw in wanted:
         if fw not in FRAMEWORKS:
             raise SystemExit(f"--frameworks: unknown framework '{fw}' (known: {', '.join(FRAMEWORKS)})")
-        if fw == "senti":
+        if fw.startswith("senti"):
             if os.access(env.senti, os.X_OK):
                 ok.append(fw)
             else:
@@ -62,8 +65,14 @@ def available(env, wanted):
 
 
 def _label(fw):
-    return {"pytorch": "pytorch", "pytorch-packed": "pytorch packed",
-            "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti"}[fw]
+    return {"pytorch": "pytorch", "pytorch-tf32": "pytorch tf32-default", "pytorch-packed": "pytorch packed",
+            "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti",
+            "senti-cudnn": "senti cudnn", "senti-fused": "senti fused"}[fw]
+
+
+def _lstm_flags(fw):
+    """senti-cudnn -> --lstm cudnn; plain senti: whatever senti's default LSTM path is."""
+    return ["--lstm", fw.split("-", 1)[1]] if fw.startswith("senti-") else []
 
 
 def _shape_flags(config):
@@ -72,8 +81,8 @@ def _shape_flags(config):
 
 def _command(env, fw, config, warmup, steps, full, epochs, limit):
     data = ["--data", env.data] if env.data else ["--synthetic"]
-    if fw == "senti":
-        cmd = [env.senti, "bench", "--device", env.device, *_shape_flags(config),
+    if fw.startswith("senti"):
+        cmd = [env.senti, "bench", "--device", env.device, *_shape_flags(config), *_lstm_flags(fw),
                "--warmup", str(warmup), "--steps", str(steps), "--threads", str(env.threads), "--json"]
         if env.data:  # senti's data flags: the archive folder, vocabulary from the Keras word index
             cmd += ["--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
@@ -88,16 +97,18 @@ def _command(env, fw, config, warmup, steps, full, epochs, limit):
         cmd.append("--packed")
     if fw == "pytorch-keras-adam":
         cmd += ["--adam", "keras"]
+    if fw == "pytorch-tf32":
+        cmd += ["--tf32", "default"]
     if full:
         cmd += ["--full", "--epochs", str(epochs), "--limit", str(limit)]
     return cmd
 
 
-def _senti_full(env, config, epochs, limit):
+def _senti_full(env, fw, config, epochs, limit):
     """`senti train` on the seed recipe; wall time and test accuracy from its metrics file."""
     out = tempfile.mkdtemp(prefix="senti-full-")
     batch = "256" if config == "b256" else "32"
-    cmd = [env.senti, "train", "--device", env.device, "--epochs", str(epochs), "--batch", batch,
+    cmd = [env.senti, "train", "--device", env.device, *_lstm_flags(fw), "--epochs", str(epochs), "--batch", batch,
            "--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
            "--word-index", os.path.join(env.data, "imdb_word_index.json"),
            "--out", out]
@@ -109,8 +120,8 @@ def _senti_full(env, config, epochs, limit):
 def run(env, fw, config, warmup, steps, full=False, epochs=20, limit=0):
     label = _label(fw)
     run_env = dict(os.environ, SENTI_CPU_THREADS=str(env.threads))
-    if full and fw == "senti":
-        cmd, out = _senti_full(env, config, epochs, limit)
+    if full and fw.startswith("senti"):
+        cmd, out = _senti_full(env, fw, config, epochs, limit)
     else:
         cmd, out = _command(env, fw, config, warmup, steps, full, epochs, limit), None
     try:

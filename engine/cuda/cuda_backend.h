@@ -1,6 +1,33 @@
 #pragma once
-// The CUDA backend: custom kernels (kernels/) around cuDNN's LSTM. See engine/cuda/cuda_backend.cpp
-// for the design (master parameters, streams, batch slots) and docs/profiling.md for its NVTX ranges.
+// The CUDA backend, and the map of engine/cuda (every piece, and where its parts live):
+//
+//   cuda_backend.h/.cpp    CudaBackend: parameters and Adam state as one flat device buffer in
+//                          ParamLayout order; the step (gather -> LSTM -> dense+BCE -> LSTM
+//                          backward -> embedding gradient -> clip -> Adam) on the compute stream;
+//                          metrics kept on the device until take_metrics().
+//   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`
+//                          events and the return-once-copied contract of train_step.
+//   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
+//                          place that picks an implementation (BackendOptions::lstm).
+//   cudnn_lstm.h/.cpp      CudnnLstm: cuDNN's RNN API and the Keras <-> weight-space index map
+//                          (real GPU only); cudnn_objects.h: RAII cuDNN handle/descriptors;
+//                          library_check.h: SENTI_CUDNN_CHECK / SENTI_CUBLAS_CHECK.
+//   cpu_standin_lstm.h/.cpp CpuStandInLstm: the CPU twin queued on the stream (emulated device
+//                          only).
+//   device.cpp             cuda_device_present().
+//   device_buffer.h, stream.h  RAII device/pinned memory, streams, events.
+//
+// Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
+// dense_bce, clip_norms, adam, weight_map; ParamTiles in kernels/param_tiles.h, workspace
+// alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
+// kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
+// kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.
+// Beside it: engine/backend.cpp (the factory) and validate_batch (engine/backend_options.cpp).
+//
+// Two builds of this folder: with nvcc for a real GPU (library senti_backends, all but
+// cpu_standin_lstm), and with the host compiler against the emulated CUDA device of tests/emu
+// (senti_backends_emu in tests/cuda/emu_backend.cmake, SENTI_CUDA_EMU defined, all but the cuDNN
+// files). NVTX ranges: docs/profiling.md.
 #include <memory>
 #include <string>
 
@@ -10,10 +37,11 @@ namespace senti {
 
 // True when the CUDA runtime loads and reports at least one device; otherwise `why` (if given)
 // says why not: the CUDA error string ("no CUDA-capable device is detected", "CUDA driver version
-// is insufficient for CUDA runtime version", ...).
+// is insufficient for CUDA runtime version", ...). On the emulated build: the emulated device.
 bool cuda_device_present(std::string* why);
 
-// Creates the CUDA backend on the current device. Throws senti::Error if CUDA or cuDNN fails.
+// Creates the CUDA backend on the current device. Throws senti::Error if CUDA or cuDNN fails, a
+// UsageError if opts.lstm names a layer this build cannot run.
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts);
 
 }  // namespace senti

@@ -2,6 +2,7 @@
 #include "engine/cuda/cudnn_lstm.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "kernels/common/error.h"
 #include "kernels/weight_map.cuh"
@@ -10,14 +11,25 @@ namespace senti::cuda {
 
 namespace {
 constexpr size_t kMaxCachedShapes = 16;
-}
 
-CudnnLstm::CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, int hidden,
-                     int max_batch, int maxlen)
-    : handle_(handle), stream_(stream), E_(input_size), H_(hidden), max_batch_(max_batch),
-      maxlen_(maxlen) {
-  SENTI_CHECK(E_ > 0 && H_ > 0 && max_batch_ > 0 && maxlen_ > 0, "CudnnLstm: bad sizes E=", E_,
-              " H=", H_, " max_batch=", max_batch_, " maxlen=", maxlen_);
+// cuDNN's RNN calls cuBLAS internally; with this workspace setting cuBLAS picks reproducible
+// reduction schemes (NVIDIA's documented recipe). Must be set before the first handle exists.
+CudnnHandle make_handle(bool deterministic) {
+  if (deterministic && !std::getenv("CUBLAS_WORKSPACE_CONFIG"))
+    setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", 0);
+  return CudnnHandle();
+}
+}  // namespace
+
+CudnnLstm::CudnnLstm(const DeviceLstmShape& shape, cudaStream_t stream, bool deterministic)
+    : DeviceLstm(shape),
+      stream_(stream),
+      E_(shape.input_size),
+      H_(shape.hidden),
+      max_batch_(shape.max_batch),
+      maxlen_(shape.maxlen),
+      handle_(make_handle(deterministic)) {
+  SENTI_CUDNN_CHECK(cudnnSetStream(handle_, stream_));
   // Dropout 0: no RNG states are needed (PyTorch's set_no_dropout does the same).
   SENTI_CUDNN_CHECK(cudnnSetDropoutDescriptor(dropout_, handle_, 0.f, nullptr, 0, 0));
   // projSize == hiddenSize means "no projection". Padded IO lets x/y use the unpacked layout.
@@ -35,6 +47,8 @@ CudnnLstm::CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, 
   SENTI_CUDA_CHECK(cudaMemsetAsync(dweights_.get(), 0, weight_bytes_, stream_));
 
   build_weight_map();
+  SENTI_CHECK(static_cast<int64_t>(map_host_.size()) == keras_size(), "LSTM weight map size ",
+              map_host_.size(), " != Keras block size ", keras_size());
   map_.resize(map_host_.size());
   SENTI_CUDA_CHECK(cudaMemcpyAsync(map_.get(), map_host_.data(), map_.bytes(),
                                    cudaMemcpyHostToDevice, stream_));
@@ -42,7 +56,7 @@ CudnnLstm::CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, 
   dy_zero_.resize(static_cast<size_t>(maxlen_) * max_batch_ * H_);
   SENTI_CUDA_CHECK(cudaMemsetAsync(dy_zero_.get(), 0, dy_zero_.bytes(), stream_));
 
-  const Shape& s = shape(max_batch_, maxlen_);  // pre-size workspace and reserve for the max
+  const Shape& s = shape_for(max_batch_, maxlen_);  // pre-size workspace and reserve for the max
   ensure_capacity(std::max(s.train_workspace, s.infer_workspace), s.reserve);
   SENTI_CUDA_CHECK(cudaStreamSynchronize(stream_));  // map_host_ must outlive its copy
 }
@@ -124,7 +138,7 @@ void CudnnLstm::build_weight_map() {
     SENTI_CHECK(map_host_[k] >= 0, "Keras LSTM element ", k, " has no place in cuDNN's weight space");
 }
 
-CudnnLstm::Shape& CudnnLstm::shape(int B, int T) {
+CudnnLstm::Shape& CudnnLstm::shape_for(int B, int T) {
   const auto key = std::make_pair(B, T);
   if (auto it = shapes_.find(key); it != shapes_.end()) return *it->second;
   if (shapes_.size() >= kMaxCachedShapes) {  // bound the cache; the queued work may still use them
@@ -163,11 +177,17 @@ void CudnnLstm::ensure_capacity(size_t workspace, size_t reserve) {
   if (reserve_.bytes() < reserve) reserve_.resize(reserve);
 }
 
+std::string CudnnLstm::describe() const {
+  const size_t v = cudnnGetVersion();  // 91900 = 9.19.0
+  return "cuDNN " + std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." +
+         std::to_string(v % 100) + " (STANDARD, FP32 FMA)";
+}
+
 void CudnnLstm::load_keras(const float* keras_block) {
   kernels::scatter_to_weight_space(keras_block, map_.get(), keras_size(), weights_.get(), stream_);
 }
 
-void CudnnLstm::gradient_to_keras(float* keras_block_grad) const {
+void CudnnLstm::gradient_to_keras(float* keras_block_grad) {
   kernels::gather_from_weight_space(dweights_.get(), map_.get(), keras_size(), keras_block_grad,
                                     stream_);
 }
@@ -176,10 +196,10 @@ void CudnnLstm::store_keras(float* keras_block) const {
   kernels::gather_from_weight_space(weights_.get(), map_.get(), keras_size(), keras_block, stream_);
 }
 
-void CudnnLstm::forward(int B, int T, const float* x, float* y, float* hy, bool training) {
-  SENTI_CHECK(B >= 1 && B <= max_batch_ && T >= 1 && T <= maxlen_, "CudnnLstm::forward: B=", B,
-              " T=", T, " outside [1, ", max_batch_, "] x [1, ", maxlen_, "]");
-  Shape& s = shape(B, T);
+void CudnnLstm::forward(int B, int T, const int32_t* lengths, const float* x, float* y, float* hy,
+                        bool training) {
+  check_call("CudnnLstm::forward", B, T, lengths);
+  Shape& s = shape_for(B, T);
   ensure_capacity(training ? s.train_workspace : s.infer_workspace, training ? s.reserve : 0);
   SENTI_CUDNN_CHECK(cudnnRNNForward(
       handle_, rnn_, training ? CUDNN_FWD_MODE_TRAINING : CUDNN_FWD_MODE_INFERENCE,
@@ -194,7 +214,9 @@ void CudnnLstm::forward(int B, int T, const float* x, float* y, float* hy, bool 
   }
 }
 
-void CudnnLstm::backward(int B, int T, const float* x, const float* y, const float* dhy, float* dx) {
+void CudnnLstm::backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
+                         const float* dhy, float* dx) {
+  check_call("CudnnLstm::backward", B, T, lengths);
   SENTI_CHECK(trained_ && trained_B_ == B && trained_T_ == T,
               "CudnnLstm::backward: no forward(training) of shape B=", B, " T=", T, " before it");
   const Shape& s = *trained_;

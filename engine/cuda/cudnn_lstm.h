@@ -1,10 +1,8 @@
 #pragma once
-// One unidirectional LSTM layer on cuDNN 9's v8-style RNN API (FP32, CUDNN_FMA_MATH, algorithm
-// STANDARD), Keras semantics: gates i, f, c(g), o; h0 = c0 = 0; every sequence runs all T steps
-// (no mask, as Keras without mask_zero), so every length passed to cuDNN is T.
-//
-// Data: x is [T, B, E] and y is [T, B, H] (CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED with padded IO,
-// as PyTorch's non-packed path); hy is [B, H], the state after step T.
+// The DeviceLstm on cuDNN 9's v8-style RNN API (FP32, CUDNN_FMA_MATH, algorithm STANDARD), real
+// GPU only (cuDNN is not emulated). Semantics and layouts as in device_lstm.h; every length passed
+// to cuDNN is T (no mask, as Keras without mask_zero). x and y use
+// CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED with padded IO, as PyTorch's non-packed path.
 //
 // Weights: cuDNN's opaque weight space. The Keras block (kernel (E,4H), recurrent_kernel (H,4H),
 // bias (4H), adjacent in ParamLayout) maps into it through an index map built once from
@@ -18,24 +16,25 @@
 #include <utility>
 #include <vector>
 
+#include <string>
+
 #include <cuda_runtime_api.h>
 
 #include "engine/cuda/cudnn_objects.h"
 #include "engine/cuda/device_buffer.h"
+#include "engine/cuda/device_lstm.h"
 
 namespace senti::cuda {
 
-class CudnnLstm {
+class CudnnLstm final : public DeviceLstm {
  public:
-  // The handle must already be bound (cudnnSetStream) to `stream`; all work is queued there.
-  CudnnLstm(cudnnHandle_t handle, cudaStream_t stream, int input_size, int hidden, int max_batch,
-            int maxlen);
+  // Owns its cuDNN handle, bound to `stream`; all work is queued there. deterministic: cuBLAS
+  // (which cuDNN's RNN calls) picks reproducible reductions (CUBLAS_WORKSPACE_CONFIG, set before
+  // the first handle exists unless the environment already sets it).
+  CudnnLstm(const DeviceLstmShape& shape, cudaStream_t stream, bool deterministic);
 
-  int input_size() const { return E_; }
-  int hidden() const { return H_; }
+  std::string describe() const override;
 
-  // Number of floats in the Keras block: E*4H + H*4H + 4H.
-  int64_t keras_size() const { return static_cast<int64_t>(map_host_.size()); }
   // map[k] = weight-space float index of Keras-block element k (host copy, for tests).
   const std::vector<int32_t>& keras_to_weight_space() const { return map_host_; }
   size_t weight_space_floats() const { return weights_.size(); }
@@ -43,16 +42,17 @@ class CudnnLstm {
   float* dweights() const { return dweights_.get(); }
 
   // Keras block (device) -> weight space, and weight-space gradient -> Keras block (device).
-  void load_keras(const float* keras_block);
-  void gradient_to_keras(float* keras_block_grad) const;
+  void load_keras(const float* keras_block) override;
+  void gradient_to_keras(float* keras_block_grad) override;
   // The inverse of load_keras, for tests: weight space -> Keras block (device).
   void store_keras(float* keras_block) const;
 
-  // x [T,B,E] -> y [T,B,H], hy [B,H]. training = true keeps the reserve space for backward().
-  void forward(int B, int T, const float* x, float* y, float* hy, bool training);
-  // After forward(training): dx [T,B,E] from dL/dhy [B,H] (dL/dy = 0: only hy feeds the dense
-  // layer), and the weight gradient, zeroed first (BackwardWeights only adds), in dweights().
-  void backward(int B, int T, const float* x, const float* y, const float* dhy, float* dx);
+  // training = true keeps the reserve space for backward().
+  void forward(int B, int T, const int32_t* lengths, const float* x, float* y, float* hy,
+               bool training) override;
+  // The weight gradient is zeroed first (BackwardWeights only adds) and kept in dweights().
+  void backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
+                const float* dhy, float* dx) override;
 
  private:
   struct Shape {
@@ -61,13 +61,13 @@ class CudnnLstm {
     DeviceBuffer<int32_t> seq_lengths;  // B copies of T, on the device
     size_t train_workspace = 0, reserve = 0, infer_workspace = 0;
   };
-  Shape& shape(int B, int T);
+  Shape& shape_for(int B, int T);
   void ensure_capacity(size_t workspace, size_t reserve);
   void build_weight_map();
 
-  cudnnHandle_t handle_;
   cudaStream_t stream_;
   int E_, H_, max_batch_, maxlen_;
+  CudnnHandle handle_;
   DropoutDesc dropout_;
   RnnDesc rnn_;
   size_t weight_bytes_ = 0;

@@ -4,7 +4,7 @@
 
 #include <cudnn.h>
 
-#include "kernels/cuda_check.h"
+#include "engine/cuda/library_check.h"
 
 namespace senti::cuda {
 

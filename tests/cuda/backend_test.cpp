@@ -1,10 +1,14 @@
 // The CUDA backend against the CPU backend (the oracle) through the Backend interface: one step's
-// loss and every gradient, ten Adam steps, evaluation, exact state round trips, bit-identical
-// reruns, the batch-memory contract, shape changes and the timing hooks.
+// loss and every gradient (small and seed shape), ten Adam steps, evaluation, exact state round
+// trips, bit-identical reruns, the batch-memory contract, shape changes and the timing hooks.
+// Runs on a real GPU (LSTM: cuDNN) and on the emulated device (LSTM: the CPU stand-in).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <iostream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -92,6 +96,41 @@ TEST(CudaBackend, OneStepLossAndEveryGradientMatchCpu) {
   EXPECT_NEAR(mg.loss_sum, mc.loss_sum, 1e-5 * mc.loss_sum);
 }
 
+// The seed recipe's shape (B32 T500 E128 H64 V10000): one step's loss and every gradient, then one
+// Adam step's parameters and moments.
+TEST(CudaBackend, SeedShapeOneStepMatchesCpu) {
+  SENTI_REQUIRE_GPU();
+  BackendOptions o;  // the defaults are the seed recipe
+  ASSERT_EQ(o.model.vocab_size, 10000);
+  ASSERT_EQ(o.model.embed_dim, 128);
+  ASSERT_EQ(o.model.hidden, 64);
+  ASSERT_EQ(o.max_batch, 32);
+  ASSERT_EQ(o.maxlen, 500);
+  Pair p(o, 11);
+  const ParamLayout L(o.model);
+  const HostBatch b = make_batch(32, 500, o.model.vocab_size, 21);
+  std::vector<float> gc(L.total()), gg(L.total());
+  const double lc = p.cpu->loss_and_gradients(b.view(), gc.data());
+  const double lg = p.gpu->loss_and_gradients(b.view(), gg.data());
+  EXPECT_NEAR(lg, lc, 1e-5 * std::fabs(lc));
+  expect_grads_close(L, gc, gg);
+
+  p.cpu->train_step(b.view());
+  p.gpu->train_step(b.view());
+  const TrainState sc = p.cpu->get_state(), sg = p.gpu->get_state();
+  EXPECT_EQ(sg.step, 1);
+  for (const TensorInfo& t : L.tensors()) {
+    // A tenth of Adam's step (lr 1e-3): a gradient within float noise of zero may take either
+    // sign's step, but never one of normal size.
+    EXPECT_TRUE(all_close(sc.params.data() + t.offset, sg.params.data() + t.offset, t.size, 1e-4,
+                          1e-4, std::string("params ") + t.name));
+    // m = (1 - beta1) * clipped gradient after one step: the gradient's tolerance.
+    const float scale = test::max_abs(sc.m.data() + t.offset, t.size);
+    EXPECT_TRUE(all_close(sc.m.data() + t.offset, sg.m.data() + t.offset, t.size,
+                          1e-4 * scale + 1e-12, 2e-3, std::string("m ") + t.name));
+  }
+}
+
 TEST(CudaBackend, TenStepsMatchCpu) {
   SENTI_REQUIRE_GPU();
   const BackendOptions o = small_options();
@@ -142,6 +181,23 @@ TEST(CudaBackend, EvalProbabilitiesAndMetricsMatchCpu) {
   EXPECT_EQ(mg.count, 2 * mc.count);
   EXPECT_NEAR(mg.loss_sum, 2 * mc.loss_sum, 1e-5 * mc.loss_sum);
   EXPECT_EQ(p.gpu->take_metrics().count, 0) << "take_metrics resets";
+}
+
+// Evaluation without probabilities never waits for the device: several batches in a row go through
+// both slots, so each copy must wait until the compute that read its slot two batches ago is done.
+TEST(CudaBackend, BackToBackEvalStepsMatchCpu) {
+  SENTI_REQUIRE_GPU();
+  const BackendOptions o = small_options();
+  Pair p(o, 4);
+  for (int k = 0; k < 5; ++k) {
+    const HostBatch b = make_batch(16 - k, 60 - 7 * k, o.model.vocab_size, 500 + k);
+    p.cpu->eval_step(b.view(), nullptr);
+    p.gpu->eval_step(b.view(), nullptr);
+  }
+  const Metrics mc = p.cpu->take_metrics(), mg = p.gpu->take_metrics();
+  EXPECT_EQ(mg.count, mc.count);
+  EXPECT_EQ(mg.correct, mc.correct);
+  EXPECT_NEAR(mg.loss_sum, mc.loss_sum, 1e-5 * mc.loss_sum);
 }
 
 TEST(CudaBackend, StateRoundTripIsExact) {
@@ -235,11 +291,26 @@ TEST(CudaBackend, ChangingBatchShapesMatchCpu) {
   }
 }
 
+// describe() names the device and the LSTM layer; the test log shows which LSTM ran (on the
+// emulated device: the CPU stand-in, as cuDNN is not emulated).
+TEST(CudaBackend, DescribeNamesDeviceAndLstm) {
+  SENTI_REQUIRE_GPU();
+  auto gpu = make_cuda_backend(small_options());
+  const std::string d = gpu->describe();
+  std::cout << "[ backend  ] " << d << "\n";
+  RecordProperty("backend", d);
+  EXPECT_EQ(d.rfind("cuda (", 0), 0u) << d;
+#if defined(SENTI_CUDA_EMU)
+  EXPECT_NE(d.find("LSTM: CPU stand-in"), std::string::npos) << d;
+#else
+  EXPECT_NE(d.find("LSTM: cuDNN"), std::string::npos) << d;
+#endif
+}
+
 TEST(CudaBackend, StepTimingsAndProfilerHooks) {
   SENTI_REQUIRE_GPU();
   const BackendOptions o = small_options();
   auto gpu = make_cuda_backend(o);
-  EXPECT_EQ(gpu->describe().rfind("cuda (", 0), 0u) << gpu->describe();
   const HostBatch b = make_batch(16, 60, o.model.vocab_size, 1);
   Backend::StepTimings t;
   gpu->train_step(b.view());

@@ -114,6 +114,17 @@ INSTANTIATE_TEST_SUITE_P(
                       EmbCase{32, 500, 10000, 128, IdPattern::PaddedTail}),  // seed recipe shape
     emb_case_name);
 
+// One block a row group of kRowsPerBlock = 8 rows: more rows than 8 * (2^31 - 1) do not fit one
+// grid (the check used to allow up to 8 * 65535^2 rows, whose grid no device accepts).
+TEST(EmbeddingKernels, RowsBeyondOneGridAreRefused) {
+  try {
+    kernels::embedding_forward(nullptr, 1 << 17, 1 << 17, nullptr, 10, 4, nullptr, nullptr);
+    FAIL() << "2^34 rows accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("too many rows for one grid"), std::string::npos) << e.what();
+  }
+}
+
 struct DenseCase {
   int B, H;
 };
@@ -161,15 +172,6 @@ INSTANTIATE_TEST_SUITE_P(Cases, DenseBce,
                                            DenseCase{kernels::kDenseBceMaxBatch, 64}),
                          dense_case_name);
 
-kernels::ParamTiles tiles_of(const ParamLayout& L) {
-  int64_t off[kNumParamTensors], size[kNumParamTensors];
-  for (int k = 0; k < kNumParamTensors; ++k) {
-    off[k] = static_cast<int64_t>(L.tensors()[k].offset);
-    size[k] = static_cast<int64_t>(L.tensors()[k].size);
-  }
-  return kernels::ParamTiles::make(off, size, kNumParamTensors);
-}
-
 struct ClipCase {
   float clipnorm, global_clipnorm, grad_scale;
 };
@@ -202,7 +204,7 @@ TEST_P(ClipAndAdam, MatchCpuOptimizer) {
   auto grads = test::random_floats(P, -c.grad_scale, c.grad_scale, 24);
   std::fill(grads.begin(), grads.begin() + 5 * cfg.embed_dim, 0.f);  // unused rows: exact zeros
 
-  const kernels::ParamTiles tiles = tiles_of(L);
+  const kernels::ParamTiles tiles = kernels::ParamTiles::of(L.tensors());
   auto d_g = to_device(grads), d_p = to_device(s.params), d_m = to_device(s.m), d_v = to_device(s.v);
   cuda::DeviceBuffer<char> ws(kernels::clip_workspace_bytes(tiles));
   SENTI_CUDA_CHECK(cudaMemset(ws.get(), 0, ws.bytes()));

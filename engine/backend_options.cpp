@@ -1,0 +1,48 @@
+// What every backend agrees on about its inputs: the batch check and the LSTM kind's names.
+// (engine/backend.cpp, the factory, is built per CUDA variant; this file is not.)
+#include <array>
+#include <utility>
+
+#include "engine/backend.h"
+#include "kernels/common/error.h"
+
+namespace senti {
+namespace {
+
+constexpr std::array<std::pair<LstmKind, const char*>, 4> kLstmKindNames{{
+    {LstmKind::Auto, "auto"},
+    {LstmKind::Cudnn, "cudnn"},
+    {LstmKind::Fused, "fused"},
+    {LstmKind::StandIn, "stand-in"},
+}};
+
+}  // namespace
+
+const char* lstm_kind_name(LstmKind kind) {
+  for (const auto& [k, name] : kLstmKindNames)
+    if (k == kind) return name;
+  SENTI_CHECK(false, "unknown LstmKind ", static_cast<int>(kind));
+  return "";
+}
+
+LstmKind parse_lstm_kind(const std::string& name) {
+  for (const auto& [k, n] : kLstmKindNames)
+    if (name == n) return k;
+  SENTI_FAIL("--lstm: expected auto, cudnn, fused or stand-in, got '", name, "'");
+}
+
+void validate_batch(const Batch& b, const BackendOptions& opts) {
+  SENTI_CHECK(b.ids && b.labels, "batch without ids or labels");
+  SENTI_CHECK(b.batch >= 1 && b.batch <= opts.max_batch, "batch size ", b.batch, " outside 1..",
+              opts.max_batch);
+  SENTI_CHECK(b.maxlen >= 1 && b.maxlen <= opts.maxlen, "sequence length ", b.maxlen,
+              " outside 1..", opts.maxlen);
+  // On the host, while the batch is still in cache (B*T ints).
+  const int V = opts.model.vocab_size;
+  const int64_t n = static_cast<int64_t>(b.batch) * b.maxlen;
+  for (int64_t i = 0; i < n; ++i)
+    SENTI_CHECK(b.ids[i] >= 0 && b.ids[i] < V, "token id ", b.ids[i], " at position ", i,
+                " (sample ", i / b.maxlen, ", step ", i % b.maxlen, ") outside [0, ", V, ")");
+}
+
+}  // namespace senti

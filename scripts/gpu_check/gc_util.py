@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Parsers the GPU check's stages share; each prints plain lines a shell can read.
+
+  gc_util.py suites LIST_FILE              suite names and test counts from --gtest_list_tests
+  gc_util.py gtest JSON                    "tests passed failed skipped", then "FAIL name: message"
+  gc_util.py metrics JSONL BATCH           "epochs val_acc ms_per_step test_acc train_seconds"
+  gc_util.py run_all JSON                  "config<TAB>label<TAB>ms_per_step" per row, "error<TAB>..."
+"""
+import json
+import sys
+
+
+def suites(path):
+    """--gtest_list_tests: 'Suite.' lines (maybe '  # TypeParam = ...'), then indented test names."""
+    order, counts = [], {}
+    for line in open(path, errors="replace"):
+        if not line.strip() or line.startswith("Running main") or line.startswith("["):
+            continue
+        if not line[0].isspace():
+            name = line.split()[0].rstrip(".")
+            order.append(name)
+            counts[name] = 0
+        elif order:
+            counts[order[-1]] += 1
+    for name in order:
+        print(name, counts[name])
+
+
+def gtest(path):
+    d = json.load(open(path))
+    tests = passed = failed = skipped = 0
+    fails = []
+    for suite in d.get("testsuites", []):
+        for t in suite.get("testsuite", []):
+            tests += 1
+            if t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN":
+                skipped += 1
+            elif t.get("failures"):
+                failed += 1
+                msg = t["failures"][0].get("failure", "").strip().replace("\n", " ")[:240]
+                fails.append(f"FAIL {suite.get('name')}.{t.get('name')}: {msg}")
+            else:
+                passed += 1
+    print(tests, passed, failed, skipped)
+    for f in fails:
+        print(f)
+
+
+def metrics(path, batch):
+    epochs = [json.loads(l) for l in open(path) if l.strip() and '"epoch"' in l]
+    test = [json.loads(l) for l in open(path) if l.strip() and '"test_acc"' in l]
+    if not epochs:
+        print("0 - - - -")
+        return
+    last = epochs[-1]
+    ms = 1e3 * int(batch) / last["samples_per_s"] if last.get("samples_per_s") else float("nan")
+    val = last.get("val_acc")
+    print(len(epochs), "-" if val is None else f"{val:.4f}", f"{ms:.3f}",
+          f"{test[-1]['test_acc']:.4f}" if test else "-", f"{last.get('train_seconds', 0):.1f}")
+
+
+def run_all(path):
+    d = json.load(open(path))
+    for r in d.get("summary", []):
+        print(f"{r['config']}\t{r['framework']}\t{r['ms_per_step']:.3f}")
+    for r in d.get("records", []):
+        if "error" in r:
+            print(f"error\t{r.get('label')}\t{r['error'][:200]}")
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    try:
+        {"suites": suites, "gtest": gtest, "metrics": metrics, "run_all": run_all}[cmd](*args)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"gc_util {cmd}: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
