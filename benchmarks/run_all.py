@@ -27,6 +27,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "baselines"))
+sys.path.insert(0, HERE)  # chart.py
 import common  # noqa: E402
 import runners  # noqa: E402
 
@@ -54,6 +55,8 @@ def parse_args():
     p.add_argument("--limit", type=int, default=0,
                    help="--full on N training and N test reviews only (0 = all; for smoke runs)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per single run")
+    p.add_argument("--no-chart", action="store_true",
+                   help="do not write DIR/ms_per_step.png (benchmarks/chart.py; needs matplotlib)")
     p.add_argument("--omp-wait-policy", choices=["auto", "active", "passive"], default="auto",
                    help="OMP_WAIT_POLICY for every run; auto: PASSIVE when the machine is already "
                         "busy (load average > cores / 2), where spinning OpenMP workers (PyTorch's) "
@@ -161,6 +164,20 @@ def fmt_table(rows, full, device):
     return "\n".join(lines)
 
 
+def write_bar_chart(rows, info, device, out_dir):
+    """DIR/ms_per_step.png, the bar chart of benchmarks/chart.py; a note when matplotlib is missing."""
+    try:
+        import chart
+    except ImportError:
+        return
+    path = os.path.join(out_dir, "ms_per_step.png")
+    try:
+        chart.write_chart(rows, info, device, path)
+        print(f"wrote {path}")
+    except ImportError:
+        print("note: matplotlib is not installed: no ms_per_step.png (python3-matplotlib)")
+
+
 def main():
     args = parse_args()
     device = detect_device(args.device)
@@ -231,6 +248,8 @@ def main():
         json.dump(dict(machine=info, device=device, args=vars(args), notes=notes, summary=rows,
                        records=records), f, indent=1)
     print(f"\nwrote {os.path.join(args.out, 'benchmarks.md')} and benchmarks.json")
+    if not args.no_chart:
+        write_bar_chart(rows, info, device, args.out)
     return 1 if any("error" in r for r in records) else 0
 
 

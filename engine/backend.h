@@ -2,6 +2,7 @@
 // The one interface the trainer, evaluator, predictor and benchmarks use. Two implementations:
 // CpuBackend (engine/cpu, the oracle) and CudaBackend (engine/cuda). Both keep parameters and Adam
 // state in the ParamLayout order so checkpoints and tests can compare them element by element.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -87,6 +88,17 @@ class Backend {
   virtual void set_step_timing(bool /*on*/) {}
   // Optional: bracket a profiler capture window (cudaProfilerStart/Stop on CUDA).
   virtual void profiler_range(bool /*start*/) {}
+
+  // Optional: the last train_step's gradient of each variable (ParamLayout order): its norm before
+  // clipping (with the sparse embedding rule: the norm clipping used) and the factor clipping
+  // multiplied it by (1 when not clipped). For training logs
+  // (TensorBoard). Returns false when the backend does not expose them; the CPU backend does.
+  struct GradientStats {
+    int count = 0;  // tensors of the model (ParamLayout::count(): 6, or 9 when bidirectional)
+    std::array<double, kMaxParamTensors> norm{};
+    std::array<float, kMaxParamTensors> clip_scale{};
+  };
+  virtual bool last_gradient_stats(GradientStats* /*out*/) { return false; }
 
  protected:
   explicit Backend(BackendOptions opts) : opts_(std::move(opts)) {}

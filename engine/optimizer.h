@@ -43,4 +43,10 @@ TensorSums grad_sums_of_squares(const ParamLayout& layout, const float* grads);
 // per tensor for clipnorm, one shared factor for global_clipnorm, 1 when neither is set.
 TensorScales clip_scales(const TensorSums& sums_of_squares, const OptimizerConfig& opt);
 
+// What clipping saw and did in one optimizer step (training logs: Backend::last_gradient_stats).
+struct ClipReport {
+  TensorSums sums_of_squares{};  // of each gradient tensor, before clipping
+  TensorScales scales{};         // the factor each tensor was multiplied by
+};
+
 }  // namespace senti

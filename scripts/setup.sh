@@ -10,6 +10,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libcli11-dev nlohmann-json3-dev libarchive-dev libopenblas-dev libgtest-dev
   libcpp-httplib-dev libssl-dev libxxhash-dev zlib1g-dev curl
+  libprotobuf-dev protobuf-compiler   # TensorBoard event files, ONNX export
+  python3-matplotlib                  # scripts/plot_metrics.py, the benchmark chart
   libboost-context-dev  # fibers of the emulated CUDA device (tests/emu)
 )
 # Headless Chromium drives the web demo's browser test (skipped with a reason when absent).

@@ -13,12 +13,15 @@
 namespace senti {
 
 void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, const float* grads,
-                        TrainState* state, int threads, const TensorSums* sums) {
+                        TrainState* state, int threads, const TensorSums* given_sums,
+                        ClipReport* report) {
   SENTI_CHECK(state->params.size() == layout.total() && state->m.size() == layout.total() &&
                   state->v.size() == layout.total(),
               "train state does not match the parameter layout (", state->params.size(),
               " params, layout ", layout.total(), ")");
-  const TensorScales scales = clip_scales(sums ? *sums : grad_sums_of_squares(layout, grads), opt);
+  const TensorSums sums = given_sums ? *given_sums : grad_sums_of_squares(layout, grads);
+  const TensorScales scales = clip_scales(sums, opt);
+  if (report) *report = ClipReport{sums, scales};
   const math::AdamHyper& h = opt.adam;
   const float alpha = math::adam_alpha(h, state->step + 1);
   float* theta = state->params.data();

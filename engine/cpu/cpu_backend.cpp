@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -87,7 +88,18 @@ class CpuBackend final : public Backend {
     TensorSums sums = grad_sums_of_squares(layout_, grads_.data());
     if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
       sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TensorFlow's IndexedSlices
-    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums);
+    apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums, &clip_);
+    has_clip_ = true;
+  }
+
+  bool last_gradient_stats(GradientStats* out) override {
+    if (!has_clip_) return false;
+    out->count = layout_.count();
+    for (int i = 0; i < layout_.count(); ++i) {
+      out->norm[i] = std::sqrt(clip_.sums_of_squares[i]);
+      out->clip_scale[i] = clip_.scales[i];
+    }
+    return true;
   }
 
   void eval_step(const Batch& batch, float* probs) override {
@@ -146,6 +158,8 @@ class CpuBackend final : public Backend {
   TrainState state_;
   Metrics metrics_;
   std::vector<float> grads_;    // ParamLayout, the last step's gradient
+  ClipReport clip_;             // the last train_step's gradient norms and clip factors
+  bool has_clip_ = false;
   std::vector<float> logits_;   // (max_batch)
   std::vector<float> dlogits_;  // (max_batch)
 };

@@ -8,6 +8,7 @@
 #include "host/run/checkpoint.h"
 #include "host/run/predictor.h"
 #include "kernels/common/error.h"
+#include "host/run/progress.h"
 #include "host/run/trainer.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
@@ -62,7 +63,10 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   const std::vector<int64_t> rows =
       sample_rows(static_cast<int64_t>(corpus.test.size()), f.limit, ckpt.seed);
   const auto t0 = std::chrono::steady_clock::now();
-  const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr);
+  // The live line goes to stderr, so stdout keeps only the result (and --json stays parseable).
+  ProgressLine progress(stderr, ProgressLine::is_terminal(stderr), 0);
+  const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr, nullptr,
+                             &progress, "test");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json) {
     std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()},

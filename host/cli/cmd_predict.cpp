@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@
 
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
+#include "host/run/explainer.h"
 #include "host/run/predictor.h"
+#include "host/run/progress.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
 #include "host/cli/flag_names.h"
@@ -37,6 +40,8 @@ struct PredictFlags {
   std::string device = "auto";
   int batch = 128;
   bool json = false;
+  bool ids = false;   // --ids: also the padded token ids the model was fed (JSON only)
+  bool explain = false;  // --explain: each word's contribution (host/run/explainer.h)
   bool quiet = false;
 };
 
@@ -64,22 +69,57 @@ std::string snippet(const std::string& text) {
   return out;
 }
 
-void print_result(const std::string& text, float prob, bool json) {
+// What one output line carries besides the text and probability.
+struct Extras {
+  std::vector<int32_t> ids;  // with --ids: the padded sequence (maxlen ids)
+  int32_t length = 0;        // its true length, start token included
+  const Explanation* explanation = nullptr;  // with --explain
+};
+
+void print_result(const std::string& text, float prob, bool json, const Extras* extras) {
   if (json) {
     nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label_of(prob)}};
+    if (extras && !extras->ids.empty()) {
+      line["ids"] = extras->ids;
+      line["length"] = extras->length;
+    }
+    if (extras && extras->explanation) line["explanation"] = explanation_json(*extras->explanation, text);
     // Invalid UTF-8 in the review is written as U+FFFD rather than failing the whole run.
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     char prob_text[32];
     std::snprintf(prob_text, sizeof prob_text, "%.4f", prob);
     std::cout << prob_text << '\t' << label_of(prob) << '\t' << snippet(text) << '\n';
+    if (extras && extras->explanation)  // the strongest words, on one indented line
+      std::cout << "\twhy (log-odds, leave one word out): "
+                << top_words(*extras->explanation, text, 8) << '\n';
   }
 }
 
+// Reviews scored so far, for the progress line and the summary.
+struct Tally {
+  size_t reviews = 0, positive = 0;
+};
+
 // Scores `pending` and prints it; returns how many reviews were scored.
-size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json) {
+size_t flush(Predictor& predictor, std::vector<std::string>* pending, const PredictFlags& f,
+             Tally* tally = nullptr) {
   const std::vector<float> probs = predictor.predict(*pending);
-  for (size_t i = 0; i < pending->size(); ++i) print_result((*pending)[i], probs[i], json);
+  if (tally) {
+    tally->reviews += probs.size();
+    for (const float p : probs) tally->positive += is_positive(p);
+  }
+  const std::vector<Explanation> explanations =
+      f.explain ? explain(predictor, *pending) : std::vector<Explanation>();
+  Extras extras;
+  for (size_t i = 0; i < pending->size(); ++i) {
+    if (f.ids) {
+      extras.ids.resize(static_cast<size_t>(predictor.sequence().maxlen));
+      extras.length = predictor.encode((*pending)[i], extras.ids.data());
+    }
+    extras.explanation = f.explain ? &explanations[i] : nullptr;
+    print_result((*pending)[i], probs[i], f.json, f.ids || f.explain ? &extras : nullptr);
+  }
   // A full disk or /dev/full: stop at once rather than score the rest into the void.
   if (!std::cout.flush())
     throw Error(detail::concat("cannot write standard output (", std::strerror(errno),
@@ -89,25 +129,72 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, bool json)
   return n;
 }
 
+// Lines in a file as predict_stream counts them (a last line without '\n' counts); -1 if unreadable.
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return -1;
+  std::vector<char> buf(1 << 20);
+  int64_t lines = 0;
+  char last = '\n';
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    lines += std::count(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(got), '\n');
+    last = buf[got - 1];
+  }
+  return lines + (last != '\n');
+}
+
 // Reads one review a line (a trailing \r of CRLF files dropped; empty lines are empty reviews, so
-// output line k always belongs to input line k), scoring every `batch` lines.
-size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name, bool json) {
+// output line k always belongs to input line k), scoring every `batch` lines. With `progress`, a
+// task line counts them (the share of positive reviews as the running figure).
+size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name,
+                      const PredictFlags& f, ProgressLine* progress) {
   std::vector<std::string> pending;
   std::string line;
-  size_t done = 0;
+  Tally tally;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto score = [&] {
+    flush(predictor, &pending, f, &tally);
+    if (!progress) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char figures[48];
+    std::snprintf(figures, sizeof figures, "positive: %.1f%%",
+                  tally.reviews ? 100.0 * tally.positive / tally.reviews : 0.0);
+    progress->task_update(static_cast<int64_t>(tally.reviews), s, figures);
+  };
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     pending.push_back(std::move(line));
     line.clear();
-    if (pending.size() == static_cast<size_t>(predictor.batch())) done += flush(predictor, &pending, json);
+    if (pending.size() == static_cast<size_t>(predictor.batch())) score();
   }
-  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", done + pending.size(), " reviews");
-  return done + flush(predictor, &pending, json);
+  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", tally.reviews + pending.size(), " reviews");
+  score();
+  if (progress) progress->end_task();
+  return tally.reviews;
+}
+
+// The progress line of a batch run (--file or standard input), or null. On stderr, and only where
+// it does not mix with the results: a live line when stderr is a terminal and stdout is not (the
+// results go to a file or a pipe), plain lines when stderr is not a terminal (a log), none when
+// both are the same terminal (the results themselves scroll by) or with --quiet.
+std::unique_ptr<ProgressLine> batch_progress(const PredictFlags& f) {
+  if (f.quiet) return nullptr;
+  const bool err_tty = ProgressLine::is_terminal(stderr), out_tty = ProgressLine::is_terminal(stdout);
+  if (err_tty && out_tty) return nullptr;
+  // Unknown totals (standard input): a plain line every 10,000 reviews.
+  auto p = std::make_unique<ProgressLine>(stderr, err_tty, 10000);
+  const int64_t total = f.file.empty() || f.file == "-" ? 0 : count_lines(f.file);
+  p->start_task("predict", std::max<int64_t>(total, 0), "reviews");
+  return p;
 }
 
 void run_predict(const PredictFlags& f) {
   if (f.batch < 1 || f.batch > kMaxBatch)
     SENTI_FAIL("--batch must be in 1..", kMaxBatch, ", got ", f.batch);
+  if (f.ids && !f.json) SENTI_FAIL("--ids needs --json (the ids go into each JSON line)");
   if (!f.texts.empty() && !f.file.empty())
     SENTI_FAIL("give reviews either as arguments or with --file, not both");
   std::ifstream file;
@@ -128,14 +215,14 @@ void run_predict(const PredictFlags& f) {
     for (size_t i = 0; i < f.texts.size(); i += static_cast<size_t>(f.batch)) {
       std::vector<std::string> chunk(f.texts.begin() + i,
                                      f.texts.begin() + std::min(f.texts.size(), i + f.batch));
-      n += flush(predictor, &chunk, f.json);
+      n += flush(predictor, &chunk, f);
     }
   } else if (file.is_open()) {
-    n = predict_stream(predictor, file, f.file, f.json);
+    n = predict_stream(predictor, file, f.file, f, batch_progress(f).get());
   } else {
     if (log && isatty(STDIN_FILENO))
       std::fprintf(log, "senti predict: reading reviews from standard input, one a line (Ctrl-D ends)\n");
-    n = predict_stream(predictor, std::cin, "standard input", f.json);
+    n = predict_stream(predictor, std::cin, "standard input", f, batch_progress(f).get());
   }
   std::cout.flush();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -163,6 +250,13 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(128);
   cmd->add_flag("--json", f->json,
                 "Print JSON lines: {\"text\": ..., \"prob_positive\": ..., \"label\": ...}");
+  cmd->add_flag("--ids", f->ids,
+                "With --json: also \"ids\" (the padded token ids the model was fed, maxlen of them) "
+                "and \"length\" (start token included): the input an exported ONNX model takes");
+  cmd->add_flag("--explain", f->explain,
+                "Also each word's contribution to the prediction (log-odds, by leaving the word "
+                "out; docs/serving.md): the strongest words on a second line, or \"explanation\" "
+                "in --json. One extra forward pass per word");
   cmd->add_flag("--quiet,-q", f->quiet, "No backend line and no throughput line on stderr");
   cmd->callback([f] { run_predict(*f); });
 }

@@ -1,6 +1,7 @@
 // `senti prepare`: read the IMDB data (folder or .tar.gz), build the vocabulary and the token
 // cache, and report what was found. Always rebuilds (it is the explicit "do it now" command);
 // train/eval/bench reuse the cache through load_corpus.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -9,6 +10,7 @@
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/data/corpus_stats.h"
+#include "host/run/progress.h"
 
 namespace senti::cli {
 namespace {
@@ -45,7 +47,16 @@ void run_prepare(DataFlags flags, const std::string& out_dir) {
   req.force_rebuild = true;
   req.cache_dir_flag = out_dir.empty() ? "--cache-dir" : "--out";
   const int maxlen = sequence_options(flags).maxlen;
+  // Live line on stderr (stdout keeps the report): reviews read, share of the input, ETA.
+  ProgressLine progress(stderr, ProgressLine::is_terminal(stderr), 0);
+  progress.start_task("prepare", 0, "reviews");
+  const auto t0 = std::chrono::steady_clock::now();
+  req.progress = [&](int64_t reviews, double fraction) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (progress.task_due(reviews, s, fraction)) progress.task_update(reviews, s, "", fraction);
+  };
   const data::CorpusResult r = data::load_or_build_corpus(req);
+  progress.end_task();
   const data::Corpus& c = r.corpus;
 
   std::printf("senti prepare: %s\n", req.data_path.c_str());

@@ -20,6 +20,7 @@
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
 #include "host/cli/flag_names.h"
+#include "host/tensorboard/training_log.h"
 #include "host/text/tokenizer.h"
 
 namespace senti::cli {
@@ -39,6 +40,9 @@ struct TrainFlags {
   std::string pool = "last";
   std::string embedding_clip_norm;  // "" = the preset's (seed: sparse)
   bool resume = false;
+  std::string tensorboard;        // "" = <out>/tb
+  bool no_tensorboard = false;
+  int64_t tensorboard_every = 10;
 };
 
 // Presets fill every flag the user did not give. "seed" is the recipe itself (the defaults);
@@ -168,6 +172,27 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
                " epochs; pass --epochs larger than that to continue");
 }
 
+// The TensorBoard log's settings: the flags a resumed run must share (the resume key and the Adam
+// constants) as HParams, the others (epochs, device) in the text summary, and a line on the model
+// and the backend.
+tb::TrainingLogOptions tensorboard_options(const TrainFlags& f, const Checkpoint& ckpt,
+                                           const std::string& backend) {
+  tb::TrainingLogOptions o;
+  o.dir = f.tensorboard;
+  o.step_every = f.tensorboard_every;
+  o.hparams = ckpt.train_config;
+  o.hparams["beta_1"] = ckpt.optimizer.adam.beta1;
+  o.hparams["beta_2"] = ckpt.optimizer.adam.beta2;
+  o.hparams["epsilon"] = ckpt.optimizer.adam.epsilon;
+  o.run_settings = {{"epochs", f.train.epochs}, {"device", f.device}};
+  char line[256];
+  std::snprintf(line, sizeof line, "Embedding(%d, %d) -> LSTM(%d) -> Dense(1, sigmoid); backend: ",
+                ckpt.model.vocab_size, ckpt.model.embed_dim, ckpt.model.hidden);
+  o.description = line + backend;
+  o.resumed_at_step = f.resume ? ckpt.state.step : 0;
+  return o;
+}
+
 void run_train(CLI::App* cmd, TrainFlags f) {
   apply_preset(cmd, &f);
   // Each rule has one owner in the library (main names the flag of a refused setting); all are
@@ -190,6 +215,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
                "so batches trimmed to their longest review would change what the model sees");
   std::tie(f.train.profile_first, f.train.profile_last) = parse_profile_steps(f.profile_steps);
   if (f.train.out_dir.empty()) f.train.out_dir = default_out_dir();
+  if (f.tensorboard_every < 0)
+    SENTI_FAIL("--tensorboard-every must be >= 0 (0 = epoch figures only), got ", f.tensorboard_every);
+  if (f.no_tensorboard && cmd->count("--tensorboard"))
+    SENTI_FAIL("--tensorboard and --no-tensorboard contradict each other; pass one");
+  if (f.tensorboard.empty()) f.tensorboard = (fs::path(f.train.out_dir) / "tb").string();
   const std::string latest = (fs::path(f.train.out_dir) / "latest.safetensors").string();
   std::error_code ec;
   if (f.resume && !fs::exists(latest, ec))
@@ -248,9 +278,20 @@ void run_train(CLI::App* cmd, TrainFlags f) {
               ParamLayout(ckpt.model).total());
   std::printf("Checkpoints and metrics: %s\n", f.train.out_dir.c_str());
 
+  std::unique_ptr<tb::TrainingLog> tb_log;
+  if (!f.no_tensorboard) {
+    tb_log = std::make_unique<tb::TrainingLog>(
+        tensorboard_options(f, ckpt, backend->describe()), ParamLayout(ckpt.model));
+    std::printf("TensorBoard logs: %s  (tensorboard --logdir %s)\n", f.tensorboard.c_str(),
+                f.tensorboard.c_str());
+  }
+
   ProgressLine progress(stdout, ProgressLine::is_terminal(stdout), f.train.log_every);
-  Trainer trainer(*backend, corpus, f.train, &progress);
+  Trainer trainer(*backend, corpus, f.train, &progress, tb_log.get());
   const TrainResult r = trainer.fit(std::move(ckpt));
+  if (tb_log && tb_log->gradients_missing())
+    std::printf("TensorBoard: the %s backend does not report gradient norms yet; grad_norm/* and "
+                "clip_scale/* were not logged\n", backend->describe().c_str());
   std::printf("Done in %.1fs\n", r.seconds);
 }
 
@@ -350,6 +391,15 @@ void register_train(CLI::App& app) {
                   "Divergence guard: stop (exit 1, keeping the last good checkpoint) when the "
                   "training loss exceeds this; 0 = off. NaN or infinite losses always stop")
       ->default_val(100);
+  cmd->add_option("--tensorboard", f.tensorboard,
+                  "Folder for TensorBoard event files (default <out>/tb; `tensorboard --logdir` it): "
+                  "per-step loss, per-epoch loss/accuracy/validation, learning rate, gradient norms, "
+                  "samples/s, hyper-parameters");
+  cmd->add_flag("--no-tensorboard", f.no_tensorboard, "Write no TensorBoard event files");
+  cmd->add_option("--tensorboard-every", f.tensorboard_every,
+                  "Per-step TensorBoard scalars every N steps (mean loss over them; on a GPU each "
+                  "logged step synchronises); 0 = epoch figures only")
+      ->default_val(10);
   cmd->add_option("--profile-steps", f.profile_steps,
                   "A:B brackets global steps A..B with cudaProfilerStart/Stop (for nsys/ncu "
                   "--capture-range=cudaProfilerApi)");

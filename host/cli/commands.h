@@ -14,5 +14,6 @@ void register_serve(CLI::App& app);    // host/cli/cmd_serve.cpp
 void register_bench(CLI::App& app);    // host/cli/cmd_bench.cpp
 void register_inspect(CLI::App& app);  // host/cli/cmd_inspect.cpp
 void register_diff(CLI::App& app);     // host/cli/cmd_diff.cpp
+void register_export(CLI::App& app);   // host/cli/cmd_export.cpp
 
 }  // namespace senti::cli

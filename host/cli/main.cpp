@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   senti::cli::register_bench(app);
   senti::cli::register_inspect(app);
   senti::cli::register_diff(app);
+  senti::cli::register_export(app);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/run/explainer.h"
 #include "host/run/predictor.h"
 
 namespace senti::cli {
@@ -47,7 +48,17 @@ bool fail(ApiError* error, int status, std::string message) {
 
 bool parse_predict_request(std::string_view body, const ServeLimits& limits,
                            std::vector<std::string>* texts, ApiError* error) {
+  PredictRequest request;
+  const bool ok = parse_predict_request(body, limits, &request, error);
+  *texts = std::move(request.texts);
+  return ok;
+}
+
+bool parse_predict_request(std::string_view body, const ServeLimits& limits,
+                           PredictRequest* request, ApiError* error) {
+  std::vector<std::string>* texts = &request->texts;
   texts->clear();
+  request->explain = false;
   if (body.size() > limits.max_body_bytes)
     return fail(error, 413, "request body has " + std::to_string(body.size()) +
                                 " bytes, the limit is " + std::to_string(limits.max_body_bytes));
@@ -84,7 +95,31 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
                                   " bytes, the limit is " + std::to_string(limits.max_text_bytes));
     texts->push_back(s);
   }
+  if (const auto ex = doc.find("explain"); ex != doc.end()) {
+    if (!ex->is_boolean())
+      return fail(error, 400, "\"explain\" is " + kind_of(*ex) + ", expected true or false");
+    request->explain = ex->get<bool>();
+    if (request->explain && texts->size() > limits.max_explain_texts)
+      return fail(error, 413, "\"explain\" with " + std::to_string(texts->size()) +
+                                  " reviews: the limit is " + std::to_string(limits.max_explain_texts) +
+                                  " explained reviews a request");
+  }
   return true;
+}
+
+std::string predict_response(Predictor& predictor, const PredictRequest& request) {
+  if (!request.explain) return predictions_json(predictor.predict(request.texts));
+  const std::vector<Explanation> ex = explain(predictor, request.texts);
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < ex.size(); ++i) {
+    const float p = ex[i].prob_positive;
+    out.push_back({{"prob_positive", p},
+                   {"label", label_of(p)},
+                   {"explanation", explanation_json(ex[i], request.texts[i])}});
+  }
+  // Word texts are slices of the reviews: never fail on invalid UTF-8 in them.
+  return nlohmann::json{{"predictions", std::move(out)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string predictions_json(const std::vector<float>& probs) {

@@ -2,14 +2,18 @@
 // The page `senti serve` returns for GET /: one self-contained HTML document (inline CSS and JS, no
 // external resources, so it works offline and on loopback) compiled into the binary.
 //
-// A text area, a Predict button, the result as a label with a probability bar, and example reviews
-// (written for this page, not taken from IMDB) that fill the text area when clicked.
+// A text area, a Predict button, the result as a label with a probability bar and the review with
+// each word highlighted by its contribution (green towards positive, red towards negative; the
+// API's "explain", host/run/explainer.h), and example reviews (written for this page, not taken
+// from IMDB) that fill the text area when clicked. The result box is hidden until the first
+// prediction (no empty bar on a fresh page).
 //
 // Automation hook for the browser test: opening "/?demo=<text>" types <text> into the text area and
 // clicks the button through the same DOM events a user triggers (input + click), so a headless
 // browser that cannot click (chromium --dump-dom) still exercises the real handlers. The result
 // element carries data-state="done" and data-label="positive|negative" once shown, and
-// data-state="error" with the message when the request failed.
+// data-state="error" with the message when the request failed; each highlighted word is a
+// <span class="w" data-c="<contribution, 4 decimals>">.
 #include <string_view>
 
 namespace senti::cli {
@@ -32,6 +36,11 @@ inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
   #predict:disabled { background: #8aa5d6; cursor: wait; }
   #result { margin-top: 1.2rem; padding: 1rem; border-radius: 6px; background: #fff;
             border: 1px solid #ddd; min-height: 3.2rem; }
+  #result[data-state="idle"] { display: none; }
+  #why { margin-top: .8rem; line-height: 1.7; white-space: pre-wrap; }
+  #why .w { border-radius: 3px; padding: 0 .1rem; }
+  #why .unseen { color: #999; }
+  #why-legend { color: #666; font-size: .85rem; margin-top: .6rem; }
   #label { font-size: 1.3rem; font-weight: 600; }
   #label.positive { color: #1c7c38; } #label.negative { color: #b3261e; }
   #bar { height: .9rem; background: #f1c6c2; border-radius: 5px; overflow: hidden; margin-top: .5rem; }
@@ -53,6 +62,8 @@ inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
   <div id="label"></div>
   <div id="bar" title="probability of positive"><div id="bar-fill"></div></div>
   <div id="prob"></div>
+  <div id="why-legend"></div>
+  <div id="why"></div>
   <div id="error"></div>
 </div>
 <div class="examples">
@@ -71,6 +82,41 @@ inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
   var fill = document.getElementById('bar-fill');
   var prob = document.getElementById('prob');
   var error = document.getElementById('error');
+  var why = document.getElementById('why');
+  var legend = document.getElementById('why-legend');
+
+  // The review with each word coloured by its contribution. Offsets are UTF-8 bytes of the text
+  // that was sent, so the text is sliced as bytes.
+  function highlight(text, explanation) {
+    why.textContent = '';
+    legend.textContent = '';
+    if (!explanation) return;
+    var bytes = new TextEncoder().encode(text), dec = new TextDecoder();
+    var piece = function (a, b) { return dec.decode(bytes.slice(a, b)); };
+    var words = explanation.words, top = 1e-9;
+    words.forEach(function (w) { if (w.contribution !== null) top = Math.max(top, Math.abs(w.contribution)); });
+    var at = 0;
+    words.forEach(function (w) {
+      if (w.start > at) why.appendChild(document.createTextNode(piece(at, w.start)));
+      var span = document.createElement('span');
+      span.textContent = piece(w.start, w.end);
+      if (w.contribution === null) {
+        span.className = 'w unseen';
+        span.title = 'not read by the model (past maxlen)';
+      } else {
+        var c = w.contribution, a = (0.85 * Math.abs(c) / top).toFixed(3);
+        span.className = 'w';
+        span.dataset.c = c.toFixed(4);
+        span.style.background = c >= 0 ? 'rgba(46,157,79,' + a + ')' : 'rgba(200,50,40,' + a + ')';
+        span.title = (c >= 0 ? '+' : '') + c.toFixed(3) + ' log-odds';
+      }
+      why.appendChild(span);
+      at = w.end;
+    });
+    if (at < bytes.length) why.appendChild(document.createTextNode(piece(at, bytes.length)));
+    legend.textContent = 'Why: each word\'s contribution (' + explanation.unit + ', by ' +
+        'leaving it out): green pushed towards positive, red towards negative.';
+  }
 
   function show(p) {
     var positive = p > 0.5;
@@ -84,6 +130,7 @@ inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
   }
   function fail(message) {
     label.textContent = ''; label.className = ''; fill.style.width = '0'; prob.textContent = '';
+    why.textContent = ''; legend.textContent = '';
     error.textContent = message;
     result.dataset.state = 'error';
   }
@@ -93,11 +140,12 @@ inline constexpr std::string_view kServePage = R"HTML(<!doctype html>
     button.disabled = true;
     result.dataset.state = 'busy';
     fetch('/v1/predict', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-                           body: JSON.stringify({ texts: [text] }) })
+                           body: JSON.stringify({ texts: [text], explain: true }) })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (r) {
         if (!r.ok) throw new Error(r.body.error || 'request failed');
         show(r.body.predictions[0].prob_positive);
+        highlight(text, r.body.predictions[0].explanation);
       })
       .catch(function (e) { fail('Error: ' + e.message); })
       .then(function () { button.disabled = false; });

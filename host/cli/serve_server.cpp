@@ -105,18 +105,18 @@ struct PredictServer::Impl {
   }
 
   void predict(const httplib::Request& req, httplib::Response& res) {
-    std::vector<std::string> texts;
+    PredictRequest request;
     ApiError error;
-    if (!parse_predict_request(req.body, limits, &texts, &error)) {
+    if (!parse_predict_request(req.body, limits, &request, &error)) {
       reply_error(res, error.status, error.message);
       return;
     }
-    std::vector<float> probs;
+    std::string body;
     {
       std::lock_guard<std::mutex> lock(model_mu);
-      probs = predictor.predict(texts);
+      body = predict_response(predictor, request);
     }
-    reply_json(res, 200, predictions_json(probs));
+    reply_json(res, 200, body);
   }
 };
 

@@ -154,10 +154,17 @@ void read_directory(const std::string& path,
   const fs::path root = directory_root(path);
   std::string buf;
   ReadBudget budget(path, limits);
+  std::vector<std::vector<fs::directory_entry>> lists;
+  size_t total = 0, done = 0;
   for (const ClassDir& cd : kClassDirs) {
-    for (const auto& e : list_class_dir(root / cd.rel, path)) {
+    lists.push_back(list_class_dir(root / cd.rel, path));
+    total += lists.back().size();
+  }
+  for (size_t k = 0; k < kClassDirs.size(); ++k) {
+    const ClassDir& cd = kClassDirs[k];
+    for (const auto& e : lists[k]) {
       const std::string name = e.path().string();
-      ReviewFile rf{cd.split, cd.label, 0, 0, name};
+      ReviewFile rf{cd.split, cd.label, 0, 0, name, static_cast<double>(++done) / total};
       if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
         SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
       read_file(e.path(), &buf, &budget);
@@ -189,6 +196,8 @@ void read_archive(const std::string& path,
   std::string buf;
   ReadBudget budget(path, limits);
   archive_entry* entry = nullptr;
+  std::error_code size_ec;
+  const auto file_bytes = static_cast<double>(fs::file_size(path, size_ec));
   while (true) {
     const int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
@@ -236,6 +245,9 @@ void read_archive(const std::string& path,
     }
     budget.charge(buf.size(), name);
     ++found[k];
+    // Compressed bytes read so far (libarchive reads ahead by up to its 1 MiB block).
+    if (!size_ec && file_bytes > 0)
+      rf.input_fraction = std::min(1.0, static_cast<double>(archive_filter_bytes(a.get(), -1)) / file_bytes);
     on_review(rf, buf);
   }
   for (size_t k = 0; k < kClassDirs.size(); ++k)

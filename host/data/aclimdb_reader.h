@@ -19,6 +19,8 @@ struct ReviewFile {
   int32_t id;          // <id> of the file name
   uint8_t rating;      // <rating> of the file name, 1..10
   std::string_view name;  // path as found (for messages), valid during the callback only
+  double input_fraction = 0;  // how much of the input was read when this review was: for an
+                              // archive its compressed bytes, for a folder its review files (0..1)
 };
 
 // Limits on what is read, checked before anything is allocated for it: one review (the longest

@@ -101,7 +101,7 @@ void read_pipelined(const std::string& data_path,
       for (const ReviewBatch::Meta& m : batch->meta) {
         const std::string_view name(batch->names.data() + m.name_begin, m.name_end - m.name_begin);
         const std::string_view text(batch->texts.data() + m.text_begin, m.text_end - m.text_begin);
-        consume(ReviewFile{m.split, m.label, m.id, m.rating, name}, text);
+        consume(ReviewFile{m.split, m.label, m.id, m.rating, name, m.input_fraction}, text);
       }
       queue.recycle(std::move(batch));
     }
@@ -122,7 +122,8 @@ void check_num_words(int num_words) {
                        " (ids 0 pad, 1 start, 2 out-of-vocabulary, 3.. words), got ", num_words);
 }
 
-Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info) {
+Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info,
+                    const BuildProgress& progress) {
   check_num_words(opts.num_words);
   // Load the word index first: a bad --word-index fails before the slow pass over the data.
   WordIndex wi;
@@ -149,6 +150,7 @@ Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts,
     }
     records.push_back(ReviewRecord{rf.split, rf.label, rf.rating, rf.id, begin, provisional.size(),
                                    xxh64(review.data(), review.size()), std::string(rf.name)});
+    if (progress) progress(static_cast<int64_t>(records.size()), rf.input_fraction);
   };
   read_pipelined(data_path, consume);
 

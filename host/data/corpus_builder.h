@@ -5,6 +5,7 @@
 // in the contract order (pos by id, then neg by id) - so the result does not depend on the order
 // the files were stored in.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "host/data/dataset.h"
@@ -22,8 +23,13 @@ struct BuildInfo {
   uint64_t content_digest = 0;      // XXH64-chained over every review's name and bytes, sorted
 };
 
+// Called on the building thread after each review: reviews tokenized so far, and how much of the
+// input was read (ReviewFile::input_fraction).
+using BuildProgress = std::function<void(int64_t reviews, double input_fraction)>;
+
 // Throws UsageError (naming the data path, file or flag) on bad input.
-Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info);
+Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info,
+                    const BuildProgress& progress = nullptr);
 
 // The one owner of the vocabulary-size rule: InvalidSetting "num_words" unless 4 <= num_words <=
 // kMaxVocabSize (engine/params.h; it becomes the embedding's V).

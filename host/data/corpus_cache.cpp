@@ -63,7 +63,7 @@ CorpusResult load_or_build_corpus(const CorpusRequest& req) {
     }
   }
   ensure_writable_dir(req.cache_dir, req.cache_dir_flag);  // fail before the slow part
-  out.corpus = build_corpus(req.data_path, req.vocab, &out.build);
+  out.corpus = build_corpus(req.data_path, req.vocab, &out.build, req.progress);
   write_token_cache(out.cache_path, key, out.corpus);
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;

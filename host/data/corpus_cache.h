@@ -16,6 +16,7 @@ struct CorpusRequest {
   std::string cache_dir;        // where tokens-<key>.bin lives
   std::string cache_dir_flag = "--cache-dir";  // the flag named in error messages
   bool force_rebuild = false;   // `senti prepare` always rebuilds
+  BuildProgress progress;       // optional: called while building (not when the cache is used)
 };
 
 struct CorpusResult {

@@ -21,6 +21,7 @@ struct ReviewBatch {
     int32_t id;
     uint32_t name_begin, name_end;  // into names
     uint64_t text_begin, text_end;  // into texts
+    double input_fraction;          // ReviewFile::input_fraction
   };
   std::vector<Meta> meta;
   std::string names, texts;
@@ -30,7 +31,8 @@ struct ReviewBatch {
     texts.clear();
   }
   void add(const ReviewFile& rf, std::string_view text) {
-    Meta m{rf.split, rf.label, rf.rating, rf.id, static_cast<uint32_t>(names.size()), 0, texts.size(), 0};
+    Meta m{rf.split, rf.label, rf.rating, rf.id, static_cast<uint32_t>(names.size()), 0, texts.size(), 0,
+           rf.input_fraction};
     names.append(rf.name);
     texts.append(text);
     m.name_end = static_cast<uint32_t>(names.size());

@@ -89,11 +89,12 @@ int32_t Predictor::encode(std::string_view text, int32_t* out) {
   return data::make_sequence(word_ids_.data(), static_cast<int64_t>(word_ids_.size()), seq_, out);
 }
 
-void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
+template <typename Fill>
+void Predictor::run_batches(size_t n, float* probs, const Fill& fill) {
   for (size_t done = 0; done < n;) {
     const int b = static_cast<int>(std::min<size_t>(static_cast<size_t>(batch_), n - done));
     for (int i = 0; i < b; ++i)
-      lengths_[i] = encode(texts[done + i], ids_ + static_cast<size_t>(i) * seq_.maxlen);
+      lengths_[i] = fill(done + i, ids_ + static_cast<size_t>(i) * seq_.maxlen);
     Batch batch;
     batch.ids = ids_;
     batch.labels = labels_;
@@ -110,6 +111,21 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
     done += static_cast<size_t>(b);
   }
   backend_->take_metrics();  // loss/accuracy against the dummy labels mean nothing; drop them
+}
+
+void Predictor::encode_words(std::string_view text, std::vector<int32_t>* ids,
+                             std::vector<std::pair<uint32_t, uint32_t>>* spans) const {
+  encoder_.encode(text, ids, spans);
+}
+
+void Predictor::predict_word_ids(const std::vector<std::vector<int32_t>>& reviews, float* probs) {
+  run_batches(reviews.size(), probs, [&](size_t r, int32_t* out) {
+    return data::make_sequence(reviews[r].data(), static_cast<int64_t>(reviews[r].size()), seq_, out);
+  });
+}
+
+void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
+  run_batches(n, probs, [&](size_t r, int32_t* out) { return encode(texts[r], out); });
 }
 
 std::vector<float> Predictor::predict(const std::vector<std::string>& texts) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/backend.h"
@@ -55,7 +56,18 @@ class Predictor {
   // returns the true length (start token included). Not thread-safe.
   int32_t encode(std::string_view text, int32_t* out);
 
+  // The word ids of `text` (no start token, no padding) and each word's bytes in `text`.
+  void encode_words(std::string_view text, std::vector<int32_t>* ids,
+                    std::vector<std::pair<uint32_t, uint32_t>>* spans) const;
+  // Probabilities for reviews given as word-id lists, each turned into a sequence exactly as
+  // predict() does (data::make_sequence). For explanations: the same review with words left out.
+  void predict_word_ids(const std::vector<std::vector<int32_t>>& reviews, float* probs);
+
  private:
+  // Scores n sequences, fill(r, out) writing sequence r's maxlen ids and returning its length.
+  template <typename Fill>
+  void run_batches(size_t n, float* probs, const Fill& fill);
+
   std::unique_ptr<Backend> backend_;
   std::string source_;
   int batch_;

@@ -156,7 +156,8 @@ std::vector<int64_t> bucketed_order(const std::vector<int64_t>& shuffled, const 
 
 Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
                  int batch_size, const data::SequenceOptions& seq,
-                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs) {
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs,
+                 ProgressLine* progress, const std::string& progress_label) {
   SENTI_NVTX_RANGE("evaluation");
   std::vector<stream::BatchSlot> own;
   if (!slots) {
@@ -167,17 +168,33 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
   backend.take_metrics();  // start from zero
   // A masked model's outputs do not depend on the padding: pad each batch only to its longest row.
   stream::BatchStream batches(split, rows, batch_size, seq, slots, backend.options().model.mask);
+  const auto t0 = Clock::now();
+  auto figures = [](const Metrics& m) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "loss: %.4f - acc: %.4f", m.loss(), m.accuracy());
+    return std::string(buf);
+  };
+  if (progress) progress->start_task(progress_label, static_cast<int64_t>(rows.size()), "reviews");
+  Metrics total;
   size_t done = 0;
   while (const Batch* b = batches.next()) {
     backend.eval_step(*b, probs ? probs->data() + done : nullptr);
     done += static_cast<size_t>(b->batch);
+    // Running figures synchronise a GPU: read them only when the line is redrawn.
+    if (progress && progress->task_due(static_cast<int64_t>(done), seconds_since(t0))) {
+      accumulate(&total, backend.take_metrics());
+      progress->task_update(static_cast<int64_t>(done), seconds_since(t0), figures(total));
+    }
   }
-  return backend.take_metrics();
+  accumulate(&total, backend.take_metrics());
+  if (progress) progress->end_task();
+  return total;
 }
 
 Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,
-                 ProgressLine* progress)
-    : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress) {
+                 ProgressLine* progress, TrainEvents* events)
+    : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress),
+      events_(events) {
   validate_train_options(opts_);
   if (opts_.bucket && !backend.options().model.mask)
     SENTI_FAIL("--bucket needs --mask: without the mask the padding is part of the model's input, "
@@ -255,10 +272,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     stream::BatchStream batches(corpus_.train, std::move(order), opts_.batch_size, seq, &slots, trim);
     progress_->start_epoch(epoch, opts_.epochs, batches.num_batches());
     backend_.take_metrics();
-    Metrics train;
-    int64_t step = 0, samples = 0, real_tokens = 0, padded_tokens = 0;
-    auto last_refresh = Clock::now();
+    Metrics train, window;  // window: since the last StepEvent
+    // Every metrics read goes to both the epoch's figures and the step log's window.
+    auto drain = [&] {
+      const Metrics m = backend_.take_metrics();
+      accumulate(&train, m);
+      accumulate(&window, m);
+    };
+    int64_t step = 0, samples = 0, window_samples = 0, real_tokens = 0, padded_tokens = 0;
+    auto last_refresh = Clock::now(), window_start = Clock::now();
     const bool live = opts_.log_every > 0 || ProgressLine::is_terminal(stdout);
+    const int64_t events_every = events_ ? events_->step_every() : 0;
     while (const Batch* b = batches.next()) {
       const int64_t global_step = ckpt.state.step + step;
       for (int i = 0; i < b->batch; ++i) real_tokens += b->lengths[i];
@@ -268,17 +292,32 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       if (global_step == opts_.profile_last) backend_.profiler_range(false);
       ++step;
       samples += b->batch;
+      window_samples += b->batch;
+      if (events_every > 0 && (global_step + 1) % events_every == 0) {
+        drain();  // synchronises a GPU: only every events_every steps
+        StepEvent e;
+        e.global_step = global_step + 1;
+        e.epoch = epoch;
+        e.window = window;
+        const double s = seconds_since(window_start);
+        e.samples_per_s = s > 0 ? window_samples / s : 0.0;
+        e.has_gradients = backend_.last_gradient_stats(&e.gradients);
+        events_->on_step(e);
+        window = Metrics{};
+        window_samples = 0;
+        window_start = Clock::now();
+      }
       // Reading metrics synchronises the GPU: only a few times a second, and only when shown.
       if (live && (seconds_since(last_refresh) >= 0.25 ||
                    (opts_.log_every > 0 && step % opts_.log_every == 0))) {
-        accumulate(&train, backend_.take_metrics());
+        drain();
         progress_->update(step, seconds_since(epoch_start), samples, train.loss(), train.accuracy());
         check_loss("training", train.loss(), opts_.max_loss, epoch, step, batches.num_batches(),
                    ckpt.epoch, opts_.out_dir);
         last_refresh = Clock::now();
       }
     }
-    accumulate(&train, backend_.take_metrics());
+    drain();
     const double train_seconds = seconds_since(epoch_start);
 
     Metrics val;
@@ -312,6 +351,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       rec["val_acc"] = val.accuracy();
     }
     result.history.push_back(rec);
+    if (events_) {
+      EpochEvent e;
+      e.epoch = epoch;
+      e.global_step = ckpt.state.step + step;
+      e.train = train;
+      e.validation = val;
+      e.samples_per_s = samples / train_seconds;
+      e.seconds = epoch_seconds;
+      e.learning_rate = backend_.options().optimizer.adam.lr;
+      events_->on_epoch(e);
+    }
 
     const double value = by_loss ? val.loss() : val.accuracy();
     const bool improved = val.count && improves(value, have_best, best_value);
@@ -387,6 +437,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                   static_cast<long long>(result.test.count), result.test.loss(),
                   result.test.accuracy(), seconds_since(t0));
     progress_->message(line);
+    if (events_) events_->on_test(result.test, opts_.epochs, ckpt.state.step);
     if (!opts_.metrics_path.empty())
       append_line(opts_.metrics_path, nlohmann::json{{"test_loss", result.test.loss()},
                                                       {"test_acc", result.test.accuracy()},

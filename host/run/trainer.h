@@ -12,6 +12,7 @@
 #include "kernels/common/error.h"
 #include "host/run/checkpoint.h"
 #include "host/run/progress.h"
+#include "host/run/train_events.h"
 #include "host/data/dataset.h"
 #include "host/stream/batch_stream.h"
 
@@ -83,14 +84,18 @@ std::vector<int64_t> bucketed_order(const std::vector<int64_t>& shuffled, const 
                                     int batch_size, uint64_t seed, int epoch);
 
 // Forward passes over `rows` of `split`; returns loss/accuracy, and each row's probability of the
-// positive class in *probs when given.
+// positive class in *probs when given. With `progress`, shows a task line "<label>: done/total
+// reviews ... - loss - acc" (running figures) while it runs.
 Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
                  int batch_size, const data::SequenceOptions& seq,
-                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs = nullptr);
+                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs = nullptr,
+                 ProgressLine* progress = nullptr, const std::string& progress_label = "test");
 
 class Trainer {
  public:
-  Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts, ProgressLine* progress);
+  // `events` (optional) receives per-step and per-epoch records (TensorBoard logs).
+  Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts, ProgressLine* progress,
+          TrainEvents* events = nullptr);
 
   // Trains from `ckpt` (state, epochs done, history; model/vocab/preprocessing describe the run)
   // up to opts.epochs, saving a checkpoint after every epoch, then evaluates on the test split.
@@ -107,6 +112,7 @@ class Trainer {
   const data::Corpus& corpus_;
   TrainOptions opts_;
   ProgressLine* progress_;
+  TrainEvents* events_;
 };
 
 }  // namespace senti

@@ -25,3 +25,15 @@ void Encoder::encode(std::string_view text, std::vector<int32_t>* ids) const {
 }
 
 }  // namespace senti::text
+
+namespace senti::text {
+
+void Encoder::encode(std::string_view text, std::vector<int32_t>* ids,
+                     std::vector<std::pair<uint32_t, uint32_t>>* spans) const {
+  tokens_.keep_spans = true;
+  encode(text, ids);
+  tokens_.keep_spans = false;
+  *spans = tokens_.spans;
+}
+
+}  // namespace senti::text

@@ -18,6 +18,9 @@ class Encoder {
   // Replaces *ids with the ids of `text`'s tokens. Not thread-safe (reuses a token buffer); use
   // one Encoder per thread.
   void encode(std::string_view text, std::vector<int32_t>* ids) const;
+  // The same, and each token's bytes in `text` (TokenList::spans), for explanations.
+  void encode(std::string_view text, std::vector<int32_t>* ids,
+              std::vector<std::pair<uint32_t, uint32_t>>* spans) const;
   int num_words() const { return num_words_; }
 
  private:

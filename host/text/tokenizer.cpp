@@ -118,6 +118,9 @@ void tokenize(std::string_view raw, TokenList* out) {
   // more bytes than the input: size the buffer once, write through a raw pointer.
   out->text.resize(raw.size());
   out->ends.clear();
+  out->spans.clear();
+  const bool spans = out->keep_spans;
+  uint32_t src_begin = 0, src_end = 0;  // the current token's bytes in raw (with keep_spans)
   char* const buf = out->text.data();
   const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
   const size_t n = raw.size();
@@ -125,7 +128,10 @@ void tokenize(std::string_view raw, TokenList* out) {
   uint32_t token_start = 0;  // where the current token began
   bool pending_apostrophe = false;
   auto end_token = [&] {
-    if (w > token_start) out->ends.push_back(w);
+    if (w > token_start) {
+      out->ends.push_back(w);
+      if (spans) out->spans.emplace_back(src_begin, src_end);
+    }
     token_start = w;
     pending_apostrophe = false;
   };
@@ -143,8 +149,9 @@ void tokenize(std::string_view raw, TokenList* out) {
             buf[w++] = '\'';
             pending_apostrophe = false;
           }
+          if (w == token_start) src_begin = static_cast<uint32_t>(i);
           buf[w++] = kAscii.lower[c];
-          ++i;
+          src_end = static_cast<uint32_t>(++i);
           continue;
         case kApos:
           apostrophe();
@@ -169,6 +176,7 @@ void tokenize(std::string_view raw, TokenList* out) {
       ++i;
       continue;
     }
+    const size_t start = i;
     i += static_cast<size_t>(len);
     if (is_apostrophe(cp)) {
       apostrophe();
@@ -179,7 +187,9 @@ void tokenize(std::string_view raw, TokenList* out) {
         buf[w++] = '\'';
         pending_apostrophe = false;
       }
+      if (w == token_start) src_begin = static_cast<uint32_t>(start);
       w += static_cast<uint32_t>(encode_utf8(to_lower(cp), buf + w));
+      src_end = static_cast<uint32_t>(i);
     }
   }
   end_token();

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace senti::text {
@@ -32,6 +33,11 @@ constexpr uint32_t kTokenizerVersion = 1;
 struct TokenList {
   std::string text;
   std::vector<uint32_t> ends;
+  // With keep_spans (off by default: the data pipeline does not need them), token i came from
+  // raw[spans[i].first .. spans[i].second): its first to its last word character in the input,
+  // inner apostrophes included (for highlighting words in the original text).
+  bool keep_spans = false;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;
   size_t size() const { return ends.size(); }
   std::string_view operator[](size_t i) const {
     const uint32_t begin = i == 0 ? 0 : ends[i - 1];

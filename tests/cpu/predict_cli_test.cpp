@@ -155,5 +155,23 @@ TEST(PredictCli, ClearErrorsForBadInput) {
   expect_usage_error(bin + "--checkpoint " + fx.dir + "/bare.safetensors good", "no vocabulary");
 }
 
+// --ids: the padded sequence the model was fed, the input of an exported ONNX model.
+TEST(PredictCli, IdsAreThePaddedSequenceTheModelWasFed) {
+  Fixture fx;
+  int rc = 0;
+  const std::string out = fx.predict("-q --json --ids 'the good movie' 'unknownword'", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const auto lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  const auto a = nlohmann::json::parse(lines[0]), b = nlohmann::json::parse(lines[1]);
+  // tiny_checkpoint: "the" 3, "movie" 4, "good" 5; maxlen 10, post padding; start 1, OOV 2.
+  EXPECT_EQ(a["ids"], nlohmann::json({1, 3, 5, 4, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(a["length"], 4);
+  EXPECT_EQ(b["ids"], nlohmann::json({1, 2, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(b["length"], 2);
+  EXPECT_NE(fx.predict("-q --ids good", &rc).find("--ids needs --json"), std::string::npos);
+  EXPECT_EQ(rc, 2);
+}
+
 }  // namespace
 }  // namespace senti

@@ -118,6 +118,23 @@ TEST_F(ServeBrowser, TypingAReviewAndClickingShowsTheLabelAndProbability) {
   EXPECT_NE(dom.find(prob), std::string::npos) << "expected '" << prob << "' in\n" << dom.substr(0, 3000);
   EXPECT_NE(dom.find(std::string("<div id=\"label\" class=\"") + label_of(want) + "\">" + label_of(want)),
             std::string::npos);
+  // Each word highlighted with its contribution, in the review's own spelling.
+  EXPECT_NE(dom.find(">loved</span>"), std::string::npos) << dom.substr(0, 4000);
+  EXPECT_NE(dom.find("<span class=\"w\" data-c=\""), std::string::npos) << dom.substr(0, 4000);
+  EXPECT_NE(dom.find("contribution (log-odds"), std::string::npos) << dom.substr(0, 4000);
+}
+
+// A fresh page shows no result box (and so no empty probability bar) before the first prediction.
+TEST_F(ServeBrowser, NoEmptyResultBeforeTheFirstPrediction) {
+  const std::string profile = test::scratch_dir("chromium-idle");
+  const std::string js = "timeout 90 " + chromium_ +
+                         " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+                         " --user-data-dir=" + profile + " --virtual-time-budget=3000 --dump-dom "
+                         "'http://127.0.0.1:" + std::to_string(port_) + "/' 2>/dev/null";
+  std::string dom;
+  ASSERT_EQ(test::run_command(js, &dom), 0) << dom.substr(0, 2000);
+  EXPECT_NE(result_tag(dom).find("data-state=\"idle\""), std::string::npos) << result_tag(dom);
+  EXPECT_NE(dom.find("#result[data-state=\"idle\"] { display: none; }"), std::string::npos);
 }
 
 TEST_F(ServeBrowser, AnErrorFromTheServerIsShownOnThePage) {

@@ -1,9 +1,12 @@
 // `senti train` / `senti eval` end to end through the binary, on the real IMDB data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "engine/backend.h"
@@ -60,6 +63,28 @@ TEST(TrainCli, LearnsOnRealDataAndEvaluates) {
   EXPECT_EQ(j["test_samples"], 2000);
   EXPECT_NEAR(j["test_acc"].get<double>(), recs[2]["test_acc"].get<double>(), 1e-12);
   EXPECT_NEAR(j["test_loss"].get<double>(), recs[2]["test_loss"].get<double>(), 1e-9);
+
+  // --explain on the model just trained, on reviews whose sentiment words are known: those two
+  // words are the two strongest of each review, with the right sign (the run is deterministic).
+  std::string why;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " predict -q --device cpu --explain --json --checkpoint " + out +
+                                  " 'This movie was excellent, with a wonderful cast.'"
+                                  " 'The worst film of the year: a waste of time.'", &why), 0) << why;
+  std::istringstream lines(why);
+  const std::vector<std::pair<std::set<std::string>, double>> known = {
+      {{"excellent", "wonderful"}, +1}, {{"worst", "waste"}, -1}};
+  for (const auto& [words_wanted, sign] : known) {
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line)) << why;
+    auto words = nlohmann::json::parse(line)["explanation"]["words"];
+    std::sort(words.begin(), words.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return std::fabs(a["contribution"].get<double>()) > std::fabs(b["contribution"].get<double>());
+    });
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_EQ(words_wanted.count(words[k]["text"].get<std::string>()), 1u) << line;
+      EXPECT_GT(sign * words[k]["contribution"].get<double>(), 0) << line;
+    }
+  }
 }
 
 // A resumed run's curve equals an uninterrupted one bit for bit (CPU), and runs are deterministic.
