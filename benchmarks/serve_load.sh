@@ -53,6 +53,7 @@ for endpoint in $endpoints; do
     for keep in yes no; do
       extra=()
       [ "$keep" = no ] && extra=(-H "Connection: close")
+      sleep 2  # let the previous run's closed connections drain from the server's queue
       out=$(wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s --latency -s "$work/$endpoint.lua" \
               "${extra[@]}" "http://127.0.0.1:$port$path" 2>&1)
       rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")

@@ -28,6 +28,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kPollSliceMs = 50;  // how soon a waiting connection notices a stop or a queue
+// An idle kept-alive connection gives its worker up to a waiting one only after this long idle:
+// closing it races with a request the client may be sending, which then fails, so a client
+// that is merely between two requests keeps its connection.
+constexpr auto kYieldAfterIdle = std::chrono::milliseconds(1000);
 
 thread_local bool t_shed = false;       // this connection is to be answered 503 (pool full)
 thread_local bool t_timed_out = false;  // the current request's deadline passed while reading
@@ -298,14 +302,16 @@ bool HttpServer::others_waiting() const {
 }
 
 bool HttpServer::wait_for_request(socket_t sock, int timeout_ms, bool yield_to_others) const {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::milliseconds(timeout_ms);
   while (true) {
     pollfd p{sock, POLLIN, 0};
     const int r = ::poll(&p, 1, ms_left(deadline));
     if (r > 0) return true;  // bytes, or the peer closed: process_request sees which
     if (r < 0 && errno != EINTR) return false;
-    if (stopping() || (yield_to_others && others_waiting()) || Clock::now() >= deadline)
-      return false;
+    const auto now = Clock::now();
+    if (stopping() || now >= deadline) return false;
+    if (yield_to_others && now - start >= kYieldAfterIdle && others_waiting()) return false;
   }
 }
 

@@ -13,9 +13,9 @@
 //     read, so each byte restarted them);
 //   - a fixed pool of `threads` workers, one connection each, and at most `max_pending` accepted
 //     connections waiting for one; beyond that a connection is answered 503 at once and closed.
-//     A kept-alive connection gives its worker up (closes after the current response, or while
-//     idle between requests) when other connections are waiting, so idle clients cannot starve
-//     new ones.
+//     A kept-alive connection gives its worker up when other connections are waiting: it is closed
+//     after the current response (with "Connection: close"), or after a second idle between
+//     requests, so idle clients cannot starve new ones.
 // Routes, handlers and the error handler are httplib's (Server::Get, ...), set by the caller.
 #include <atomic>
 #include <string>
@@ -57,8 +57,8 @@ class HttpServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
   bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
   bool others_waiting() const;
-  // Waits until `sock` has bytes; false on timeout, peer close, server stop, or (when
-  // `yield_to_others`) another connection waiting for a worker.
+  // Waits until `sock` has bytes (or the peer closed); false on timeout, server stop, or (when
+  // `yield_to_others`) another connection waiting for a worker after a second of idling.
   bool wait_for_request(socket_t sock, int timeout_ms, bool yield_to_others) const;
 
   HttpOptions options_;
