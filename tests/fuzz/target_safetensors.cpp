@@ -1,5 +1,6 @@
 // libFuzzer: the safetensors reader (engine/safetensors) on arbitrary files. A bad file must be a
-// UsageError; a file it accepts has every tensor's data matching its shape.
+// UsageError; a file it accepts has every tensor's data matching its shape (whose element count
+// must not wrap around 2^64).
 #include <cstddef>
 #include <cstdint>
 
@@ -16,11 +17,12 @@ int safetensors(const uint8_t* data, size_t size) {
     const auto f = senti::safetensors::read_file(file.path());
     for (const auto& [name, t] : f.tensors) {
       uint64_t count = 1;
+      bool wrapped = false;
       for (const int64_t d : t.shape) {
         senti::fuzz::require(d >= 0);
-        count *= static_cast<uint64_t>(d);
+        wrapped |= __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
       }
-      senti::fuzz::require(count == t.data.size());
+      senti::fuzz::require(!wrapped && count == t.data.size());
     }
   } catch (const senti::UsageError&) {
   }
