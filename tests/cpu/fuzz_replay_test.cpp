@@ -4,15 +4,22 @@
 // that once crashed fails here again if its bug comes back. A failing property aborts the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "fuzz/targets.h"
 
 namespace senti::fuzz {
+
+// Test names and failure messages show the target's name (found by ADL, so outside the
+// anonymous namespace).
+void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }
+
 namespace {
 
 namespace fs = std::filesystem;
