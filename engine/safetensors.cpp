@@ -95,13 +95,14 @@ File read_file(const std::string& path) {
       t.shape = entry.at("shape").get<std::vector<int64_t>>();
       const auto offs = entry.at("data_offsets").get<std::vector<uint64_t>>();
       uint64_t count = 1;
+      bool wraps = false;  // a product past 2^64 must not wrap to a size the data matches
       for (int64_t d : t.shape) {
         if (d < 0) SENTI_FAIL("'", path, "': tensor '", name, "' has a negative dimension");
-        // Bounded by the data section, so the product can neither overflow nor allocate past it.
-        if (d > 0 && count > data_size / sizeof(float) / static_cast<uint64_t>(d))
-          SENTI_FAIL("'", path, "': tensor '", name, "' has a shape larger than the file's data");
-        count *= static_cast<uint64_t>(d);
+        wraps |= __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
       }
+      if (wraps || count > data_size / sizeof(float))
+        SENTI_FAIL("'", path, "': tensor '", name, "' has a shape ", entry.at("shape").dump(),
+                   " of more elements than the file holds (corrupt or not a checkpoint)");
       if (offs.size() != 2 || offs[0] > offs[1] || offs[1] > data_size ||
           offs[1] - offs[0] != count * sizeof(float))
         SENTI_FAIL("'", path, "': tensor '", name,

@@ -16,6 +16,9 @@ packages=(
 )
 # Headless Chromium drives the web demo's browser test (skipped with a reason when absent).
 if [ "${SENTI_SKIP_BROWSER:-0}" != 1 ]; then packages+=(chromium); fi
+# clang with its sanitizer and libFuzzer runtimes, and llvm-symbolizer for readable reports: the
+# checking build of scripts/test_sanitizers.sh.
+if [ "${SENTI_SKIP_SANITIZERS:-0}" != 1 ]; then packages+=(clang libclang-rt-14-dev llvm-14); fi
 
 missing=()
 for p in "${packages[@]}"; do

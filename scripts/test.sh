@@ -3,11 +3,16 @@
 # CPU tests always run; so do the kernels on the emulated CUDA device (labels cuda-emu and
 # cuda-emu-tsan, docs/testing.md); the real-GPU CUDA tests skip with a reason when no GPU is present.
 # The real dataset is read from ../shared/data/imdb (or $SENTI_DATA_DIR).
+# Then, when run without ctest arguments (as .ci/run does), the checking build: the CPU suite
+# under ASan + UBSan and every fuzz target for 30 s (scripts/test_sanitizers.sh, docs/testing.md).
+# SENTI_SKIP_SANITIZERS=1 leaves that out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 build_dir="${SENTI_BUILD_DIR:-build}"
 # One token cache for the whole run, so each test process loads it instead of re-tokenizing.
 export SENTI_CACHE_DIR="${SENTI_CACHE_DIR:-$PWD/$build_dir/test-cache}"
-cd "$build_dir"
-ctest --output-on-failure -j "$(nproc)" "$@"
+(cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" "$@")
+if [ $# -eq 0 ] && [ "${SENTI_SKIP_SANITIZERS:-0}" != 1 ]; then
+  scripts/test_sanitizers.sh
+fi

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -19,15 +20,36 @@
 namespace senti::cli {
 namespace {
 
+// Numbers are read as int64 and range-checked here, so that "-1" is refused instead of wrapping
+// around to 2^64-1 in an unsigned limit.
 struct ServeFlags {
   std::string checkpoint;
   std::string host = "127.0.0.1";
-  int port = 8080;
+  int64_t port = 8080;
   bool allow_remote = false;
   std::string device = "auto";
-  int batch = 64;
-  ServeLimits limits;
+  int64_t batch = 64;
+  int64_t max_texts = ServeLimits{}.max_texts;
+  int64_t max_body_bytes = ServeLimits{}.max_body_bytes;
+  int64_t max_text_bytes = ServeLimits{}.max_text_bytes;
+  int64_t threads = HttpOptions{}.threads;
+  int64_t request_timeout = HttpOptions{}.request_timeout_s;
 };
+
+void check_range(const char* flag, int64_t value, int64_t lo, int64_t hi) {
+  if (value < lo || value > hi)
+    SENTI_FAIL(flag, " must be in ", lo, "..", hi, ", got ", value);
+}
+
+void check_flags(const ServeFlags& f) {
+  check_range("--port", f.port, 0, 65535);
+  check_range("--batch", f.batch, 1, 4096);
+  check_range("--max-texts", f.max_texts, 1, 65536);
+  check_range("--max-body-bytes", f.max_body_bytes, 64, int64_t{1} << 30);
+  check_range("--max-text-bytes", f.max_text_bytes, 1, f.max_body_bytes);
+  check_range("--threads", f.threads, 1, 1024);
+  check_range("--request-timeout", f.request_timeout, 1, 3600);
+}
 
 // SIGINT/SIGTERM -> a byte on a self-pipe (write() is async-signal-safe, and the handler may run
 // on any thread, OpenBLAS's included); a waiter thread reads it and stops the server outside any
@@ -92,18 +114,23 @@ void run_serve(const ServeFlags& f) {
   if (!is_loopback_host(f.host) && !f.allow_remote)
     SENTI_FAIL("--host ", f.host, " is not a loopback address: other machines could reach the "
                "server. Add --allow-remote to bind it on purpose");
-  if (f.batch < 1 || f.batch > 4096) SENTI_FAIL("--batch must be in 1..4096, got ", f.batch);
-  if (f.limits.max_texts < 1) SENTI_FAIL("--max-texts must be >= 1");
-  if (f.limits.max_body_bytes < 64) SENTI_FAIL("--max-body-bytes must be >= 64");
-  if (f.limits.max_text_bytes < 1) SENTI_FAIL("--max-text-bytes must be >= 1");
+  check_flags(f);
+  ServeLimits limits;
+  limits.max_texts = static_cast<size_t>(f.max_texts);
+  limits.max_body_bytes = static_cast<size_t>(f.max_body_bytes);
+  limits.max_text_bytes = static_cast<size_t>(f.max_text_bytes);
+  HttpOptions http;
+  http.threads = static_cast<int>(f.threads);
+  http.request_timeout_s = static_cast<int>(f.request_timeout);
+  const int batch = static_cast<int>(f.batch);
 
   const Checkpoint ckpt = load_checkpoint(f.checkpoint);
   check_inference_ready(ckpt, f.checkpoint);
-  auto backend = open_backend(f.device, inference_backend_options(ckpt, f.batch), stderr);
-  Predictor predictor(ckpt, std::move(backend), f.batch, f.checkpoint);
-  PredictServer server(predictor, f.limits, model_info(ckpt, f.checkpoint, predictor.backend()));
+  auto backend = open_backend(f.device, inference_backend_options(ckpt, batch), stderr);
+  Predictor predictor(ckpt, std::move(backend), batch, f.checkpoint);
+  PredictServer server(predictor, limits, model_info(ckpt, f.checkpoint, predictor.backend()), http);
 
-  const int port = server.bind(f.host, f.port);
+  const int port = server.bind(f.host, static_cast<int>(f.port));
   StopSignals signals;
   std::thread waiter([&] {
     const int sig = signals.wait();
@@ -140,12 +167,19 @@ void register_serve(CLI::App& app) {
                 "Allow a --host other machines can reach (e.g. 0.0.0.0)");
   add_device_flag(cmd, &f->device);
   cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(64);
-  cmd->add_option("--max-texts", f->limits.max_texts, "Most reviews in one request")
-      ->default_val(f->limits.max_texts);
-  cmd->add_option("--max-body-bytes", f->limits.max_body_bytes, "Largest request body")
-      ->default_val(f->limits.max_body_bytes);
-  cmd->add_option("--max-text-bytes", f->limits.max_text_bytes, "Longest review in a request")
-      ->default_val(f->limits.max_text_bytes);
+  cmd->add_option("--max-texts", f->max_texts, "Most reviews in one request (1..65536)")
+      ->default_val(f->max_texts);
+  cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest request body (64 B..1 GiB)")
+      ->default_val(f->max_body_bytes);
+  cmd->add_option("--max-text-bytes", f->max_text_bytes,
+                  "Longest review in a request (at most --max-body-bytes)")
+      ->default_val(f->max_text_bytes);
+  cmd->add_option("--threads", f->threads,
+                  "Connection worker threads: each open connection holds one (1..1024)")
+      ->default_val(f->threads);
+  cmd->add_option("--request-timeout", f->request_timeout,
+                  "Seconds a client has to send a whole request, and to take its response (1..3600)")
+      ->default_val(f->request_timeout);
   cmd->callback([f] { run_serve(*f); });
 }
 

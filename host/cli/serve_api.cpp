@@ -70,6 +70,8 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
     doc = nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
     return fail(error, 400, std::string("request body is not valid JSON (UTF-8): ") + e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number like 1e999999
+    return fail(error, 400, std::string("request body has a value JSON cannot hold: ") + e.what());
   }
   const char* expected = "expected {\"texts\": [\"review\", ...]}";
   if (!doc.is_object())

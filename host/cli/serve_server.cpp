@@ -25,7 +25,34 @@ void reply_error(httplib::Response& res, int status, std::string_view message) {
   reply_json(res, status, error_json(status, message));
 }
 
-const char* kEndpoints = "GET /, GET /healthz, POST /v1/predict";
+// The API, for routing wrong methods and for messages.
+struct Endpoint {
+  const char* path;
+  const char* method;  // the one method it answers (GET also answers HEAD)
+};
+constexpr Endpoint kEndpoints[] = {{"/", "GET"}, {"/healthz", "GET"}, {"/v1/predict", "POST"}};
+
+const Endpoint* find_endpoint(const std::string& path) {
+  for (const Endpoint& e : kEndpoints)
+    if (path == e.path) return &e;
+  return nullptr;
+}
+
+std::string endpoint_list() {
+  std::string s;
+  for (const Endpoint& e : kEndpoints)
+    s += std::string(s.empty() ? "" : ", ") + e.method + " " + e.path;
+  return s;
+}
+
+// 405 with the Allow header. There is no CORS support: OPTIONS (a preflight included) is a wrong
+// method like any other, so pages from other origins cannot call the API (docs/serving.md).
+void reply_method_not_allowed(const httplib::Request& req, httplib::Response& res,
+                              const Endpoint& e) {
+  const std::string allowed = std::string(e.method) == "GET" ? "GET, HEAD" : e.method;
+  res.set_header("Allow", allowed);
+  reply_error(res, 405, req.method + " is not allowed on " + e.path + ": use " + e.method);
+}
 
 // Runs a handler; anything it throws becomes a 500 for this request only.
 template <typename F>
@@ -45,14 +72,14 @@ struct PredictServer::Impl {
   Predictor& predictor;
   ServeLimits limits;
   nlohmann::json info;
-  httplib::Server server;
+  HttpServer server;
   std::mutex model_mu;  // one request at a time on the backend (see the header)
 
   std::mutex state_mu;  // run()/stop() handshake
   bool stop_requested = false, run_entered = false, run_left = false;
 
-  Impl(Predictor& p, ServeLimits l, nlohmann::json i)
-      : predictor(p), limits(l), info(std::move(i)) {}
+  Impl(Predictor& p, ServeLimits l, nlohmann::json i, HttpOptions http)
+      : predictor(p), limits(l), info(std::move(i)), server(http) {}
 
   void add_routes() {
     server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -67,16 +94,26 @@ struct PredictServer::Impl {
     server.Post("/v1/predict", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] { predict(req, res); });
     });
-    add_method_not_allowed("/", "GET");
-    add_method_not_allowed("/healthz", "GET");
-    add_method_not_allowed("/v1/predict", "POST");
-    // Every 4xx/5xx without a body of its own (unknown path, body over the limit, malformed HTTP)
-    // gets a JSON one.
+    for (const Endpoint& e : kEndpoints) add_method_not_allowed(e);
+    // Every 4xx/5xx without a body of its own (unknown path, body over the limit, malformed HTTP,
+    // a request that did not arrive in time) gets a JSON one.
     server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
+      const bool unrouted_method = req.method == "TRACE" || req.method == "CONNECT";
+      if (res.status == 400 && HttpServer::request_timed_out()) {
+        res.status = 408;
+      } else if (res.status == 400 && unrouted_method) {
+        const Endpoint* e = find_endpoint(req.path);
+        if (e != nullptr) return reply_method_not_allowed(req, res, *e);
+        res.status = 404;
+      }
       std::string message;
       if (res.status == 404)
-        message = "no such endpoint: " + req.method + " " + req.path + " (there are " + kEndpoints + ")";
+        message = "no such endpoint: " + req.method + " " + req.path + " (there are " +
+                  endpoint_list() + ")";
+      else if (res.status == 408)
+        message = "request not received within " +
+                  std::to_string(server.options().request_timeout_s) + " s";
       else if (res.status == 413)
         message = "request body larger than the limit of " + std::to_string(limits.max_body_bytes) +
                   " bytes";
@@ -92,16 +129,19 @@ struct PredictServer::Impl {
         });
   }
 
-  void add_method_not_allowed(const std::string& path, const std::string& allowed) {
-    auto handler = [path, allowed](const httplib::Request& req, httplib::Response& res) {
-      res.set_header("Allow", allowed);
-      reply_error(res, 405, req.method + " is not allowed on " + path + ": use " + allowed);
+  // Every method httplib routes, other than the endpoint's own, answers 405 on a known path.
+  // (TRACE and CONNECT are not routed by httplib: the error handler turns them into 405 too.)
+  void add_method_not_allowed(const Endpoint& e) {
+    auto handler = [&e](const httplib::Request& req, httplib::Response& res) {
+      reply_method_not_allowed(req, res, e);
     };
-    if (allowed != "GET") server.Get(path, handler);
-    if (allowed != "POST") server.Post(path, handler);
-    server.Put(path, handler);
-    server.Patch(path, handler);
-    server.Delete(path, handler);
+    const std::string method = e.method;
+    if (method != "GET") server.Get(e.path, handler);
+    if (method != "POST") server.Post(e.path, handler);
+    server.Put(e.path, handler);
+    server.Patch(e.path, handler);
+    server.Delete(e.path, handler);
+    server.Options(e.path, handler);
   }
 
   void predict(const httplib::Request& req, httplib::Response& res) {
@@ -120,29 +160,17 @@ struct PredictServer::Impl {
   }
 };
 
-PredictServer::PredictServer(Predictor& predictor, ServeLimits limits, nlohmann::json info)
-    : impl_(std::make_unique<Impl>(predictor, limits, std::move(info))) {
+PredictServer::PredictServer(Predictor& predictor, ServeLimits limits, nlohmann::json info,
+                             HttpOptions http)
+    : impl_(std::make_unique<Impl>(predictor, limits, std::move(info), http)) {
   impl_->server.set_payload_max_length(limits.max_body_bytes);
-  // A client that stalls mid-request holds one pool thread for at most this long.
-  impl_->server.set_read_timeout(10, 0);
-  impl_->server.set_write_timeout(10, 0);
   impl_->add_routes();
 }
 
 PredictServer::~PredictServer() { stop(); }
 
 int PredictServer::bind(const std::string& host, int port) {
-  if (port < 0 || port > 65535) SENTI_FAIL("--port must be in 0..65535, got ", port);
-  int bound = port;
-  if (port == 0) {
-    bound = impl_->server.bind_to_any_port(host);
-  } else if (!impl_->server.bind_to_port(host, port)) {
-    bound = -1;
-  }
-  if (bound <= 0)
-    SENTI_FAIL("cannot listen on ", host, ":", port,
-               " (port in use, no permission, or --host is not an address of this machine)");
-  return bound;
+  return impl_->server.bind_listener(host, port);
 }
 
 void PredictServer::run() {
@@ -151,7 +179,7 @@ void PredictServer::run() {
     if (impl_->stop_requested) return;
     impl_->run_entered = true;
   }
-  impl_->server.listen_after_bind();
+  impl_->server.serve();
   std::lock_guard<std::mutex> lock(impl_->state_mu);
   impl_->run_left = true;
 }

@@ -3,11 +3,13 @@
 //   GET  /            the demo page (host/cli/serve_page.h)
 //   GET  /healthz     {"status": "ok", "model": {...}, "backend": "..."}
 //   POST /v1/predict  {"texts": [...]} -> {"predictions": [...]} (host/cli/serve_api.h)
-// Any other method on these paths: 405 with an Allow header; any other path: 404; every error
+// Any other method on these paths (OPTIONS included: no CORS): 405 with an Allow header; any other
+// path: 404; a request not received within the request timeout: 408; every error
 // body is JSON {"error": ..., "status": ...}. A handler never throws past the server: an
 // unexpected failure is a 500 for that request, and the server keeps serving.
 //
-// Concurrency: httplib serves each connection on its own pool thread. Parsing, validation and
+// Concurrency: each connection is served on a worker thread of HttpServer (host/cli/serve_http.h:
+// bounded queue, per-request deadlines, TCP_NODELAY, no port sharing). Parsing, validation and
 // writing responses run in parallel; the model itself runs one request at a time under a mutex,
 // because a Backend is not thread-safe. One backend rather than a pool: on the CPU the OpenBLAS
 // GEMMs already use every core, on a GPU one stream does; a pool would multiply memory for little
@@ -19,18 +21,21 @@
 
 #include "host/run/predictor.h"
 #include "host/cli/serve_api.h"
+#include "host/cli/serve_http.h"
 
 namespace senti::cli {
 
 class PredictServer {
  public:
   // `predictor` must outlive the server. `info` is reported under "model" by /healthz.
-  PredictServer(Predictor& predictor, ServeLimits limits, nlohmann::json info);
+  PredictServer(Predictor& predictor, ServeLimits limits, nlohmann::json info,
+                HttpOptions http = HttpOptions{});
   ~PredictServer();
   PredictServer(const PredictServer&) = delete;
   PredictServer& operator=(const PredictServer&) = delete;
 
-  // Binds host:port (port 0: any free port) and returns the port; UsageError when it cannot.
+  // Binds host:port (port 0: any free port) and returns the port; UsageError naming host:port and
+  // the reason when it cannot (in use by another server, no permission, not a local address).
   int bind(const std::string& host, int port);
   // Serves until stop(); returns at once if stop() came first. Call after bind().
   void run();

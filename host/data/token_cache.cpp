@@ -100,12 +100,12 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
   s->labels.assign(labels, labels + n);
   s->ratings.assign(ratings, ratings + n);
   s->review_ids.resize(n);
-  std::memcpy(s->review_ids.data(), ids, n * 4);
+  if (n > 0) std::memcpy(s->review_ids.data(), ids, n * 4);  // memcpy(null, ., 0) is UB
   s->offsets.resize(n + 1);
   std::memcpy(s->offsets.data(), offsets, (n + 1) * 8);
   s->tokens.resize(tokens);
   if (id_width == 4) {
-    std::memcpy(s->tokens.data(), toks, tokens * 4);
+    if (tokens > 0) std::memcpy(s->tokens.data(), toks, tokens * 4);
   } else {
     const auto* narrow = reinterpret_cast<const uint16_t*>(toks);
     for (uint64_t t = 0; t < tokens; ++t) s->tokens[t] = narrow[t];

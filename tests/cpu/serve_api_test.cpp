@@ -52,6 +52,9 @@ TEST(ServeApi, RefusesMalformedBodies) {
   expect_refused("{\"texts\": [\"a\", null]}", 400, "texts[1] is null");
   expect_refused("{\"texts\": [[\"a\"]]}", 400, "texts[0] is an array");
   expect_refused("{\"texts\": [[[[[[[[[[[[[[[[[[\"a\"]]]]]]]]]]]]]]]]]]}", 400, "deeper than");
+  // Numbers no double holds: nlohmann throws out_of_range, not parse_error (was an HTTP 500).
+  expect_refused("{\"texts\": [1e999999]}", 400, "cannot hold");
+  expect_refused("{\"texts\": [\"a\"], \"x\": -1e400}", 400, "cannot hold");
 }
 
 TEST(ServeApi, RefusesTooLarge) {

@@ -29,6 +29,7 @@
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
 #include "test_env.h"
+#include "serve_test_server.h"
 #include "tiny_checkpoint.h"
 
 extern char** environ;
@@ -36,47 +37,13 @@ extern char** environ;
 namespace senti::cli {
 namespace {
 
+using test::predict_body;
+using test::RunningServer;
+
 Checkpoint tiny_checkpoint() { return test::tiny_checkpoint(21); }
 
 std::unique_ptr<Predictor> make_predictor(const Checkpoint& c, int batch) {
-  return std::make_unique<Predictor>(c, make_cpu_backend(inference_backend_options(c, batch)), batch,
-                                     "tiny");
-}
-
-// A server on 127.0.0.1:<free port>, serving on a background thread for the test's lifetime.
-struct RunningServer {
-  Checkpoint ckpt = tiny_checkpoint();
-  std::unique_ptr<Predictor> predictor = make_predictor(ckpt, 4);
-  ServeLimits limits;
-  std::unique_ptr<PredictServer> server;
-  std::thread thread;
-  int port = 0;
-
-  RunningServer() {
-    limits.max_texts = 8;
-    limits.max_body_bytes = 4096;
-    limits.max_text_bytes = 300;
-    server = std::make_unique<PredictServer>(*predictor, limits, nlohmann::json{{"maxlen", 10}});
-    port = server->bind("127.0.0.1", 0);
-    thread = std::thread([this] { server->run(); });
-  }
-  ~RunningServer() {
-    server->stop();
-    thread.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_connection_timeout(5);
-    c.set_read_timeout(20);
-    return c;
-  }
-  std::vector<float> expected(const std::vector<std::string>& texts) const {
-    return make_predictor(ckpt, 4)->predict(texts);
-  }
-};
-
-std::string predict_body(const std::vector<std::string>& texts) {
-  return nlohmann::json{{"texts", texts}}.dump();
+  return test::make_tiny_predictor(c, batch);
 }
 
 // The response must be a JSON error with this status whose message contains `needle`.
@@ -157,6 +124,30 @@ TEST(ServeHttp, EveryErrorIsAJson4xxAndTheServerKeepsServing) {
   auto r = c.Get("/v1/predict");
   expect_error(r, 405, "use POST");
   EXPECT_EQ(r->get_header_value("Allow"), "POST");
+  // A number no double can hold was a 500 (nlohmann's out_of_range escaped the parser).
+  expect_error(c.Post("/v1/predict", "{\"texts\": [1e999999]}", "application/json"), 400,
+               "cannot hold");
+  expect_error(c.Post("/v1/predict", "{\"texts\": [\"a\"], \"n\": -1e999999}", "application/json"),
+               400, "cannot hold");
+  // OPTIONS (no CORS preflight support) was a 404; TRACE, which httplib does not route, a 400.
+  auto options = c.Options("/v1/predict");
+  expect_error(options, 405, "OPTIONS is not allowed on /v1/predict");
+  EXPECT_EQ(options->get_header_value("Allow"), "POST");
+  auto options_page = c.Options("/");
+  expect_error(options_page, 405, "use GET");
+  EXPECT_EQ(options_page->get_header_value("Allow"), "GET, HEAD");
+  expect_error(c.Options("/nope"), 404, "no such endpoint");
+  auto head = c.Head("/v1/predict");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 405);
+  EXPECT_EQ(head->get_header_value("Allow"), "POST");
+  {
+    test::RawClient raw(s.port);
+    ASSERT_TRUE(raw.send("TRACE /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const std::string got = raw.read_until("}", 5000);
+    EXPECT_EQ(got.rfind("HTTP/1.1 405", 0), 0u) << got;
+    EXPECT_NE(got.find("Allow: GET, HEAD"), std::string::npos) << got;
+  }
 
   // Malformed HTTP on a raw socket.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
