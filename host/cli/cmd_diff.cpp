@@ -22,7 +22,7 @@ namespace {
 nlohmann::json without_timing(nlohmann::json history) {
   for (auto& rec : history)
     if (rec.is_object())
-      for (const char* k : {"seconds", "train_seconds", "samples_per_s"}) rec.erase(k);
+      for (const char* k : {"seconds", "train_seconds", "samples_per_s", "real_tokens_per_s"}) rec.erase(k);
   return history;
 }
 

@@ -18,7 +18,7 @@ stage_bench_b256() {
 stage_train_epoch() {
   local out="$GC_WORK/train-epoch" m="$GC_LOGS/train_epoch.metrics.jsonl" rc
   bounded 100000 "$(result senti_bin)" train --device cuda --preset seed --epochs 1 --test-limit 0 \
-    --data "$GC_CARRY/aclImdb_v1_labeled.tar.gz" --out "$out" --metrics "$m" \
+    --embedding-clip-norm dense --data "$GC_CARRY/aclImdb_v1_labeled.tar.gz" --out "$out" --metrics "$m" \
     >"$GC_LOGS/train_epoch.log" 2>&1 </dev/null
   rc=$?
   local epochs val ms test secs
