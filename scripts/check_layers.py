@@ -14,7 +14,8 @@ import sys
 
 # Top to bottom: (name, rank, path prefixes). A file may include its own layer and lower ones.
 LAYERS = [
-    ("cli", 7, ["host/cli/"]),                      # the senti binary's subcommands
+    ("cli", 8, ["host/cli/"]),                      # the senti binary's subcommands
+    ("interop", 7, ["host/tensorboard/", "host/onnx/"]),  # TensorBoard logs, ONNX export
     ("run", 6, ["host/run/"]),                      # trainer, predictor, checkpoints, progress
     ("stream", 5, ["host/stream/"]),                # batch streaming thread
     ("data", 4, ["host/data/", "host/text/"]),      # aclImdb reader, tokenizer, vocabulary, cache
@@ -54,6 +55,9 @@ def check_file(rel, text):
     errors = []
     own = layer_of(rel)
     if own is None:
+        if rel.count("/") > 1 or rel.startswith(("engine/", "kernels/")):
+            return [f"{rel}: this folder is in no layer of scripts/check_layers.py; add it there and "
+                    f"to docs/architecture.md"]
         return errors
     for lineno, line in enumerate(text.splitlines(), 1):
         m = INCLUDE_RE.match(line)

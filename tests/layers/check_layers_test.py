@@ -67,6 +67,8 @@ expect("shared engine reaches into a backend", {"engine/optimizer.cpp": '#includ
        False, "engine/optimizer.cpp:1")
 expect("cpu backend includes cuda backend", {"engine/cpu/x.cpp": '#include "engine/cuda/stream.h"\n'},
        False, "engine/cpu/x.cpp:1")
+expect("a folder in no layer", {"host/newthing/x.cpp": '#include "engine/params.h"\n'}, False,
+       "host/newthing/x.cpp: this folder is in no layer")
 
 for f in failures:
     print("FAIL", f)
