@@ -1,5 +1,6 @@
 #include "host/run/checkpoint.h"
 
+#include <cstdint>
 #include <filesystem>
 
 #include "kernels/common/error.h"
@@ -29,6 +30,19 @@ nlohmann::json meta_json(const std::map<std::string, std::string>& m, const char
   } catch (const nlohmann::json::exception& e) {
     SENTI_FAIL("'", path, "': metadata '", key, "' is not valid JSON: ", e.what());
   }
+}
+
+// An integer metadata field. Only JSON integers that fit an int pass: nlohmann's get<int>() of a
+// float like 1e30 is an out-of-range conversion (undefined behaviour), and of 2^40 a silent wrap.
+int int_field(const nlohmann::json& obj, const char* key, const std::string& path) {
+  const nlohmann::json& v = obj.at(key);
+  bool fits = false;
+  if (v.is_number_unsigned())
+    fits = v.get<uint64_t>() <= INT32_MAX;
+  else if (v.is_number_integer())
+    fits = v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX;
+  if (!fits) SENTI_FAIL("'", path, "': metadata '", key, "' is ", v.dump(), ", expected an integer");
+  return v.get<int>();
 }
 
 }  // namespace
@@ -103,9 +117,9 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
   Checkpoint c;
   try {
     const auto model = meta_json(m, "model", path);
-    c.model.vocab_size = model.at("vocab_size").get<int>();
-    c.model.embed_dim = model.at("embed_dim").get<int>();
-    c.model.hidden = model.at("hidden").get<int>();
+    c.model.vocab_size = int_field(model, "vocab_size", path);
+    c.model.embed_dim = int_field(model, "embed_dim", path);
+    c.model.hidden = int_field(model, "hidden", path);
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = opt.at("learning_rate").get<float>();
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
@@ -114,11 +128,11 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.optimizer.clipnorm = opt.at("clipnorm").get<float>();
     c.optimizer.global_clipnorm = opt.at("global_clipnorm").get<float>();
     const auto pre = meta_json(m, "preprocessing", path);
-    c.vocab.num_words = pre.at("num_words").get<int>();
-    c.sequence.maxlen = pre.at("maxlen").get<int>();
+    c.vocab.num_words = int_field(pre, "num_words", path);
+    c.sequence.maxlen = int_field(pre, "maxlen", path);
     c.sequence.padding = parse_side(pre.at("padding").get<std::string>(), path);
     c.sequence.truncating = parse_side(pre.at("truncating").get<std::string>(), path);
-    c.tokenizer_version = pre.at("tokenizer_version").get<int>();
+    c.tokenizer_version = int_field(pre, "tokenizer_version", path);
     c.vocab.words = meta_json(m, "vocabulary", path).get<std::vector<std::string>>();
     c.vocab.source = meta(m, "vocabulary_source", path);
     c.train_config = meta_json(m, "train_config", path);
