@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
+#include <vector>
 
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
@@ -21,6 +23,23 @@ uint64_t get_u64_le(const unsigned char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
+}
+
+// entry[key] as integers. Only JSON integers pass: nlohmann's get<int64_t>() of a float (3.5, or
+// an integer too long for 64 bits, which it parses as a double) converts it, and out of range
+// that conversion is undefined behaviour.
+template <typename T>
+std::vector<T> integer_list(const nlohmann::json& entry, const char* key, const std::string& path,
+                            const std::string& name) {
+  const nlohmann::json& list = entry.at(key);
+  std::vector<T> out;
+  for (const auto& v : list.is_array() ? list : nlohmann::json::array({nullptr})) {
+    if (!v.is_number_integer() || (std::is_unsigned_v<T> && !v.is_number_unsigned()))
+      SENTI_FAIL("'", path, "': tensor '", name, "' has ", key, " ", list.dump(),
+                 ", expected a list of integers", std::is_unsigned_v<T> ? " >= 0" : "");
+    out.push_back(v.get<T>());
+  }
+  return out;
 }
 
 }  // namespace
@@ -92,8 +111,8 @@ File read_file(const std::string& path) {
         SENTI_FAIL("'", path, "': tensor '", name, "' has dtype ", entry.at("dtype").dump(),
                    ", expected F32");
       Tensor t;
-      t.shape = entry.at("shape").get<std::vector<int64_t>>();
-      const auto offs = entry.at("data_offsets").get<std::vector<uint64_t>>();
+      t.shape = integer_list<int64_t>(entry, "shape", path, name);
+      const auto offs = integer_list<uint64_t>(entry, "data_offsets", path, name);
       uint64_t count = 1;
       bool wraps = false;  // a product past 2^64 must not wrap to a size the data matches
       for (int64_t d : t.shape) {

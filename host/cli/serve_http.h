@@ -7,10 +7,10 @@
 //     models), a real listen backlog, and an error that names the port and the reason;
 //   - every connection socket gets TCP_NODELAY (a response is written as headers, then body: with
 //     Nagle's algorithm the body waited for the client's delayed ACK, ~40 ms a keep-alive request);
-//   - a whole request must arrive within `request_timeout_s` of its first byte (of a worker taking
-//     the connection, for its first request), and a response be written within the same time: a client
-//     trickling one byte at a time no longer holds a worker forever (httplib's timeouts are per
-//     read, so each byte restarted them);
+//   - a whole request must arrive within `request_timeout_s` of its first byte (of a worker
+//     taking the connection, for its first request), and a response be written within the same
+//     time: a client trickling one byte at a time no longer holds a worker forever (httplib's
+//     timeouts are per read, so each byte restarted them);
 //   - a fixed pool of `threads` workers, one connection each, and at most `max_pending` accepted
 //     connections waiting for one; beyond that a connection is answered 503 at once and closed.
 //     A kept-alive connection gives its worker up when other connections are waiting: it is closed

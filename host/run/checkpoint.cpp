@@ -1,6 +1,7 @@
 #include "host/run/checkpoint.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -98,6 +99,19 @@ void verify_tensors(const safetensors::File& f, const std::string& path) {
                  "): the file is corrupt (a bad disk or an incomplete copy); use another copy, e.g. "
                  "best.safetensors");
   }
+}
+
+// An integer metadata field. Only JSON integers that fit an int pass: nlohmann's get<int>() of a
+// float like 1e30 is an out-of-range conversion (undefined behaviour), and of 2^40 a silent wrap.
+int int_field(const nlohmann::json& obj, const char* key, const std::string& path) {
+  const nlohmann::json& v = obj.at(key);
+  bool fits = false;
+  if (v.is_number_unsigned())
+    fits = v.get<uint64_t>() <= INT32_MAX;
+  else if (v.is_number_integer())
+    fits = v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX;
+  if (!fits) SENTI_FAIL("'", path, "': metadata '", key, "' is ", v.dump(), ", expected an integer");
+  return v.get<int>();
 }
 
 }  // namespace
@@ -206,9 +220,9 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
   Checkpoint c;
   try {
     const auto model = meta_json(m, "model", path);
-    c.model.vocab_size = model.at("vocab_size").get<int>();
-    c.model.embed_dim = model.at("embed_dim").get<int>();
-    c.model.hidden = model.at("hidden").get<int>();
+    c.model.vocab_size = int_field(model, "vocab_size", path);
+    c.model.embed_dim = int_field(model, "embed_dim", path);
+    c.model.hidden = int_field(model, "hidden", path);
     // Options a v1 checkpoint does not record are the seed model's (the struct's defaults).
     c.model.mask = model.value("mask", false);
     c.model.bidirectional = model.value("bidirectional", false);
@@ -229,11 +243,11 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     if (!parse_embedding_clip_norm(rule, &c.optimizer.embedding_clip_norm))
       SENTI_FAIL("'", path, "': metadata has embedding_clip_norm '", rule, "', expected sparse or dense");
     const auto pre = meta_json(m, "preprocessing", path);
-    c.vocab.num_words = pre.at("num_words").get<int>();
-    c.sequence.maxlen = pre.at("maxlen").get<int>();
+    c.vocab.num_words = int_field(pre, "num_words", path);
+    c.sequence.maxlen = int_field(pre, "maxlen", path);
     c.sequence.padding = parse_side(pre.at("padding").get<std::string>(), path);
     c.sequence.truncating = parse_side(pre.at("truncating").get<std::string>(), path);
-    c.tokenizer_version = pre.at("tokenizer_version").get<int>();
+    c.tokenizer_version = int_field(pre, "tokenizer_version", path);
     c.vocab.words = meta_json(m, "vocabulary", path).get<std::vector<std::string>>();
     c.vocab.source = meta(m, "vocabulary_source", path);
     c.train_config = meta_json(m, "train_config", path);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "fuzz/targets.h"
+#include "host/run/checkpoint.h"
+#include "kernels/common/error.h"
 
 namespace senti::fuzz {
 
@@ -54,3 +56,26 @@ INSTANTIATE_TEST_SUITE_P(Targets, FuzzReplay, ::testing::ValuesIn(kTargets),
 
 }  // namespace
 }  // namespace senti::fuzz
+
+namespace senti {
+namespace {
+
+// Integer metadata must be a JSON integer that fits: 1e30 was an out-of-range float-to-int
+// conversion (UBSan, in build-asan), and 2^32 + 40 wrapped to 40 and matched the tensors.
+TEST(FuzzRegressions, CheckpointIntegerMetadataMustBeAnIntegerThatFits) {
+  const std::string dir = std::string(SENTI_SOURCE_DIR) + "/tests/fuzz/regressions/checkpoint/";
+  for (const char* file : {"model_vocab_size_1e30.safetensors",
+                           "model_vocab_size_wraps_to_40.safetensors"}) {
+    SCOPED_TRACE(file);
+    try {
+      (void)load_checkpoint(dir + file);
+      ADD_FAILURE() << "loaded";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("'vocab_size' is"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected an integer"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace senti

@@ -37,7 +37,8 @@ std::vector<int> open_socket_fds() {
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
     const auto target = std::filesystem::read_symlink(e.path(), ec);
-    if (!ec && target.string().rfind("socket:", 0) == 0) fds.push_back(std::stoi(e.path().filename()));
+    if (!ec && target.string().rfind("socket:", 0) == 0)
+      fds.push_back(std::stoi(e.path().filename()));
   }
   return fds;
 }
@@ -45,7 +46,8 @@ std::vector<int> open_socket_fds() {
 bool address_of(int fd, bool peer, sockaddr_in* out) {
   socklen_t len = sizeof *out;
   auto* a = reinterpret_cast<sockaddr*>(out);
-  return (peer ? getpeername(fd, a, &len) : getsockname(fd, a, &len)) == 0 && out->sin_family == AF_INET;
+  const int rc = peer ? getpeername(fd, a, &len) : getsockname(fd, a, &len);
+  return rc == 0 && out->sin_family == AF_INET;
 }
 
 bool same(const sockaddr_in& a, const sockaddr_in& b) {
@@ -174,7 +176,8 @@ TEST(ServeTransport, TheBinaryRefusesABusyPortNamingIt) {
   save_checkpoint(dir + "/m.safetensors", running.ckpt);
   std::string out;
   // `timeout`: a binary that does bind the port would serve until stopped.
-  const int rc = test::run_command("timeout 20 " + test::senti_bin() + " serve --device cpu --checkpoint " + dir +
+  const int rc = test::run_command("timeout 20 " + test::senti_bin() +
+                                       " serve --device cpu --checkpoint " + dir +
                                        "/m.safetensors --port " + std::to_string(running.port),
                                    &out);
   EXPECT_EQ(rc, 2) << out;
