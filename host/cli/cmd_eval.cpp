@@ -10,6 +10,7 @@
 #include "kernels/common/error.h"
 #include "host/run/progress.h"
 #include "host/run/trainer.h"
+#include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
@@ -87,10 +88,7 @@ void register_eval(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the official test split");
   EvalFlags& f = *flags;
-  cmd->add_option("--checkpoint", f.checkpoint,
-                  "Checkpoint file (.safetensors) or a training --out directory (uses latest.safetensors)")
-      ->required()
-      ->check(non_empty_path());
+  add_checkpoint_flag(cmd, &f.checkpoint);
   add_device_flag(cmd, &f.device);
   add_data_flags(cmd, &f.data);
   cmd->add_option("--batch", f.batch, "Evaluation batch size")->default_val(256);

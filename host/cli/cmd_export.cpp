@@ -7,6 +7,7 @@
 
 #include "engine/atomic_file.h"
 #include "engine/safetensors.h"
+#include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/onnx/onnx_export.h"
 #include "host/run/checkpoint.h"
@@ -66,9 +67,7 @@ void register_export(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "export", "Write a checkpoint as an ONNX model (token ids and lengths in, probability out) "
                 "and its vocabulary as JSON beside it");
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "Checkpoint file, or a training folder (its latest.safetensors)")
-      ->required();
+  add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("--format", f->format, "Output format: onnx")->default_val("onnx");
   cmd->add_option("--out", f->out, "The model file to write (NAME.onnx; NAME.vocab.json beside it)")
       ->required();

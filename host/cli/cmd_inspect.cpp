@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/flag_names.h"
 #include "host/run/checkpoint.h"
@@ -68,9 +69,7 @@ void register_inspect(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand(
       "inspect", "Verify a checkpoint and show what it holds, with its content hash (weights_xxh64)");
-  cmd->add_option("checkpoint", *path, "Checkpoint file, or a training folder (its latest.safetensors)")
-      ->required()
-      ->check(non_empty_path());
+  add_checkpoint_flag(cmd, path.get(), "checkpoint");
   cmd->add_flag("--json", *json, "Print one JSON object instead of text");
   cmd->callback([path, json] {
     const std::string file = checkpoint_file(*path);

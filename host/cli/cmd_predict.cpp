@@ -26,6 +26,7 @@
 #include "host/run/explainer.h"
 #include "host/run/predictor.h"
 #include "host/run/progress.h"
+#include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
 #include "host/cli/flag_names.h"
@@ -239,10 +240,7 @@ void register_predict(CLI::App& app) {
       "predict",
       "Probability that each review is positive, with the checkpoint's own preprocessing. Reviews "
       "come from the arguments, --file (one per line) or standard input (one per line)");
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "Checkpoint file, or a training folder (its latest.safetensors)")
-      ->required()
-      ->check(non_empty_path());
+  add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("texts", f->texts, "Reviews to score (quote each one)");
   cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)")
       ->check(non_empty_path());

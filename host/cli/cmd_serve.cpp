@@ -13,6 +13,7 @@
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
 #include "host/run/predictor.h"
+#include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
 #include "host/cli/serve_server.h"
@@ -157,9 +158,7 @@ void register_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "serve", "Serve the model over HTTP: POST /v1/predict {\"texts\": [...]}, GET /healthz, and a "
                "demo page at /");
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "Checkpoint file, or a training folder (its latest.safetensors)")
-      ->required();
+  add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("--host", f->host, "Address to listen on (loopback unless --allow-remote)")
       ->default_val("127.0.0.1");
   cmd->add_option("--port", f->port, "Port to listen on; 0 picks a free one")->default_val(8080);

@@ -203,16 +203,13 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--embedding-clip-norm: expected sparse or dense, got '", f.embedding_clip_norm, "'");
   const auto seq = sequence_options(f.data);
   data::check_num_words(f.data.num_words);
-  validate_train_options(f.train);
+  validate_train_options(f.train, f.model);
   validate_optimizer_config(f.optimizer);
   {
     ModelConfig m = f.model;
     m.vocab_size = f.data.num_words;  // the corpus sets the real V later; check the flag's now
     validate_model_config(m);
   }
-  if (f.train.bucket && !f.model.mask)
-    SENTI_FAIL("--bucket needs --mask: without the mask the padding is part of the model's input, "
-               "so batches trimmed to their longest review would change what the model sees");
   std::tie(f.train.profile_first, f.train.profile_last) = parse_profile_steps(f.profile_steps);
   if (f.train.out_dir.empty()) f.train.out_dir = default_out_dir();
   if (f.tensorboard_every < 0)

@@ -22,6 +22,7 @@ std::string flag_for_setting(const std::string& setting) {
       {"max_loss", "--max-loss"},
       {"monitor", "--monitor"},
       {"early_stopping", "--early-stopping"},
+      {"bucket", "--bucket"},
       {"vocab_size", "--num-words"},
       {"num_words", "--num-words"},
       {"embed_dim", "--embed"},

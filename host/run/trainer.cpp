@@ -85,6 +85,14 @@ void validate_train_options(const TrainOptions& o) {
     SENTI_FAIL_SETTING("early_stopping", "needs validation data: pass --validation-split > 0");
 }
 
+void validate_train_options(const TrainOptions& o, const ModelConfig& model) {
+  validate_train_options(o);
+  if (o.bucket && !model.mask)
+    SENTI_FAIL_SETTING("bucket", "needs --mask: without the mask the padding is part of the "
+                       "model's input, so batches trimmed to their longest review would change "
+                       "what the model sees");
+}
+
 SplitRows split_rows(int64_t n, const TrainOptions& opts) {
   validate_train_options(opts);
   std::vector<int64_t> shuffled, unused;
@@ -195,10 +203,7 @@ Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts
                  ProgressLine* progress, TrainEvents* events)
     : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress),
       events_(events) {
-  validate_train_options(opts_);
-  if (opts_.bucket && !backend.options().model.mask)
-    SENTI_FAIL("--bucket needs --mask: without the mask the padding is part of the model's input, "
-               "so batches trimmed to their longest review would change what the model sees");
+  validate_train_options(opts_, backend.options().model);
   SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
 }
 

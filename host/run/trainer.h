@@ -44,6 +44,9 @@ constexpr int kMaxTrainBatch = 1 << 16;
 // "validation_split", "limit", "test_limit", "log_every" or "max_loss". Cheap: callers check before
 // any slow work; the Trainer and split_rows check again.
 void validate_train_options(const TrainOptions& opts);
+// The rules that join TrainOptions and the model: the above, and "bucket" (length buckets need a
+// masked model: without the mask the padding is part of the model's input).
+void validate_train_options(const TrainOptions& opts, const ModelConfig& model);
 
 // fit() stops with this when the training or validation loss is NaN or infinite or above
 // max_loss, or the weights stop being finite (a NaN or infinite gradient ends up in them). The

@@ -12,22 +12,13 @@
 #include "engine/backend.h"
 #include "host/run/checkpoint.h"
 #include "test_env.h"
+#include "train_cli_util.h"
 
 namespace senti {
 namespace {
 
-std::string train_cmd(const std::string& out, const std::string& extra) {
-  return test::senti_bin() + " train --device cpu --data " + test::imdb_archive() + " --out " + out +
-         " " + extra;
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> v;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) v.push_back(nlohmann::json::parse(line));
-  return v;
-}
+using test::read_jsonl;
+using test::train_cmd;
 
 // The CI-sized version of the seed recipe: 4,000 reviews, maxlen 200, 2 epochs. Chance is 0.5.
 // Padding is `pre` here: with the seed's post padding and no mask the LSTM must learn to carry its

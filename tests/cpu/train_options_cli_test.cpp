@@ -11,22 +11,13 @@
 #include "engine/safetensors.h"
 #include "host/run/checkpoint.h"
 #include "test_env.h"
+#include "train_cli_util.h"
 
 namespace senti {
 namespace {
 
-std::string train_cmd(const std::string& out, const std::string& extra) {
-  return test::senti_bin() + " train --device cpu --data " + test::imdb_archive() + " --out " + out +
-         " " + extra;
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> v;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) v.push_back(nlohmann::json::parse(line));
-  return v;
-}
+using test::read_jsonl;
+using test::train_cmd;
 
 // Issue 12's target: 4,000 reviews, maxlen 200, *post* padding, 2 epochs. Without the mask the
 // LSTM must first learn to carry its state through the trailing padding (val_acc ~0.69 after 2
