@@ -17,6 +17,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "kernels/common/math/hd.h"
 #include "kernels/lstm_fused.cuh"
 
 namespace senti::kernels {
@@ -27,8 +28,8 @@ struct SequencePoolShape {
   const int32_t* lengths = nullptr;  // device [B], or null (every row has T real steps)
   Padding padding = Padding::Post;
   bool last = true, max = false, mean = false;
-  int kinds() const { return (last ? 1 : 0) + (max ? 1 : 0) + (mean ? 1 : 0); }
-  int features() const { return kinds() * directions * H; }  // F
+  SENTI_HD int kinds() const { return (last ? 1 : 0) + (max ? 1 : 0) + (mean ? 1 : 0); }
+  SENTI_HD int features() const { return kinds() * directions * H; }  // F
 };
 
 // hy [B, D·H], y [T, B, D·H] -> features [B, F]. argmax: device [B, D·H] (the position that kept
