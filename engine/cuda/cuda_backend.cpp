@@ -285,7 +285,6 @@ void CudaBackend::set_state(const TrainState& s) {
                                    cudaMemcpyHostToDevice, compute_));
   load_lstm_weights();
   step_ = s.step;
-  has_clip_ = false;
   compute_.synchronize();  // `s` may die after we return
 }
 
