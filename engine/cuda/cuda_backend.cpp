@@ -28,6 +28,7 @@
 #include <string>
 
 #include "engine/cuda/batch_pipeline.h"
+#include "engine/cuda/classifier_input.h"
 #include "engine/cuda/device_buffer.h"
 #include "engine/cuda/device_lstm.h"
 #include "engine/cuda/stream.h"
@@ -43,7 +44,6 @@
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
 #include "kernels/param_tiles.h"
-#include "kernels/sequence_pool.cuh"
 #include "kernels/step_counter.cuh"
 #include "kernels/sum_of_squares.cuh"
 
@@ -135,21 +135,15 @@ class CudaBackend final : public Backend {
   const int32_t* lengths(const Slot& slot) const {
     return opts_.model.mask ? slot.lengths.get() : nullptr;
   }
-  kernels::SequencePoolShape pool_shape(const Slot& slot, int B, int T) const;
-  kernels::DropoutKey dropout_key(float rate) const {
-    return kernels::DropoutKey{opts_.seed, step_dev_.get(), rate};
+  cuda::SequenceRows rows(const Slot& slot, int B, int T) const {
+    return cuda::SequenceRows{B, T, lengths(slot), slot.padding};
   }
   // The embedding dropout's masks applied to x [T,B,E] (forward) or dx (backward).
   void embedding_dropout(const Slot& slot, int B, int T, float* x);
-  // The dense layer's input [B, F] and its gradient: pooled features, or hy itself.
-  float* features() { return pooled_ ? feat_.get() : hy_.get(); }
-  float* dfeatures() { return pooled_ ? dfeat_.get() : dhy_.get(); }
 
   ParamLayout layout_;
-  int V_, E_, H_, D_, F_;
-  // The dense layer reads a features buffer (pooling other than last, or dense dropout) instead
-  // of hy; the pooling writes dL/dy (max or mean pooling).
-  bool pooled_, sequence_gradient_;
+  int V_, E_, H_, D_;
+  cuda::ClassifierInput head_;  // pooling and dense dropout (before the LSTM: it sizes its shape)
   Stream compute_;  // declared before everything that queues work on it
   std::unique_ptr<cuda::DeviceLstm> lstm_;
   std::string describe_;
@@ -169,10 +163,9 @@ class CudaBackend final : public Backend {
   bool has_clip_ = false;  // a train_step has run: last_gradient_stats has values
 
   DeviceBuffer<float> x_, dx_;   // [T, B, E]
-  DeviceBuffer<float> y_, dy_;   // [T, B, D·H] (dy_: with max or mean pooling)
+  DeviceBuffer<float> y_;        // [T, B, D·H]
   DeviceBuffer<float> hy_, dhy_; // [B, D·H]
-  DeviceBuffer<float> feat_, dfeat_;  // [B, F] the classifier input (pooled_ only)
-  DeviceBuffer<int32_t> argmax_;      // [B, D·H] max pooling's positions
+  const float* features_ = nullptr;  // the dense layer's input of the last forward
   DeviceBuffer<float> probs_;    // [B]
   DeviceBuffer<char> embedding_workspace_;
 
@@ -193,12 +186,10 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       E_(opts.model.embed_dim),
       H_(opts.model.hidden),
       D_(opts.model.directions()),
-      F_(opts.model.features()),
-      pooled_(opts.model.pool != Pool::Last || opts.model.dense_dropout > 0.f),
-      sequence_gradient_(opts.model.pool != Pool::Last),
+      head_(opts.model, opts.seed, opts.max_batch, opts.maxlen),
       lstm_(cuda::make_device_lstm(opts.lstm,
                                    {E_, H_, opts.max_batch, opts.maxlen, D_, opts.model.mask,
-                                    sequence_gradient_},
+                                    head_.sequence_gradient()},
                                    compute_, opts.deterministic)),
       describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe() + ")"),
       pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask) {
@@ -244,14 +235,8 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   x_.resize(BT * E_);
   dx_.resize(BT * E_);
   y_.resize(BT * DH);
-  if (sequence_gradient_) dy_.resize(BT * DH);
   hy_.resize(maxB * DH);
   dhy_.resize(maxB * DH);
-  if (pooled_) {
-    feat_.resize(maxB * F_);
-    dfeat_.resize(maxB * F_);
-  }
-  if (opts.model.pool == Pool::Max || opts.model.pool == Pool::Concat) argmax_.resize(maxB * DH);
   probs_.resize(opts.max_batch);
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
@@ -293,27 +278,12 @@ void CudaBackend::load_lstm_weights() {
   if (D_ == 2) lstm_->load_keras_reverse(lstm_block_back(params_.get()));
 }
 
-kernels::SequencePoolShape CudaBackend::pool_shape(const Slot& slot, int B, int T) const {
-  kernels::SequencePoolShape s;
-  s.B = B;
-  s.T = T;
-  s.H = H_;
-  s.directions = D_;
-  s.lengths = lengths(slot);
-  s.padding = slot.padding == PadSide::Pre ? kernels::Padding::Pre : kernels::Padding::Post;
-  const Pool p = opts_.model.pool;
-  s.last = p == Pool::Last || p == Pool::Concat;
-  s.max = p == Pool::Max || p == Pool::Concat;
-  s.mean = p == Pool::Mean || p == Pool::Concat;
-  return s;
-}
-
 void CudaBackend::embedding_dropout(const Slot& slot, int B, int T, float* x) {
   kernels::embedding_dropout(x, B, T, E_, lengths(slot),
                              slot.padding == PadSide::Pre ? kernels::Padding::Pre
                                                           : kernels::Padding::Post,
-                             opts_.model.spatial_dropout, dropout_key(opts_.model.dropout),
-                             compute_);
+                             opts_.model.spatial_dropout,
+                             {opts_.seed, step_dev_.get(), opts_.model.dropout}, compute_);
 }
 
 TrainState CudaBackend::get_state() {
@@ -338,19 +308,18 @@ void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
   if (training && cfg.dropout > 0.f) embedding_dropout(slot, B, T, x_.get());
   lstm_->set_padding(slot.padding);
   lstm_->forward(B, T, lengths(slot), x_.get(), y_.get(), hy_.get(), training);
-  if (!pooled_) return;
-  kernels::sequence_pool_forward(pool_shape(slot, B, T), y_.get(), hy_.get(), feat_.get(),
-                                 argmax_.get(), compute_);
-  if (training && cfg.dense_dropout > 0.f)
-    kernels::feature_dropout(feat_.get(), B, F_, dropout_key(cfg.dense_dropout), compute_);
+  features_ = head_.forward(rows(slot, B, T), y_.get(), hy_.get(), step_dev_.get(), training,
+                            compute_);
 }
 
 void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs,
                         bool backward) {
   const ParamViews<float> p = make_views(params_.get(), layout_);
   const ParamViews<float> g = make_views(grads_.get(), layout_);
-  kernels::dense_bce(features(), B, F_, p.dense_kernel, p.dense_bias, slot.labels.get(), metrics,
-                     probs, backward ? dfeatures() : nullptr, backward ? g.dense_kernel : nullptr,
+  kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
+                     slot.labels.get(), metrics, probs,
+                     backward ? head_.input_gradient(dhy_.get()) : nullptr,
+                     backward ? g.dense_kernel : nullptr,
                      backward ? g.dense_bias : nullptr, compute_);
 }
 
@@ -358,14 +327,8 @@ void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* 
 void CudaBackend::backward(const Slot& slot, int B, int T) {
   const ModelConfig& cfg = opts_.model;
   const ParamViews<float> g = make_views(grads_.get(), layout_);
-  if (pooled_) {
-    if (cfg.dense_dropout > 0.f)  // dL/dpooled = dL/dfeatures ⊙ mask
-      kernels::feature_dropout(dfeat_.get(), B, F_, dropout_key(cfg.dense_dropout), compute_);
-    kernels::sequence_pool_backward(pool_shape(slot, B, T), dfeat_.get(), argmax_.get(),
-                                    sequence_gradient_ ? dy_.get() : nullptr, dhy_.get(), compute_);
-  }
-  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), sequence_gradient_ ? dy_.get() : nullptr,
-                  dhy_.get(), dx_.get());
+  const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
+  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
   lstm_->gradient_to_keras(lstm_block(grads_.get()));
   if (D_ == 2) lstm_->gradient_to_keras_reverse(lstm_block_back(grads_.get()));
   // dL/d(embedding output) = dL/dx ⊙ mask; padded positions of a masked batch are zero already.
