@@ -104,7 +104,7 @@ void FusedLstm::forward(int B, int T, const int32_t* lengths, const float* x, fl
     f.reverse = d == 1;
     f.y = y ? y + static_cast<size_t>(d) * H_ : nullptr;
     f.ldy = ld;
-    f.hy = hy + static_cast<size_t>(d) * H_;
+    f.hy = hy ? hy + static_cast<size_t>(d) * H_ : nullptr;
     f.ldh = ld;
     if (training) {
       f.gates = dir_part(gates_, d, BT_ * G_);
