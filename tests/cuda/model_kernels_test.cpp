@@ -202,7 +202,7 @@ TEST(FusedModelKernels, SumOfSquaresMatchesDoubleTwin) {
   SENTI_REQUIRE_GPU();
   cuda::DeviceBuffer<char> ws(kernels::sum_of_squares_workspace_bytes());
   cuda::DeviceBuffer<double> out(1);
-  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, int64_t{32 * 500 * 128 + 3}}) {
+  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, int64_t{3 * 128 * 256 + 5}}) {
     const auto a = test::random_floats(static_cast<size_t>(n), -2.f, 2.f, 8);
     auto d_a = to_device(a);
     kernels::sum_of_squares(n ? d_a.get() : nullptr, n, out.get(), ws.get(), ws.bytes(), nullptr);
