@@ -21,19 +21,19 @@ bool cuda_available(std::string* why) {
 }
 
 std::string cuda_unsupported(const BackendOptions& opts) {
+  // The CUDA backend runs every model option with senti's fused LSTM (--lstm fused, which auto
+  // means in every build: engine/cuda/device_lstm.h). cuDNN and the CPU stand-in implement the
+  // LSTM of the seed model only; what the backend does around the LSTM (dropout, the sparse
+  // embedding clip norm) works with any of them.
+  if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const ModelConfig& m = opts.model;
-  const char* flag = nullptr;
-  if (m.mask) flag = "--mask";
-  else if (m.bidirectional) flag = "--bidirectional";
-  else if (m.pool != Pool::Last) flag = "--pool other than last";
-  else if (m.dropout > 0.f) flag = m.spatial_dropout ? "--dropout with --spatial-dropout" : "--dropout";
-  else if (m.dense_dropout > 0.f) flag = "--dense-dropout";
-  else if (opts.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse &&
-           (opts.optimizer.clipnorm > 0.f || opts.optimizer.global_clipnorm > 0.f))
-    return "--embedding-clip-norm sparse is not supported on --device cuda yet (pass "
-           "--embedding-clip-norm dense, or --device cpu)";
+  const char* flag = m.bidirectional       ? "--bidirectional"
+                     : m.mask              ? "--mask"
+                     : m.pool != Pool::Last ? "--pool other than last"
+                                            : nullptr;
   if (!flag) return "";
-  return std::string(flag) + " is not supported on --device cuda yet (use --device cpu)";
+  return std::string("--lstm ") + lstm_kind_name(opts.lstm) + " does not implement " + flag +
+         " yet (use --lstm fused, the default, or --device cpu)";
 }
 
 std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& opts, bool* fell_back,

@@ -45,7 +45,8 @@ struct BackendOptions {
 // The one check of a batch against the options a backend was built for, shared by every backend:
 // ids and labels present, 1 <= B <= max_batch, 1 <= T <= maxlen, every id in [0, V) (a bad id
 // would make a gather read outside the embedding table); for a masked model, every length in
-// 1..T and every padded position (by the batch's padding side) holding id 0. Throws senti::Error.
+// 1..T, every padded position (by the batch's padding side) holding id 0 and no real token
+// holding it (the mask would skip it). Throws senti::Error.
 void validate_batch(const Batch& batch, const BackendOptions& opts);
 
 class Backend {
@@ -111,7 +112,8 @@ enum class Device { Cpu, Cuda, Auto };
 bool cuda_available(std::string* why);
 
 // The first option in `opts` that the CUDA backend does not implement yet, as a sentence naming
-// its flag ("--bidirectional is not supported on --device cuda yet"); "" when it runs them all.
+// its flag ("--lstm cudnn does not implement --bidirectional yet ..."); "" when it runs them all
+// (with --lstm fused/auto: every option).
 // The one place that decides it: make_backend refuses (Cuda) or falls back to the CPU (Auto).
 std::string cuda_unsupported(const BackendOptions& opts);
 

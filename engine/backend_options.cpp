@@ -53,9 +53,12 @@ void validate_batch(const Batch& b, const BackendOptions& opts) {
     SENTI_CHECK(L >= 1 && L <= T, "length ", L, " of batch row ", r, " outside 1..", T);
     const int32_t* row = b.ids + static_cast<size_t>(r) * T;
     const int pad0 = b.padding == PadSide::Pre ? 0 : L, pad1 = pad0 + T - L;
-    for (int t = pad0; t < pad1; ++t)
-      SENTI_CHECK(row[t] == 0, "batch row ", r, " of length ", L, " has id ", row[t],
-                  " at padded position ", t);
+    for (int t = 0; t < T; ++t) {
+      const bool padded = t >= pad0 && t < pad1;
+      SENTI_CHECK(padded == (row[t] == 0), "batch row ", r, " of length ", L, " has id ", row[t],
+                  " at ", padded ? "padded" : "real-token", " position ", t,
+                  padded ? "" : " (0 is the padding id, masked)");
+    }
   }
 }
 

@@ -18,7 +18,8 @@ constexpr int kThreads = 256;
 static __global__ void __launch_bounds__(kThreads)
 clip_scales_kernel(const float* __restrict__ grads, ParamTiles tiles, float clipnorm,
                    float global_clipnorm, double* partial, unsigned int* counter,
-                   float* __restrict__ scales, double* __restrict__ sumsq_out) {
+                   float* __restrict__ scales, double* __restrict__ sumsq_out,
+                   const double* __restrict__ first_sumsq) {
   __shared__ double scratch[kThreads];
   __shared__ double sums[kMaxParamTensors];
   __shared__ bool is_last;
@@ -47,7 +48,7 @@ clip_scales_kernel(const float* __restrict__ grads, ParamTiles tiles, float clip
     const int t = threadIdx.x;
     double s = 0.0;
     for (int j = tiles.tile_begin[t]; j < tiles.tile_begin[t + 1]; ++j) s += __ldcg(partial + j);
-    sums[t] = s;
+    sums[t] = t == 0 && first_sumsq ? *first_sumsq : s;
   }
   __syncthreads();
   if (threadIdx.x == 0) {
@@ -74,7 +75,7 @@ size_t clip_workspace_bytes(const ParamTiles& tiles) {
 
 void clip_scales(const float* grads, const ParamTiles& tiles, float clipnorm,
                  float global_clipnorm, void* workspace, size_t workspace_bytes, float* scales,
-                 double* sumsq, cudaStream_t stream) {
+                 double* sumsq, cudaStream_t stream, const double* first_sumsq) {
   SENTI_CHECK(tiles.num_tensors > 0 && tiles.num_tensors <= kMaxParamTensors &&
                   tiles.total_tiles() > 0,
               "clip_scales: bad tile table (", tiles.num_tensors, " tensors)");
@@ -86,7 +87,7 @@ void clip_scales(const float* grads, const ParamTiles& tiles, float clipnorm,
   auto* counter = reinterpret_cast<unsigned int*>(
       static_cast<char*>(workspace) + align256(sizeof(double) * tiles.total_tiles()));
   launch(clip_scales_kernel, tiles.total_tiles(), kThreads, 0, stream, grads, tiles, clipnorm,
-         global_clipnorm, partial, counter, scales, sumsq);
+         global_clipnorm, partial, counter, scales, sumsq, first_sumsq);
 }
 
 }  // namespace senti::kernels

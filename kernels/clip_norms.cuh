@@ -19,9 +19,12 @@ namespace senti::kernels {
 size_t clip_workspace_bytes(const ParamTiles& tiles);
 
 // grads: device flat buffer; scales: device [num_tensors] (written); sumsq: device [num_tensors] or
-// null (written with the squared norms, for tests and diagnostics).
+// null (written with the squared norms, for tests and diagnostics). first_sumsq: device [1] or
+// null; when set, it replaces tensor 0's squared norm (the embedding's, ParamLayout order) in
+// clipping and in `sumsq` (TensorFlow's IndexedSlices rule, --embedding-clip-norm sparse: the sum
+// over the positions read, computed by the caller on the device).
 void clip_scales(const float* grads, const ParamTiles& tiles, float clipnorm,
                  float global_clipnorm, void* workspace, size_t workspace_bytes, float* scales,
-                 double* sumsq, cudaStream_t stream);
+                 double* sumsq, cudaStream_t stream, const double* first_sumsq = nullptr);
 
 }  // namespace senti::kernels

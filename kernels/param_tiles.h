@@ -9,7 +9,7 @@
 
 namespace senti::kernels {
 
-constexpr int kMaxParamTensors = 8;
+constexpr int kMaxParamTensors = 9;  // a bidirectional model (engine/params.h)
 constexpr int kParamTileElems = 4096;  // elements one block handles
 
 struct ParamTiles {

@@ -2,16 +2,19 @@
 // stream. See batch_pipeline.h.
 #include "engine/cuda/batch_pipeline.h"
 
+#include "kernels/common/error.h"
 #include "kernels/common/nvtx.h"
 #include "kernels/cuda_check.h"
 
 namespace senti::cuda {
 
-BatchPipeline::BatchPipeline(cudaStream_t compute, int max_batch, int maxlen) : compute_(compute) {
+BatchPipeline::BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths)
+    : compute_(compute), with_lengths_(with_lengths) {
   const size_t BT = static_cast<size_t>(max_batch) * maxlen;
   for (Slot& s : slots_) {
     s.ids.resize(BT);
     s.labels.resize(static_cast<size_t>(max_batch));
+    if (with_lengths) s.lengths.resize(static_cast<size_t>(max_batch));
   }
 }
 
@@ -29,6 +32,12 @@ BatchPipeline::Slot& BatchPipeline::upload(const Batch& b) {
                                    cudaMemcpyHostToDevice, copy_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.labels.get(), b.labels, sizeof(float) * b.batch,
                                    cudaMemcpyHostToDevice, copy_));
+  if (with_lengths_) {
+    SENTI_CHECK(b.lengths != nullptr, "batch without lengths for a masked model");
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.lengths.get(), b.lengths, sizeof(int32_t) * b.batch,
+                                     cudaMemcpyHostToDevice, copy_));
+  }
+  slot.padding = b.padding;
   slot.copied.record(copy_);
   if (timing_) t_copy1_.record(copy_);
   slot.copied.wait_on(compute_);  // the compute's first reader runs after the copy

@@ -2,7 +2,7 @@
 // The CUDA backend's batch pipeline: how a batch in host memory reaches the device without making
 // the step wait for the copy or the caller wait for the step.
 //
-//   two device slots  a batch's ids and labels go into the slots in turn, so the copy of batch n+1
+//   two device slots  a batch's ids, labels (and lengths, for masked models) go into the slots in turn, so the copy of batch n+1
 //                     can run while the compute of batch n still reads the other slot;
 //   copy stream       carries the host-to-device copies (the compute stream carries the rest);
 //   `consumed` event  recorded on the compute stream after the last reader of a slot was queued:
@@ -31,12 +31,15 @@ class BatchPipeline {
   struct Slot {
     DeviceBuffer<int32_t> ids;   // (max_batch, maxlen) row-major, as the host batch
     DeviceBuffer<float> labels;  // (max_batch)
+    DeviceBuffer<int32_t> lengths;  // (max_batch), copied only by a pipeline made with_lengths
+    PadSide padding = PadSide::Post;  // the batch's (a host value: where its lengths' padding is)
     Event copied, consumed;
     bool in_use = false;  // `consumed` has been recorded at least once
   };
 
   // compute: the stream that reads the slots (the backend's); it must outlive the pipeline.
-  BatchPipeline(cudaStream_t compute, int max_batch, int maxlen);
+  // with_lengths: copy Batch::lengths too (masked models; the batch must have them).
+  BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths = false);
   ~BatchPipeline();  // waits for queued copies: they write the slots
 
   // Queues the copy of a validated batch into the next slot and makes the compute stream wait for
@@ -53,6 +56,7 @@ class BatchPipeline {
 
  private:
   cudaStream_t compute_;
+  bool with_lengths_;
   Stream copy_;
   std::array<Slot, 2> slots_;
   int next_slot_ = 0;

@@ -71,8 +71,8 @@ void CpuStandInLstm::forward(int B, int T, const int32_t* lengths, const float* 
 }
 
 void CpuStandInLstm::backward(int B, int T, const int32_t* lengths, const float* x,
-                              const float* y, const float* dhy, float* dx) {
-  check_call("CpuStandInLstm::backward", B, T, lengths);
+                              const float* y, const float* dy, const float* dhy, float* dx) {
+  check_call("CpuStandInLstm::backward", B, T, lengths, dy);
   SENTI_CHECK(trained_B_ == B && trained_T_ == T, "CpuStandInLstm::backward: no forward(training)",
               " of shape B=", B, " T=", T, " before it");
   enqueue("LSTM backward", [=] { run_backward(B, T, x, y, dhy, dx); });

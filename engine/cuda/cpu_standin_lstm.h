@@ -34,7 +34,7 @@ class CpuStandInLstm final : public DeviceLstm {
   void forward(int B, int T, const int32_t* lengths, const float* x, float* y, float* hy,
                bool training) override;
   void backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
-                const float* dhy, float* dx) override;
+                const float* dy, const float* dhy, float* dx) override;
 
  private:
   void enqueue(const char* what, std::function<void()> task);

@@ -10,18 +10,25 @@
 // model, far cheaper than the step, instead of a second, GPU-specific master layout that
 // checkpoints would have to translate).
 //
-// One step on the compute stream: embedding gather -> LSTM forward -> dense + sigmoid + BCE (loss,
-// metrics and dL/dhy in one launch) -> LSTM backward -> embedding gradient -> clip scales -> Adam.
-// Metrics accumulate on the device; take_metrics() is the only sync.
+// One step on the compute stream: embedding gather (-> embedding dropout) -> LSTM forward (masked
+// by the batch's lengths with --mask; both directions with --bidirectional) (-> pooling over time
+// -> dense dropout) -> dense + sigmoid + BCE (loss, metrics and dL/dfeatures in one launch) ->
+// the same backwards -> embedding gradient (with --embedding-clip-norm sparse also its
+// per-position squared norm, a device value clipping reads) -> clip scales -> Adam.
+// Metrics accumulate on the device; take_metrics() is the only sync. The optimizer step the
+// dropout masks are keyed by is a device counter (step_dev_), so no per-step host value enters a
+// launch of the step.
 #include "engine/cuda/cuda_backend.h"
 
 #include <cuda_profiler_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "engine/cuda/batch_pipeline.h"
+#include "engine/cuda/classifier_input.h"
 #include "engine/cuda/device_buffer.h"
 #include "engine/cuda/device_lstm.h"
 #include "engine/cuda/stream.h"
@@ -33,9 +40,12 @@
 #include "kernels/common/nvtx.h"
 #include "kernels/cuda_check.h"
 #include "kernels/dense_bce.cuh"
+#include "kernels/dropout.cuh"
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
 #include "kernels/param_tiles.h"
+#include "kernels/step_counter.cuh"
+#include "kernels/sum_of_squares.cuh"
 
 namespace senti {
 namespace {
@@ -46,6 +56,9 @@ using cuda::Event;
 using cuda::PinnedBuffer;
 using cuda::Stream;
 using kernels::DeviceMetrics;
+
+static_assert(kernels::kMaxParamTensors >= senti::kMaxParamTensors,
+              "clipping and Adam launch over every tensor of the largest model");
 
 std::string version_string(int v) {  // CUDA's 13000 -> "13.0"
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
@@ -101,6 +114,7 @@ class CudaBackend final : public Backend {
   void profiler_range(bool start) override {
     SENTI_CUDA_CHECK(start ? cudaProfilerStart() : cudaProfilerStop());
   }
+  bool last_gradient_stats(GradientStats* out) override;
 
  private:
   using Slot = BatchPipeline::Slot;
@@ -114,23 +128,44 @@ class CudaBackend final : public Backend {
   // Queues the copy of device metrics to the host (resetting them if asked) and waits for it.
   Metrics read_metrics(DeviceMetrics* device, bool reset);
   float* lstm_block(float* base) const { return base + layout_[ParamId::Kernel].offset; }
+  float* lstm_block_back(float* base) const { return base + layout_[ParamId::KernelBack].offset; }
+  // The LSTM takes the (new) weights: after set_state and every Adam step.
+  void load_lstm_weights();
+  // The batch's lengths on the device when the model is masked, else null (every step is real).
+  const int32_t* lengths(const Slot& slot) const {
+    return opts_.model.mask ? slot.lengths.get() : nullptr;
+  }
+  cuda::SequenceRows rows(const Slot& slot, int B, int T) const {
+    return cuda::SequenceRows{B, T, lengths(slot), slot.padding};
+  }
+  // The embedding dropout's masks applied to x [T,B,E] (forward) or dx (backward).
+  void embedding_dropout(const Slot& slot, int B, int T, float* x);
 
   ParamLayout layout_;
-  int V_, E_, H_;
+  int V_, E_, H_, D_;
+  cuda::ClassifierInput head_;  // pooling and dense dropout (before the LSTM: it sizes its shape)
   Stream compute_;  // declared before everything that queues work on it
   std::unique_ptr<cuda::DeviceLstm> lstm_;
   std::string describe_;
   BatchPipeline pipeline_;
 
   DeviceBuffer<float> params_, grads_, m_, v_;  // ParamLayout order
-  int64_t step_ = 0;                            // Adam iterations done
+  int64_t step_ = 0;                            // Adam iterations done (host copy)
+  DeviceBuffer<int64_t> step_dev_;              // [1] the same on the device (dropout keys)
   kernels::ParamTiles tiles_;
   DeviceBuffer<char> clip_workspace_;
-  DeviceBuffer<float> clip_scales_;
+  DeviceBuffer<float> clip_scales_;    // [tensors] the last clip's factors
+  DeviceBuffer<double> clip_sumsq_;    // [tensors] the squared norms clipping used
+  DeviceBuffer<double> position_sumsq_;  // [1] the sparse embedding norm's sum (--embedding-clip-norm sparse)
+  DeviceBuffer<char> sumsq_workspace_;
+  PinnedBuffer<float> clip_scales_host_;
+  PinnedBuffer<double> clip_sumsq_host_;
+  bool has_clip_ = false;  // a train_step has run: last_gradient_stats has values
 
   DeviceBuffer<float> x_, dx_;   // [T, B, E]
-  DeviceBuffer<float> y_;        // [T, B, H]
-  DeviceBuffer<float> hy_, dhy_; // [B, H]
+  DeviceBuffer<float> y_;        // [T, B, D·H]
+  DeviceBuffer<float> hy_, dhy_; // [B, D·H]
+  const float* features_ = nullptr;  // the dense layer's input of the last forward
   DeviceBuffer<float> probs_;    // [B]
   DeviceBuffer<char> embedding_workspace_;
 
@@ -150,11 +185,16 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       V_(opts.model.vocab_size),
       E_(opts.model.embed_dim),
       H_(opts.model.hidden),
-      lstm_(cuda::make_device_lstm(opts.lstm, {E_, H_, opts.max_batch, opts.maxlen}, compute_,
-                                   opts.deterministic)),
+      D_(opts.model.directions()),
+      head_(opts.model, opts.seed, opts.max_batch, opts.maxlen),
+      lstm_(cuda::make_device_lstm(opts.lstm,
+                                   {E_, H_, opts.max_batch, opts.maxlen, D_, opts.model.mask,
+                                    head_.sequence_gradient()},
+                                   compute_, opts.deterministic)),
       describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe() + ")"),
-      pipeline_(compute_, opts.max_batch, opts.maxlen) {
+      pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask) {
   validate_optimizer_config(opts.optimizer);
+  validate_model_config(opts.model);
   SENTI_CHECK(opts.max_batch >= 1 && opts.max_batch <= kernels::kDenseBceMaxBatch,
               "cuda backend: max_batch ", opts.max_batch, " outside 1..", kernels::kDenseBceMaxBatch);
   SENTI_CHECK(opts.maxlen >= 1, "cuda backend: maxlen ", opts.maxlen);
@@ -164,6 +204,14 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
               "cuda backend expects kernel, recurrent_kernel and bias adjacent in ParamLayout");
   SENTI_CHECK(lstm_->keras_size() == static_cast<int64_t>(K.size + R.size + Bi.size),
               "LSTM weight block size mismatch");
+  if (D_ == 2) {
+    const TensorInfo &KB = layout_[ParamId::KernelBack], &RB = layout_[ParamId::RecurrentKernelBack],
+                     &BB = layout_[ParamId::BiasBack];
+    SENTI_CHECK(RB.offset == KB.offset + KB.size && BB.offset == RB.offset + RB.size &&
+                    KB.size == K.size && BB.size == Bi.size,
+                "cuda backend expects the backward LSTM's kernel, recurrent_kernel and bias "
+                "adjacent in ParamLayout");
+  }
 
   const size_t P = layout_.total();
   params_.resize(P);
@@ -174,14 +222,21 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   tiles_ = kernels::ParamTiles::of(layout_.tensors());
   clip_workspace_.resize(kernels::clip_workspace_bytes(tiles_));
   SENTI_CUDA_CHECK(cudaMemsetAsync(clip_workspace_.get(), 0, clip_workspace_.bytes(), compute_));
-  clip_scales_.resize(kNumParamTensors);
+  clip_scales_.resize(layout_.count());
+  clip_sumsq_.resize(layout_.count());
+  clip_scales_host_ = PinnedBuffer<float>(layout_.count());
+  clip_sumsq_host_ = PinnedBuffer<double>(layout_.count());
+  position_sumsq_.resize(1);
+  sumsq_workspace_.resize(kernels::sum_of_squares_workspace_bytes());
+  step_dev_.resize(1);
 
   const size_t BT = static_cast<size_t>(opts.max_batch) * opts.maxlen;
+  const size_t DH = static_cast<size_t>(D_) * H_, maxB = opts.max_batch;
   x_.resize(BT * E_);
   dx_.resize(BT * E_);
-  y_.resize(BT * H_);
-  hy_.resize(static_cast<size_t>(opts.max_batch) * H_);
-  dhy_.resize(static_cast<size_t>(opts.max_batch) * H_);
+  y_.resize(BT * DH);
+  hy_.resize(maxB * DH);
+  dhy_.resize(maxB * DH);
   probs_.resize(opts.max_batch);
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
@@ -211,9 +266,24 @@ void CudaBackend::set_state(const TrainState& s) {
                                    cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(m_.get(), s.m.data(), m_.bytes(), cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(v_.get(), s.v.data(), v_.bytes(), cudaMemcpyHostToDevice, compute_));
-  lstm_->load_keras(lstm_block(params_.get()));
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(step_dev_.get(), &s.step, sizeof(int64_t),
+                                   cudaMemcpyHostToDevice, compute_));
+  load_lstm_weights();
   step_ = s.step;
   compute_.synchronize();  // `s` may die after we return
+}
+
+void CudaBackend::load_lstm_weights() {
+  lstm_->load_keras(lstm_block(params_.get()));
+  if (D_ == 2) lstm_->load_keras_reverse(lstm_block_back(params_.get()));
+}
+
+void CudaBackend::embedding_dropout(const Slot& slot, int B, int T, float* x) {
+  kernels::embedding_dropout(x, B, T, E_, lengths(slot),
+                             slot.padding == PadSide::Pre ? kernels::Padding::Pre
+                                                          : kernels::Padding::Post,
+                             opts_.model.spatial_dropout,
+                             {opts_.seed, step_dev_.get(), opts_.model.dropout}, compute_);
 }
 
 TrainState CudaBackend::get_state() {
@@ -232,24 +302,40 @@ TrainState CudaBackend::get_state() {
 }
 
 void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
+  const ModelConfig& cfg = opts_.model;
   const ParamViews<float> p = make_views(params_.get(), layout_);
   kernels::embedding_forward(slot.ids.get(), B, T, p.embedding, V_, E_, x_.get(), compute_);
-  lstm_->forward(B, T, /*lengths=*/nullptr, x_.get(), y_.get(), hy_.get(), training);
+  if (training && cfg.dropout > 0.f) embedding_dropout(slot, B, T, x_.get());
+  lstm_->set_padding(slot.padding);
+  lstm_->forward(B, T, lengths(slot), x_.get(), y_.get(), hy_.get(), training);
+  features_ = head_.forward(rows(slot, B, T), y_.get(), hy_.get(), step_dev_.get(), training,
+                            compute_);
 }
 
 void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs,
                         bool backward) {
   const ParamViews<float> p = make_views(params_.get(), layout_);
   const ParamViews<float> g = make_views(grads_.get(), layout_);
-  kernels::dense_bce(hy_.get(), B, H_, p.dense_kernel, p.dense_bias, slot.labels.get(), metrics,
-                     probs, backward ? dhy_.get() : nullptr, backward ? g.dense_kernel : nullptr,
+  kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
+                     slot.labels.get(), metrics, probs,
+                     backward ? head_.input_gradient(dhy_.get()) : nullptr,
+                     backward ? g.dense_kernel : nullptr,
                      backward ? g.dense_bias : nullptr, compute_);
 }
 
+// After a training forward (dropout on) and dense(backward) of the same batch.
 void CudaBackend::backward(const Slot& slot, int B, int T) {
+  const ModelConfig& cfg = opts_.model;
   const ParamViews<float> g = make_views(grads_.get(), layout_);
-  lstm_->backward(B, T, /*lengths=*/nullptr, x_.get(), y_.get(), dhy_.get(), dx_.get());
+  const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
+  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
   lstm_->gradient_to_keras(lstm_block(grads_.get()));
+  if (D_ == 2) lstm_->gradient_to_keras_reverse(lstm_block_back(grads_.get()));
+  // dL/d(embedding output) = dL/dx ⊙ mask; padded positions of a masked batch are zero already.
+  if (cfg.dropout > 0.f) embedding_dropout(slot, B, T, dx_.get());
+  if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
+    kernels::sum_of_squares(dx_.get(), static_cast<int64_t>(T) * B * E_, position_sumsq_.get(),
+                            sumsq_workspace_.get(), sumsq_workspace_.bytes(), compute_);
   kernels::embedding_backward(slot.ids.get(), B, T, dx_.get(), V_, E_, g.embedding,
                               embedding_workspace_.get(), embedding_workspace_.bytes(), compute_);
 }
@@ -272,9 +358,12 @@ void CudaBackend::train_step(const Batch& b) {
   }
   {
     SENTI_NVTX_RANGE("clip");
+    const bool sparse = opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse;
     kernels::clip_scales(grads_.get(), tiles_, opts_.optimizer.clipnorm,
                          opts_.optimizer.global_clipnorm, clip_workspace_.get(),
-                         clip_workspace_.bytes(), clip_scales_.get(), nullptr, compute_);
+                         clip_workspace_.bytes(), clip_scales_.get(), clip_sumsq_.get(), compute_,
+                         sparse ? position_sumsq_.get() : nullptr);
+    has_clip_ = true;
   }
   {
     SENTI_NVTX_RANGE("Adam");
@@ -282,7 +371,8 @@ void CudaBackend::train_step(const Batch& b) {
     const float alpha = math::adam_alpha(opts_.optimizer.adam, step_);
     kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
                   alpha, opts_.optimizer.adam, compute_);
-    lstm_->load_keras(lstm_block(params_.get()));  // the next forward reads the new weights
+    kernels::step_counter_advance(step_dev_.get(), compute_);  // the next batch's dropout key
+    load_lstm_weights();  // the next forward reads the new weights
     if (timing_) t_opt1_.record(compute_);
   }
   pipeline_.wait_copied(slot);  // contract: the caller may reuse the batch's host memory now
@@ -295,6 +385,22 @@ void CudaBackend::train_step(const Batch& b) {
     last_timings_.optimizer_ms = Event::elapsed_ms(t_bwd1_, t_opt1_);
     have_timings_ = true;
   }
+}
+
+bool CudaBackend::last_gradient_stats(GradientStats* out) {
+  if (!has_clip_) return false;
+  const int n = layout_.count();
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(clip_sumsq_host_.get(), clip_sumsq_.get(), sizeof(double) * n,
+                                   cudaMemcpyDeviceToHost, compute_));
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(clip_scales_host_.get(), clip_scales_.get(), sizeof(float) * n,
+                                   cudaMemcpyDeviceToHost, compute_));
+  compute_.synchronize();  // only when asked (the training logs)
+  out->count = n;
+  for (int i = 0; i < n; ++i) {
+    out->norm[i] = std::sqrt(clip_sumsq_host_.get()[i]);
+    out->clip_scale[i] = clip_scales_host_.get()[i];
+  }
+  return true;
 }
 
 bool CudaBackend::last_step_timings(StepTimings* out) {
@@ -351,6 +457,8 @@ double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
 }  // namespace
 
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts) {
+  // Before anything is made: the LSTM kind must implement the model's LSTM options.
+  if (const std::string why = cuda_unsupported(opts); !why.empty()) SENTI_FAIL(why);
   return std::make_unique<CudaBackend>(opts);
 }
 

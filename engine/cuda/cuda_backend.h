@@ -3,8 +3,10 @@
 //
 //   cuda_backend.h/.cpp    CudaBackend: parameters and Adam state as one flat device buffer in
 //                          ParamLayout order; the step (gather -> LSTM -> dense+BCE -> LSTM
-//                          backward -> embedding gradient -> clip -> Adam) on the compute stream;
-//                          metrics kept on the device until take_metrics().
+//                          backward -> embedding gradient -> clip -> Adam) on the compute stream,
+//                          with every model option (mask, BiLSTM, pooling, dropout, sparse clip
+//                          norm; docs/model.md "CUDA backend"); metrics kept on the device until
+//                          take_metrics().
 //   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`
 //                          events and the return-once-copied contract of train_step.
 //   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
@@ -12,13 +14,16 @@
 //   cudnn_lstm.h/.cpp      CudnnLstm: cuDNN's RNN API and the Keras <-> weight-space index map
 //                          (real GPU only); cudnn_objects.h: RAII cuDNN handle/descriptors;
 //                          library_check.h: SENTI_CUDNN_CHECK / SENTI_CUBLAS_CHECK.
+//   fused_lstm.h/.cpp      FusedLstm: senti's fused kernels plus GEMMs (lengths, two
+//                          directions, dL/dy): the default and the only kind for the model options.
 //   cpu_standin_lstm.h/.cpp CpuStandInLstm: the CPU twin queued on the stream (emulated device
 //                          only).
 //   device.cpp             cuda_device_present().
 //   device_buffer.h, stream.h  RAII device/pinned memory, streams, events.
 //
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
-// dense_bce, clip_norms, adam, weight_map; ParamTiles in kernels/param_tiles.h, workspace
+// dense_bce, clip_norms, adam, weight_map, lstm_fused*, and for the model options sequence_pool,
+// dropout, sum_of_squares (the sparse embedding norm), step_counter; ParamTiles in kernels/param_tiles.h, workspace
 // alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
 // kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
 // kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.

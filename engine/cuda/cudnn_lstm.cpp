@@ -215,8 +215,8 @@ void CudnnLstm::forward(int B, int T, const int32_t* lengths, const float* x, fl
 }
 
 void CudnnLstm::backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
-                         const float* dhy, float* dx) {
-  check_call("CudnnLstm::backward", B, T, lengths);
+                         const float* dy, const float* dhy, float* dx) {
+  check_call("CudnnLstm::backward", B, T, lengths, dy);
   SENTI_CHECK(trained_ && trained_B_ == B && trained_T_ == T,
               "CudnnLstm::backward: no forward(training) of shape B=", B, " T=", T, " before it");
   const Shape& s = *trained_;

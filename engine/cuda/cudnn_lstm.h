@@ -52,7 +52,7 @@ class CudnnLstm final : public DeviceLstm {
                bool training) override;
   // The weight gradient is zeroed first (BackwardWeights only adds) and kept in dweights().
   void backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
-                const float* dhy, float* dx) override;
+                const float* dy, const float* dhy, float* dx) override;
 
  private:
   struct Shape {

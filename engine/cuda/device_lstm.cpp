@@ -17,10 +17,22 @@ DeviceLstm::DeviceLstm(const DeviceLstmShape& shape) : shape_(shape) {
               shape.max_batch, " maxlen=", shape.maxlen);
 }
 
-void DeviceLstm::check_call(const char* what, int B, int T, const int32_t* lengths) const {
+void DeviceLstm::check_call(const char* what, int B, int T, const int32_t* lengths,
+                            const float* dy) const {
   SENTI_CHECK(B >= 1 && B <= shape_.max_batch && T >= 1 && T <= shape_.maxlen, what, ": B=", B,
               " T=", T, " outside [1, ", shape_.max_batch, "] x [1, ", shape_.maxlen, "]");
-  SENTI_CHECK(lengths == nullptr, what, ": per-sample lengths (masking) are not implemented yet");
+  SENTI_CHECK(lengths == nullptr || shape_.lengths, what,
+              ": per-sample lengths passed to a layer made without them");
+  SENTI_CHECK(dy == nullptr || shape_.sequence_gradient, what,
+              ": dL/dy passed to a layer made without sequence gradients");
+}
+
+void DeviceLstm::load_keras_reverse(const float*) {
+  SENTI_CHECK(false, "load_keras_reverse on a unidirectional LSTM layer");
+}
+
+void DeviceLstm::gradient_to_keras_reverse(float*) {
+  SENTI_CHECK(false, "gradient_to_keras_reverse on a unidirectional LSTM layer");
 }
 
 LstmKind resolve_lstm_kind(LstmKind requested) {
@@ -31,6 +43,11 @@ LstmKind resolve_lstm_kind(LstmKind requested) {
 
 std::unique_ptr<DeviceLstm> make_device_lstm(LstmKind kind, const DeviceLstmShape& shape,
                                              cudaStream_t stream, bool deterministic) {
+  // Users are told by cuda_unsupported (engine/backend.cpp) before a backend is made.
+  SENTI_CHECK(resolve_lstm_kind(kind) == LstmKind::Fused ||
+                  (shape.directions == 1 && !shape.lengths && !shape.sequence_gradient),
+              "--lstm ", lstm_kind_name(kind), ": only the fused LSTM implements bidirectional, "
+              "masked or pooled layers");
   switch (resolve_lstm_kind(kind)) {
     case LstmKind::Cudnn:
 #if defined(SENTI_CUDA_EMU)

@@ -103,24 +103,28 @@ TEST(TrainOptionsCli, BadCombinationsAreClearErrors) {
   }
 }
 
-// The CUDA backend does not implement the new options yet: one place names the flag.
+// The CUDA backend runs every model option with the fused LSTM (the default); cuDNN and the CPU
+// stand-in refuse the LSTM options they do not implement, naming --lstm and the flag.
 TEST(CudaUnsupported, NamesTheFlag) {
   BackendOptions o;
-  EXPECT_EQ(cuda_unsupported(o), "");  // the seed model with the dense rule runs there
+  EXPECT_EQ(cuda_unsupported(o), "");  // the seed model
   o.optimizer.embedding_clip_norm = EmbeddingClipNorm::Sparse;
-  EXPECT_NE(cuda_unsupported(o).find("--embedding-clip-norm sparse"), std::string::npos);
-  o.optimizer.clipnorm = 0.f;  // the rule is moot without clipping
+  o.model.bidirectional = o.model.mask = true;
+  o.model.pool = Pool::Concat;
+  o.model.dropout = o.model.dense_dropout = 0.2f;
+  EXPECT_EQ(cuda_unsupported(o), "");  // --lstm auto = fused: everything
+  o.lstm = LstmKind::Fused;
   EXPECT_EQ(cuda_unsupported(o), "");
-  o.model.bidirectional = true;
-  EXPECT_EQ(cuda_unsupported(o), "--bidirectional is not supported on --device cuda yet (use --device cpu)");
-  o.model.mask = true;
-  EXPECT_NE(cuda_unsupported(o).find("--mask"), std::string::npos);
-  BackendOptions p;
-  p.model.pool = Pool::Max;
-  EXPECT_NE(cuda_unsupported(p).find("--pool"), std::string::npos);
-  p.model.pool = Pool::Last;
-  p.model.dense_dropout = 0.1f;
-  EXPECT_NE(cuda_unsupported(p).find("--dense-dropout"), std::string::npos);
+  o.lstm = LstmKind::Cudnn;
+  EXPECT_EQ(cuda_unsupported(o), "--lstm cudnn does not implement --bidirectional yet (use --lstm "
+                                 "fused, the default, or --device cpu)");
+  o.model.bidirectional = false;
+  o.lstm = LstmKind::StandIn;
+  EXPECT_NE(cuda_unsupported(o).find("--lstm stand-in does not implement --mask"), std::string::npos);
+  o.model.mask = false;
+  EXPECT_NE(cuda_unsupported(o).find("--pool"), std::string::npos);
+  o.model.pool = Pool::Last;
+  EXPECT_EQ(cuda_unsupported(o), "");  // dropout and the sparse clip norm work with any LSTM
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST(CudnnLstm, InputSideBiasGradientEqualsKerasBiasGradient) {
       dx(static_cast<size_t>(T) * B * E), grad(static_cast<size_t>(f.lstm->keras_size()));
   f.lstm->load_keras(keras.get());
   f.lstm->forward(B, T, nullptr, x.get(), y.get(), hy.get(), /*training=*/true);
-  f.lstm->backward(B, T, nullptr, x.get(), y.get(), dhy.get(), dx.get());
+  f.lstm->backward(B, T, nullptr, x.get(), y.get(), nullptr, dhy.get(), dx.get());
   f.lstm->gradient_to_keras(grad.get());
   const auto g = to_host(grad);
   std::vector<float> gb(g.end() - G, g.end());

@@ -70,7 +70,7 @@ void check_lstm(int E, int H, int B, int T, Layer& f) {
   r.backward(dhy, &dx_ref, &dW, &dR, &db);
   auto d_dhy = to_device(dhy);
   cuda::DeviceBuffer<float> dx(static_cast<size_t>(T) * B * E), grad(keras.size());
-  f.lstm->backward(B, T, nullptr, d_x.get(), y.get(), d_dhy.get(), dx.get());
+  f.lstm->backward(B, T, nullptr, d_x.get(), y.get(), nullptr, d_dhy.get(), dx.get());
   f.lstm->gradient_to_keras(grad.get());
   const auto g = to_host(grad);
   const std::vector<float> gW(g.begin(), g.begin() + dW.size());

@@ -61,5 +61,29 @@ TEST(CudaFactory, AutoFallsBackToCpuWithoutGpu) {
   }
 }
 
+// With the fused LSTM (--lstm auto) every model option runs on CUDA: --device auto no longer falls
+// back for them; an LSTM kind that lacks one falls back and says why, naming --lstm and the flag.
+TEST(CudaFactory, FusedAutoRunsEveryModelOptionOnCuda) {
+  BackendOptions o = tiny();
+  o.model.mask = o.model.bidirectional = o.model.spatial_dropout = true;
+  o.model.pool = Pool::Concat;
+  o.model.dropout = o.model.dense_dropout = 0.2f;
+  o.optimizer.embedding_clip_norm = EmbeddingClipNorm::Sparse;
+  EXPECT_EQ(cuda_unsupported(o), "");
+  if (!cuda_device_present(nullptr)) return;  // the rest needs a (possibly emulated) device
+  bool fell_back = true;
+  std::string why = "unset";
+  auto b = make_backend(Device::Auto, o, &fell_back, &why);
+  EXPECT_FALSE(fell_back) << why;
+  EXPECT_NE(b->describe().find("LSTM: fused"), std::string::npos) << b->describe();
+
+  o.lstm = LstmKind::Cudnn;  // cuDNN: the seed model's LSTM only
+  b = make_backend(Device::Auto, o, &fell_back, &why);
+  EXPECT_TRUE(fell_back);
+  EXPECT_EQ(b->describe().rfind("cpu (", 0), 0u) << b->describe();
+  EXPECT_NE(why.find("--lstm cudnn does not implement --bidirectional"), std::string::npos) << why;
+  EXPECT_THROW(make_backend(Device::Cuda, o), UsageError);
+}
+
 }  // namespace
 }  // namespace senti

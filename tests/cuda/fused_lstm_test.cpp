@@ -72,7 +72,7 @@ Outputs run_fused(const Shape& s, const Inputs& in, Padding padding, FusedLstmPa
       dx(in.x.size()), grad(in.block.size());
   lstm.load_keras(block.get());
   lstm.forward(s.B, s.T, len, x.get(), y.get(), hy.get(), true);
-  lstm.backward(s.B, s.T, len, x.get(), y.get(), dhy.get(), dx.get());
+  lstm.backward(s.B, s.T, len, x.get(), y.get(), nullptr, dhy.get(), dx.get());
   lstm.gradient_to_keras(grad.get());
   SENTI_CUDA_CHECK(cudaStreamSynchronize(stream));
   return {test::to_host(y), test::to_host(hy), test::to_host(dx), test::to_host(grad)};

@@ -150,4 +150,75 @@ struct Lstm {
   }
 };
 
+// Masked pooling over time (kernels/sequence_pool.cuh), written from docs/model.md: row b's real
+// positions (lengths clamped to [0, T]; all T without lengths), the forward direction reading them
+// in increasing order, the backward one (columns [H, 2H)) in decreasing order; features for each
+// pool kind (last, max, mean) each direction's H values; max keeps the first step that attains it.
+struct SequencePoolRef {
+  int B = 0, T = 0, H = 0, D = 1;
+  std::vector<int> lengths;  // empty: all T
+  bool pre = false, last = true, max = false, mean = false;
+  std::vector<float> features;  // [B, F]
+  std::vector<int> argmax;      // [B, D*H] positions
+
+  int kinds() const { return int(last) + int(max) + int(mean); }
+  int F() const { return kinds() * D * H; }
+  void real(int b, int* first, int* len) const {
+    int n = lengths.empty() ? T : lengths[b];
+    n = n < 0 ? 0 : n > T ? T : n;
+    *len = n;
+    *first = pre ? T - n : 0;
+  }
+  void forward(const std::vector<float>& y, const std::vector<float>& hy) {
+    const int DH = D * H;
+    features.assign(static_cast<size_t>(B) * F(), 0.f);
+    argmax.assign(static_cast<size_t>(B) * DH, -1);
+    for (int b = 0; b < B; ++b) {
+      int first, len;
+      real(b, &first, &len);
+      for (int c = 0; c < DH; ++c) {
+        float* f = &features[static_cast<size_t>(b) * F()];
+        int k = 0;
+        if (last) f[k++ * DH + c] = hy[static_cast<size_t>(b) * DH + c];
+        float best = 0.f;
+        int best_pos = -1;
+        double sum = 0;
+        for (int s = 0; s < len; ++s) {
+          const int pos = c < H ? first + s : first + len - 1 - s;
+          const float h = y[(static_cast<size_t>(pos) * B + b) * DH + c];
+          if (s == 0 || h > best) best = h, best_pos = pos;
+          sum += h;
+        }
+        if (max) {
+          f[k++ * DH + c] = best;
+          argmax[static_cast<size_t>(b) * DH + c] = best_pos;
+        }
+        if (mean) f[k * DH + c] = len ? static_cast<float>(sum / len) : 0.f;
+      }
+    }
+  }
+  // dfeatures [B, F] -> dy [T, B, D*H], dhy [B, D*H].
+  void backward(const std::vector<float>& df, std::vector<float>* dy,
+                std::vector<float>* dhy) const {
+    const int DH = D * H;
+    dy->assign(static_cast<size_t>(T) * B * DH, 0.f);
+    dhy->assign(static_cast<size_t>(B) * DH, 0.f);
+    for (int b = 0; b < B; ++b) {
+      int first, len;
+      real(b, &first, &len);
+      const float* g = &df[static_cast<size_t>(b) * F()];
+      for (int c = 0; c < DH; ++c) {
+        int k = 0;
+        if (last) (*dhy)[static_cast<size_t>(b) * DH + c] = g[k++ * DH + c];
+        const int mx = max ? k++ : -1, mn = mean ? k : -1;
+        for (int t = first; t < first + len; ++t) {
+          float& d = (*dy)[(static_cast<size_t>(t) * B + b) * DH + c];
+          if (mn >= 0) d += g[mn * DH + c] / static_cast<float>(len);
+          if (mx >= 0 && argmax[static_cast<size_t>(b) * DH + c] == t) d += g[mx * DH + c];
+        }
+      }
+    }
+  }
+};
+
 }  // namespace senti::test::ref
