@@ -22,15 +22,17 @@ bool cuda_available(std::string* why) {
 
 std::string cuda_unsupported(const BackendOptions& opts) {
   // The CUDA backend runs every model option with senti's fused LSTM (--lstm fused, which auto
-  // means in every build: engine/cuda/device_lstm.h). cuDNN and the CPU stand-in implement the
-  // LSTM of the seed model only; what the backend does around the LSTM (dropout, the sparse
-  // embedding clip norm) works with any of them.
+  // means in every build: engine/cuda/device_lstm.h). cuDNN adds per-row lengths (--mask, post
+  // padding) and dL/dy (--pool) but not the bidirectional layer; the CPU stand-in (emulated device
+  // only) implements the seed model's LSTM. What the backend does around the LSTM (dropout, the
+  // sparse embedding clip norm) works with any of them.
   if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const ModelConfig& m = opts.model;
-  const char* flag = m.bidirectional       ? "--bidirectional"
-                     : m.mask              ? "--mask"
-                     : m.pool != Pool::Last ? "--pool other than last"
-                                            : nullptr;
+  const bool cudnn = opts.lstm == LstmKind::Cudnn;
+  const char* flag = m.bidirectional                  ? "--bidirectional"
+                     : !cudnn && m.mask               ? "--mask"
+                     : !cudnn && m.pool != Pool::Last ? "--pool other than last"
+                                                      : nullptr;
   if (!flag) return "";
   return std::string("--lstm ") + lstm_kind_name(opts.lstm) + " does not implement " + flag +
          " yet (use --lstm fused, the default, or --device cpu)";

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "kernels/common/error.h"
+#include "kernels/sequence_mask.cuh"
 #include "kernels/weight_map.cuh"
 
 namespace senti::cuda {
@@ -53,6 +54,7 @@ CudnnLstm::CudnnLstm(const DeviceLstmShape& shape, cudaStream_t stream, bool det
   SENTI_CUDA_CHECK(cudaMemcpyAsync(map_.get(), map_host_.data(), map_.bytes(),
                                    cudaMemcpyHostToDevice, stream_));
 
+  host_lengths_ = PinnedBuffer<int32_t>(static_cast<size_t>(max_batch_));
   dy_zero_.resize(static_cast<size_t>(maxlen_) * max_batch_ * H_);
   SENTI_CUDA_CHECK(cudaMemsetAsync(dy_zero_.get(), 0, dy_zero_.bytes(), stream_));
 
@@ -170,6 +172,48 @@ CudnnLstm::Shape& CudnnLstm::shape_for(int B, int T) {
   return *shapes_.emplace(key, std::move(s)).first->second;
 }
 
+void CudnnLstm::set_lengths(Shape& s, int B, int T, const int32_t* lengths) {
+  if (!lengths && s.all_steps) return;
+  std::vector<int> all;
+  const int* host = nullptr;
+  if (lengths) {
+    if (padding() == PadSide::Pre)
+      SENTI_FAIL("--lstm cudnn with --mask needs --padding post: cuDNN's padded layout keeps each "
+                 "row's real tokens first (the fused LSTM, --lstm fused, runs pre padding)");
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(host_lengths_.get(), lengths, sizeof(int32_t) * B,
+                                     cudaMemcpyDeviceToHost, stream_));
+    SENTI_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the descriptors take host lengths
+    for (int b = 0; b < B; ++b)
+      if (host_lengths_.get()[b] < 1 || host_lengths_.get()[b] > T)
+        SENTI_FAIL("--lstm cudnn with --mask: batch row ", b, " has ", host_lengths_.get()[b],
+                   " real tokens; cuDNN needs 1..", T, " (an empty review: use --lstm fused)");
+    host = host_lengths_.get();
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(s.seq_lengths.get(), lengths, sizeof(int32_t) * B,
+                                     cudaMemcpyDeviceToDevice, stream_));
+  } else {
+    all.assign(static_cast<size_t>(B), T);
+    host = all.data();
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(s.seq_lengths.get(), host, sizeof(int32_t) * B,
+                                     cudaMemcpyHostToDevice, stream_));
+    SENTI_CUDA_CHECK(cudaStreamSynchronize(stream_));  // `all` dies here
+  }
+  float fill = 0.f;
+  SENTI_CUDNN_CHECK(cudnnSetRNNDataDescriptor(s.x, CUDNN_DATA_FLOAT,
+                                              CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED, T, B, E_,
+                                              host, &fill));
+  SENTI_CUDNN_CHECK(cudnnSetRNNDataDescriptor(s.y, CUDNN_DATA_FLOAT,
+                                              CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED, T, B, H_,
+                                              host, &fill));
+  // The sizes are queried for the descriptors as they are now (they need not follow the lengths,
+  // but nothing documents that they do not).
+  size_t unused_reserve = 0;
+  SENTI_CUDNN_CHECK(cudnnGetRNNTempSpaceSizes(handle_, rnn_, CUDNN_FWD_MODE_TRAINING, s.x,
+                                              &s.train_workspace, &s.reserve));
+  SENTI_CUDNN_CHECK(cudnnGetRNNTempSpaceSizes(handle_, rnn_, CUDNN_FWD_MODE_INFERENCE, s.x,
+                                              &s.infer_workspace, &unused_reserve));
+  s.all_steps = lengths == nullptr;
+}
+
 void CudnnLstm::ensure_capacity(size_t workspace, size_t reserve) {
   if (workspace_.bytes() >= workspace && reserve_.bytes() >= reserve) return;
   SENTI_CUDA_CHECK(cudaStreamSynchronize(stream_));  // queued work may still use the old buffers
@@ -200,6 +244,7 @@ void CudnnLstm::forward(int B, int T, const int32_t* lengths, const float* x, fl
                         bool training) {
   check_call("CudnnLstm::forward", B, T, lengths);
   Shape& s = shape_for(B, T);
+  set_lengths(s, B, T, lengths);
   ensure_capacity(training ? s.train_workspace : s.infer_workspace, training ? s.reserve : 0);
   SENTI_CUDNN_CHECK(cudnnRNNForward(
       handle_, rnn_, training ? CUDNN_FWD_MODE_TRAINING : CUDNN_FWD_MODE_INFERENCE,
@@ -211,20 +256,25 @@ void CudnnLstm::forward(int B, int T, const int32_t* lengths, const float* x, fl
     trained_ = &s;
     trained_B_ = B;
     trained_T_ = T;
+    trained_lengths_ = lengths;
   }
+  last_forward_trained_ = training;
 }
 
 void CudnnLstm::backward(int B, int T, const int32_t* lengths, const float* x, const float* y,
                          const float* dy, const float* dhy, float* dx) {
   check_call("CudnnLstm::backward", B, T, lengths, dy);
-  SENTI_CHECK(trained_ && trained_B_ == B && trained_T_ == T,
-              "CudnnLstm::backward: no forward(training) of shape B=", B, " T=", T, " before it");
+  SENTI_CHECK(trained_ && last_forward_trained_ && trained_B_ == B && trained_T_ == T &&
+                  trained_lengths_ == lengths,
+              "CudnnLstm::backward: the last forward was not a forward(training) of shape B=", B,
+              " T=", T, " with these lengths");
   const Shape& s = *trained_;
   SENTI_CUDNN_CHECK(cudnnRNNBackwardData_v8(
-      handle_, rnn_, s.seq_lengths.get(), s.y, y, /*dy=*/dy_zero_.get(), s.x, dx, s.h,
+      handle_, rnn_, s.seq_lengths.get(), s.y, y, dy ? dy : dy_zero_.get(), s.x, dx, s.h,
       /*hx=*/nullptr, dhy, /*dhx=*/nullptr, s.h, /*cx=*/nullptr, /*dcy=*/nullptr,
       /*dcx=*/nullptr, weight_bytes_, weights_.get(), s.train_workspace, workspace_.get(),
       s.reserve, reserve_.get()));
+  if (lengths) kernels::zero_padded_positions(dx, B, T, E_, lengths, kernels::Padding::Post, stream_);
   // BackwardWeights only adds into dweight: zero it first, every step.
   SENTI_CUDA_CHECK(cudaMemsetAsync(dweights_.get(), 0, weight_bytes_, stream_));
   SENTI_CUDNN_CHECK(cudnnRNNBackwardWeights_v8(

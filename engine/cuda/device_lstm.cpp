@@ -43,12 +43,14 @@ LstmKind resolve_lstm_kind(LstmKind requested) {
 
 std::unique_ptr<DeviceLstm> make_device_lstm(LstmKind kind, const DeviceLstmShape& shape,
                                              cudaStream_t stream, bool deterministic) {
-  // Users are told by cuda_unsupported (engine/backend.cpp) before a backend is made.
-  SENTI_CHECK(resolve_lstm_kind(kind) == LstmKind::Fused ||
-                  (shape.directions == 1 && !shape.lengths && !shape.sequence_gradient),
-              "--lstm ", lstm_kind_name(kind), ": only the fused LSTM implements bidirectional, "
-              "masked or pooled layers");
-  switch (resolve_lstm_kind(kind)) {
+  // Users are told by cuda_unsupported (engine/backend.cpp) before a backend is made. cuDNN runs
+  // lengths (post padding) and dL/dy, not the bidirectional layer; the stand-in the seed's LSTM.
+  const LstmKind resolved = resolve_lstm_kind(kind);
+  SENTI_CHECK(resolved == LstmKind::Fused ||
+                  (shape.directions == 1 &&
+                   (resolved == LstmKind::Cudnn || (!shape.lengths && !shape.sequence_gradient))),
+              "--lstm ", lstm_kind_name(kind), ": only the fused LSTM implements every layer option");
+  switch (resolved) {
     case LstmKind::Cudnn:
 #if defined(SENTI_CUDA_EMU)
       SENTI_FAIL("--lstm cudnn: cuDNN is not emulated; on the emulated CUDA device use --lstm "

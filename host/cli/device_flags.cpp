@@ -12,9 +12,10 @@ void add_device_flag(CLI::App* cmd, std::string* device) {
 
 void add_lstm_flag(CLI::App* cmd, std::string* lstm) {
   cmd->add_option("--lstm", *lstm,
-                  "LSTM layer of the CUDA backend: fused (senti's own kernels), cudnn (cuDNN, the "
-                  "reference and fallback; real GPU only), stand-in (CPU twin; emulated device "
-                  "only) or auto (fused). Ignored on the CPU")
+                  "LSTM layer of the CUDA backend: fused (senti's own kernels; every model option), "
+                  "cudnn (cuDNN, the reference and fallback; real GPU only; --mask with post "
+                  "padding only, no --bidirectional), stand-in (CPU twin of the seed's LSTM; "
+                  "emulated device only) or auto (fused). Ignored on the CPU")
       ->default_val("auto");
 }
 

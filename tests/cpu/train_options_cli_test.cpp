@@ -104,7 +104,8 @@ TEST(TrainOptionsCli, BadCombinationsAreClearErrors) {
 }
 
 // The CUDA backend runs every model option with the fused LSTM (the default); cuDNN and the CPU
-// stand-in refuse the LSTM options they do not implement, naming --lstm and the flag.
+// stand-in refuse the LSTM options they do not implement (cuDNN: the bidirectional layer; the
+// stand-in: everything beyond the seed's LSTM), naming --lstm and the flag.
 TEST(CudaUnsupported, NamesTheFlag) {
   BackendOptions o;
   EXPECT_EQ(cuda_unsupported(o), "");  // the seed model
@@ -119,6 +120,7 @@ TEST(CudaUnsupported, NamesTheFlag) {
   EXPECT_EQ(cuda_unsupported(o), "--lstm cudnn does not implement --bidirectional yet (use --lstm "
                                  "fused, the default, or --device cpu)");
   o.model.bidirectional = false;
+  EXPECT_EQ(cuda_unsupported(o), "");  // cuDNN: lengths (seqLengthArray) and dL/dy for pooling
   o.lstm = LstmKind::StandIn;
   EXPECT_NE(cuda_unsupported(o).find("--lstm stand-in does not implement --mask"), std::string::npos);
   o.model.mask = false;

@@ -89,16 +89,14 @@ void expect_grads_close(const ParamLayout& L, const std::vector<float>& ref,
   }
 }
 
-class CudaBackendFusedModel : public ::testing::TestWithParam<ModelCase> {};
-
-TEST_P(CudaBackendFusedModel, GradientsEvalAndStepsMatchCpu) {
-  SENTI_REQUIRE_GPU();
-  const ModelCase& c = GetParam();
-  const BackendOptions o = options_for(c);
+// The whole comparison for one case, with the CUDA backend's LSTM `kind`.
+void expect_matches_cpu(const ModelCase& c, LstmKind kind, const char* describe) {
+  BackendOptions o = options_for(c);
+  o.lstm = kind;
   const ParamLayout L(o.model);
   auto cpu = make_cpu_backend(o);
   auto gpu = make_cuda_backend(o);
-  ASSERT_NE(gpu->describe().find("LSTM: fused"), std::string::npos) << gpu->describe();
+  ASSERT_NE(gpu->describe().find(describe), std::string::npos) << gpu->describe();
   const TrainState s0 = init_train_state(o.model, 42);
   cpu->set_state(s0);
   gpu->set_state(s0);
@@ -144,6 +142,13 @@ TEST_P(CudaBackendFusedModel, GradientsEvalAndStepsMatchCpu) {
   const Metrics mc = cpu->take_metrics(), mg = gpu->take_metrics();
   EXPECT_EQ(mg.count, mc.count);
   EXPECT_NEAR(mg.loss_sum, mc.loss_sum, 1e-4 * mc.loss_sum);
+}
+
+class CudaBackendFusedModel : public ::testing::TestWithParam<ModelCase> {};
+
+TEST_P(CudaBackendFusedModel, GradientsEvalAndStepsMatchCpu) {
+  SENTI_REQUIRE_GPU();
+  expect_matches_cpu(GetParam(), LstmKind::Fused, "LSTM: fused");
 }
 
 ModelCase make(const char* name) {
@@ -212,6 +217,46 @@ std::vector<ModelCase> model_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Options, CudaBackendFusedModel, ::testing::ValuesIn(model_cases()),
                          [](const ::testing::TestParamInfo<ModelCase>& i) { return i.param.name; });
+
+#if !defined(SENTI_CUDA_EMU)
+// cuDNN with per-row lengths (seqLengthArray, post padding) and dL/dy for pooling: the same
+// comparison on the real GPU (cuDNN is not emulated; the GPU check runs these).
+class CudaBackendCudnnModel : public ::testing::TestWithParam<ModelCase> {};
+
+TEST_P(CudaBackendCudnnModel, GradientsEvalAndStepsMatchCpu) {
+  SENTI_REQUIRE_GPU();
+  expect_matches_cpu(GetParam(), LstmKind::Cudnn, "LSTM: cuDNN");
+}
+
+std::vector<ModelCase> cudnn_cases() {
+  std::vector<ModelCase> v;
+  for (const ModelCase& c : model_cases())
+    if (!c.bidirectional && c.padding == PadSide::Post && (c.mask || c.pool != Pool::Last))
+      v.push_back(c);
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Options, CudaBackendCudnnModel, ::testing::ValuesIn(cudnn_cases()),
+                         [](const ::testing::TestParamInfo<ModelCase>& i) { return i.param.name; });
+
+// Pre padding with a mask is the fused LSTM's: cuDNN's padded layout keeps real tokens first.
+TEST(CudaBackendCudnnModel, MaskWithPrePaddingIsAClearError) {
+  SENTI_REQUIRE_GPU();
+  ModelCase c = make("x");
+  c.mask = true;
+  BackendOptions o = options_for(c);
+  o.lstm = LstmKind::Cudnn;
+  auto gpu = make_cuda_backend(o);
+  gpu->set_state(init_train_state(o.model, 1));
+  const HostBatch b = make_batch(6, 9, o.model.vocab_size, PadSide::Pre, 2);
+  try {
+    gpu->train_step(b.view());
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--padding post"), std::string::npos) << e.what();
+  }
+}
+#endif
 
 // The sparse rule is not the dense one (so the comparison above can tell them apart): ids read at
 // several positions (the padding row above all) make the two norms differ.

@@ -6,6 +6,7 @@
 // embedding norm) and the device step counter. Runs on a GPU and on the emulated device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "kernels/common/math/dropout.h"
 #include "kernels/common/math/sequence.h"
 #include "kernels/dropout.cuh"
+#include "kernels/sequence_mask.cuh"
 #include "kernels/sequence_pool.cuh"
 #include "kernels/step_counter.cuh"
 #include "kernels/sum_of_squares.cuh"
@@ -213,6 +215,32 @@ TEST(FusedModelKernels, SumOfSquaresMatchesDoubleTwin) {
     // Deterministic: the same bits again.
     kernels::sum_of_squares(n ? d_a.get() : nullptr, n, out.get(), ws.get(), ws.bytes(), nullptr);
     EXPECT_EQ(to_host(out)[0], got);
+  }
+}
+
+// The twin: the real-token rule of kernels/common/math/sequence.h, position by position.
+TEST(FusedModelKernels, ZeroPaddedPositionsLeavesExactlyTheRealTokens) {
+  SENTI_REQUIRE_GPU();
+  const int B = 5, T = 7, W = 300;  // W > the block's threads: every thread strides
+  const std::vector<int32_t> lengths = {7, 0, 3, -2, 9};  // full, empty, partial, clamped both ways
+  const auto buf = test::random_floats(static_cast<size_t>(T) * B * W, -1.f, 1.f, 11);
+  auto d_len = to_device(lengths);
+  for (kernels::Padding pad : {kernels::Padding::Post, kernels::Padding::Pre}) {
+    auto d_buf = to_device(buf);
+    kernels::zero_padded_positions(d_buf.get(), B, T, W, d_len.get(), pad, nullptr);
+    const auto got = to_host(d_buf);
+    for (int b = 0; b < B; ++b) {
+      const int len = std::max(0, std::min(T, lengths[b]));
+      std::vector<bool> real(T, false);
+      for (int k = 0; k < len; ++k)
+        real[math::real_token_position(k, len, T, pad == kernels::Padding::Pre)] = true;
+      for (int t = 0; t < T; ++t)
+        for (int e = 0; e < W; ++e) {
+          const size_t i = (static_cast<size_t>(t) * B + b) * W + e;
+          ASSERT_EQ(got[i], real[t] ? buf[i] : 0.f)
+              << "b " << b << " t " << t << " e " << e << (pad == kernels::Padding::Pre ? " pre" : " post");
+        }
+    }
   }
 }
 
