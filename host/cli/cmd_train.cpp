@@ -231,6 +231,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     BackendOptions probe;
     probe.model = f.model;
     probe.optimizer = f.optimizer;
+    probe.lstm = parse_lstm_kind(f.lstm);
     if (const std::string why = cuda_unsupported(probe); !why.empty()) SENTI_FAIL(why);
   }
 
