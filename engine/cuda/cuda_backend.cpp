@@ -11,8 +11,11 @@
 // checkpoints would have to translate).
 //
 // One step on the compute stream: embedding gather -> LSTM forward -> dense + sigmoid + BCE (loss,
-// metrics and dL/dhy in one launch) -> LSTM backward -> embedding gradient -> clip scales -> Adam.
-// Metrics accumulate on the device; take_metrics() is the only sync.
+// metrics and dL/dhy in one launch) -> LSTM backward -> embedding gradient -> clip scales -> Adam
+// step size from the device step counter -> Adam -> the LSTM's copy of the new weights
+// (enqueue_train_step). Metrics accumulate on the device; take_metrics() is the only sync. With
+// BackendOptions::cuda_graph that sequence is captured once per batch shape and slot and replayed
+// as one CUDA graph launch (engine/cuda/step_graph.h); timing and profiling run it eagerly.
 #include "engine/cuda/cuda_backend.h"
 
 #include <cuda_profiler_api.h>
@@ -24,6 +27,7 @@
 #include "engine/cuda/batch_pipeline.h"
 #include "engine/cuda/device_buffer.h"
 #include "engine/cuda/device_lstm.h"
+#include "engine/cuda/step_graph.h"
 #include "engine/cuda/stream.h"
 #include "engine/init.h"
 #include "engine/optimizer.h"
@@ -85,7 +89,7 @@ class CudaBackend final : public Backend {
     cudaStreamSynchronize(compute_.get());
   }
 
-  std::string describe() const override { return describe_; }
+  std::string describe() const override;
   HostBuffer alloc_host(size_t bytes) override;
   void set_state(const TrainState& state) override;
   TrainState get_state() override;
@@ -94,12 +98,14 @@ class CudaBackend final : public Backend {
   Metrics take_metrics() override;
   double loss_and_gradients(const Batch& batch, float* grads) override;
   bool last_step_timings(StepTimings* out) override;
+  const cuda::StepGraphs::Stats& graph_stats() const { return graphs_.stats(); }
   void set_step_timing(bool on) override {
     timing_ = on;
     pipeline_.set_timing(on);
   }
   void profiler_range(bool start) override {
     SENTI_CUDA_CHECK(start ? cudaProfilerStart() : cudaProfilerStop());
+    profiling_ = start;
   }
 
  private:
@@ -111,6 +117,13 @@ class CudaBackend final : public Backend {
   void forward(const Slot& slot, int B, int T, bool training);
   void dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs, bool backward);
   void backward(const Slot& slot, int B, int T);
+  // The train step's work on the compute stream once the batch is in `slot`, through Adam and
+  // the LSTM's load_keras: queued directly or under graph capture (train_step). Only compute-
+  // stream work, only buffers that never move, no host value that changes from step to step.
+  void enqueue_train_step(const Slot& slot, int B, int T);
+  // Graphs for this step: asked for, and nothing needs the step's launches one by one (step
+  // timing records events between them, a profiler range wants the per-kernel NVTX ranges).
+  bool graph_step() const { return graphs_enabled_ && !timing_ && !profiling_; }
   // Queues the copy of device metrics to the host (resetting them if asked) and waits for it.
   Metrics read_metrics(DeviceMetrics* device, bool reset);
   float* lstm_block(float* base) const { return base + layout_[ParamId::Kernel].offset; }
@@ -123,7 +136,12 @@ class CudaBackend final : public Backend {
   BatchPipeline pipeline_;
 
   DeviceBuffer<float> params_, grads_, m_, v_;  // ParamLayout order
-  int64_t step_ = 0;                            // Adam iterations done
+  int64_t step_ = 0;                            // Adam iterations done (the host's count)
+  // The device's count of Adam iterations done, advanced by the step itself (kernels/adam.cuh),
+  // and the step size it gives: nothing in a captured step depends on the step number. Equal to
+  // step_ whenever the device is idle (set_state writes both; get_state checks).
+  DeviceBuffer<int64_t> step_dev_;
+  DeviceBuffer<float> alpha_dev_;
   kernels::ParamTiles tiles_;
   DeviceBuffer<char> clip_workspace_;
   DeviceBuffer<float> clip_scales_;
@@ -139,7 +157,10 @@ class CudaBackend final : public Backend {
   PinnedBuffer<float> probs_host_;
   Metrics host_metrics_;  // loss_and_gradients' metrics, added at the next take_metrics
 
-  bool timing_ = false, have_timings_ = false;
+  bool graphs_enabled_ = false;  // opts.cuda_graph and an LSTM layer whose graphs stay valid
+  std::string graph_note_;       // why graphs are off although asked for ("" otherwise)
+  cuda::StepGraphs graphs_;
+  bool timing_ = false, have_timings_ = false, profiling_ = false;
   StepTimings last_timings_;
   Event t_fwd0_{true}, t_fwd1_{true}, t_bwd1_{true}, t_opt1_{true};
 };
@@ -152,8 +173,9 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       H_(opts.model.hidden),
       lstm_(cuda::make_device_lstm(opts.lstm, {E_, H_, opts.max_batch, opts.maxlen}, compute_,
                                    opts.deterministic)),
-      describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe() + ")"),
-      pipeline_(compute_, opts.max_batch, opts.maxlen) {
+      describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe()),
+      pipeline_(compute_, opts.max_batch, opts.maxlen),
+      graphs_(compute_) {
   validate_optimizer_config(opts.optimizer);
   SENTI_CHECK(opts.max_batch >= 1 && opts.max_batch <= kernels::kDenseBceMaxBatch,
               "cuda backend: max_batch ", opts.max_batch, " outside 1..", kernels::kDenseBceMaxBatch);
@@ -185,13 +207,26 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   probs_.resize(opts.max_batch);
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
+  step_dev_.resize(1);
+  alpha_dev_.resize(1);
   metrics_.resize(1);
   call_metrics_.resize(1);
   SENTI_CUDA_CHECK(cudaMemsetAsync(metrics_.get(), 0, metrics_.bytes(), compute_));
   metrics_host_ = PinnedBuffer<DeviceMetrics>(1);
   probs_host_ = PinnedBuffer<float>(opts.max_batch);
 
+  // cuDNN's per-shape cache frees its descriptors and length buffers when it grows past its bound,
+  // which a graph captured earlier would still use: graphs only with senti's own LSTM kernels.
+  graphs_enabled_ = opts.cuda_graph && cuda::resolve_lstm_kind(opts.lstm) != LstmKind::Cudnn;
+  if (opts.cuda_graph && !graphs_enabled_) graph_note_ = " (not with the cuDNN LSTM)";
+
   set_state(init_train_state(opts.model, 0));  // the CPU backend's starting point
+}
+
+std::string CudaBackend::describe() const {
+  std::string graph = graphs_enabled_ ? "on" : "off" + graph_note_;
+  if (!graphs_.reason().empty()) graph = "on, but new shapes eager: " + graphs_.reason();
+  return describe_ + "; CUDA graph: " + graph + ")";
 }
 
 HostBuffer CudaBackend::alloc_host(size_t bytes) {
@@ -212,8 +247,12 @@ void CudaBackend::set_state(const TrainState& s) {
   SENTI_CUDA_CHECK(cudaMemcpyAsync(m_.get(), s.m.data(), m_.bytes(), cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(v_.get(), s.v.data(), v_.bytes(), cudaMemcpyHostToDevice, compute_));
   lstm_->load_keras(lstm_block(params_.get()));
+  // Pageable source: staged at the call, and the synchronisation below outlives it anyway.
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(step_dev_.get(), &s.step, sizeof(int64_t),
+                                   cudaMemcpyHostToDevice, compute_));
   step_ = s.step;
   compute_.synchronize();  // `s` may die after we return
+  // The captured graphs stay valid: every buffer they use was written in place, none moved.
 }
 
 TrainState CudaBackend::get_state() {
@@ -226,7 +265,12 @@ TrainState CudaBackend::get_state() {
                                    cudaMemcpyDeviceToHost, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(s.m.data(), m_.get(), m_.bytes(), cudaMemcpyDeviceToHost, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(s.v.data(), v_.get(), v_.bytes(), cudaMemcpyDeviceToHost, compute_));
+  int64_t device_step = -1;
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(&device_step, step_dev_.get(), sizeof(int64_t),
+                                   cudaMemcpyDeviceToHost, compute_));
   compute_.synchronize();
+  SENTI_CHECK(device_step == step_, "the device counted ", device_step, " Adam steps, the host ",
+              step_);
   s.step = step_;
   return s;
 }
@@ -254,9 +298,7 @@ void CudaBackend::backward(const Slot& slot, int B, int T) {
                               embedding_workspace_.get(), embedding_workspace_.bytes(), compute_);
 }
 
-void CudaBackend::train_step(const Batch& b) {
-  Slot& slot = upload(b);
-  const int B = b.batch, T = b.maxlen;
+void CudaBackend::enqueue_train_step(const Slot& slot, int B, int T) {
   {
     SENTI_NVTX_RANGE("forward");
     if (timing_) t_fwd0_.record(compute_);
@@ -267,7 +309,6 @@ void CudaBackend::train_step(const Batch& b) {
   {
     SENTI_NVTX_RANGE("backward");
     backward(slot, B, T);
-    pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
     if (timing_) t_bwd1_.record(compute_);
   }
   {
@@ -278,13 +319,30 @@ void CudaBackend::train_step(const Batch& b) {
   }
   {
     SENTI_NVTX_RANGE("Adam");
-    ++step_;
-    const float alpha = math::adam_alpha(opts_.optimizer.adam, step_);
+    kernels::adam_next_step(step_dev_.get(), opts_.optimizer.adam, alpha_dev_.get(), compute_);
     kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
-                  alpha, opts_.optimizer.adam, compute_);
+                  alpha_dev_.get(), opts_.optimizer.adam, compute_);
     lstm_->load_keras(lstm_block(params_.get()));  // the next forward reads the new weights
     if (timing_) t_opt1_.record(compute_);
   }
+}
+
+void CudaBackend::train_step(const Batch& b) {
+  // The pipeline's events stay outside the captured region: upload() queues the compute stream's
+  // wait on the slot's `copied` event before the step (the graph launch is ordered after it), and
+  // release() records `consumed` after the whole step (after the graph launch). Captured, they
+  // would have to become external event nodes, with nothing gained: the step is one launch either
+  // way, and the copy of the batch after next (the only waiter on `consumed`) cannot start before
+  // this step's compute is done anyway.
+  Slot& slot = upload(b);
+  const int B = b.batch, T = b.maxlen;
+  if (graph_step()) {
+    graphs_.run({B, T, slot.ids.get(), slot.labels.get()}, [&] { enqueue_train_step(slot, B, T); });
+  } else {
+    enqueue_train_step(slot, B, T);
+  }
+  pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
+  ++step_;
   pipeline_.wait_copied(slot);  // contract: the caller may reuse the batch's host memory now
   have_timings_ = false;
   if (timing_) {
@@ -352,6 +410,13 @@ double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
 
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts) {
   return std::make_unique<CudaBackend>(opts);
+}
+
+bool cuda_step_graph_stats(Backend& backend, cuda::StepGraphs::Stats* out) {
+  const auto* cuda = dynamic_cast<const CudaBackend*>(&backend);
+  if (!cuda) return false;
+  if (out) *out = cuda->graph_stats();
+  return true;
 }
 
 }  // namespace senti

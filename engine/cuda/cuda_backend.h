@@ -5,6 +5,8 @@
 //                          ParamLayout order; the step (gather -> LSTM -> dense+BCE -> LSTM
 //                          backward -> embedding gradient -> clip -> Adam) on the compute stream;
 //                          metrics kept on the device until take_metrics().
+//   step_graph.h/.cpp      StepGraphs: the train step captured as a CUDA graph per batch shape
+//                          and slot, replayed with one launch (BackendOptions::cuda_graph).
 //   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`
 //                          events and the return-once-copied contract of train_step.
 //   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
@@ -32,6 +34,7 @@
 #include <string>
 
 #include "engine/backend.h"
+#include "engine/cuda/step_graph.h"
 
 namespace senti {
 
@@ -43,5 +46,10 @@ bool cuda_device_present(std::string* why);
 // Creates the CUDA backend on the current device. Throws senti::Error if CUDA or cuDNN fails, a
 // UsageError if opts.lstm names a layer this build cannot run.
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts);
+
+// The CUDA-graph counters of a backend made by make_cuda_backend (how many steps ran eagerly,
+// were captured, were replayed; the node count of the last capture), for tests and benchmarks.
+// False, and *out untouched, for any other backend.
+bool cuda_step_graph_stats(Backend& backend, cuda::StepGraphs::Stats* out);
 
 }  // namespace senti
