@@ -32,6 +32,10 @@ const char* lstm_kind_name(LstmKind kind);
 // The inverse; a UsageError naming --lstm and the accepted values for anything else.
 LstmKind parse_lstm_kind(const std::string& name);
 
+// The value of --cuda-graph: "on" -> true, "off" -> false; anything else is an InvalidSetting
+// ("cuda_graph", the CLI names the flag). The one check of that setting.
+bool parse_cuda_graph(const std::string& value);
+
 struct BackendOptions {
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -39,6 +43,9 @@ struct BackendOptions {
   int maxlen = 500;      // largest T (padded sequence length) any call will pass
   bool deterministic = true;
   LstmKind lstm = LstmKind::Auto;  // CUDA backend only
+  // CUDA backend only: capture the train step in CUDA graphs and replay them (engine/cuda/
+  // step_graph.h; docs/performance.md). Off: every launch queued from the host each step.
+  bool cuda_graph = true;
   uint64_t seed = 0;     // the run's seed: keys the training-mode dropout masks (docs/model.md)
 };
 

@@ -1,4 +1,5 @@
-// What every backend agrees on about its inputs: the batch check and the LSTM kind's names.
+// What every backend agrees on about its inputs: the batch check, the LSTM kind's names and the
+// --cuda-graph values.
 // (engine/backend.cpp, the factory, is built per CUDA variant; this file is not.)
 #include <array>
 #include <utility>
@@ -29,6 +30,12 @@ LstmKind parse_lstm_kind(const std::string& name) {
   for (const auto& [k, n] : kLstmKindNames)
     if (name == n) return k;
   SENTI_FAIL("--lstm: expected auto, cudnn, fused or stand-in, got '", name, "'");
+}
+
+bool parse_cuda_graph(const std::string& value) {
+  if (value == "on") return true;
+  if (value == "off") return false;
+  SENTI_FAIL_SETTING("cuda_graph", "expected on or off, got '", value, "'");
 }
 
 void validate_batch(const Batch& b, const BackendOptions& opts) {

@@ -1,4 +1,4 @@
-// Fused Keras Adam over all tensors, one block a tile. See adam.cuh.
+// Fused Keras Adam over all tensors, one block a tile, and the device step counter. See adam.cuh.
 #include "kernels/adam.cuh"
 
 #include "kernels/common/error.h"
@@ -9,30 +9,45 @@ namespace {
 
 constexpr int kThreads = 256;
 
+static __global__ void adam_next_step_kernel(int64_t* __restrict__ steps_done,
+                                             math::AdamHyper hyper, float* __restrict__ alpha) {
+  const int64_t t = *steps_done + 1;
+  *steps_done = t;
+  *alpha = math::adam_alpha(hyper, static_cast<long long>(t));
+}
+
 static __global__ void __launch_bounds__(kThreads)
 adam_kernel(float* __restrict__ params, float* __restrict__ m, float* __restrict__ v,
             const float* __restrict__ grads, const float* __restrict__ scales, ParamTiles tiles,
-            float alpha, float rate1, float rate2, float epsilon) {
+            const float* __restrict__ alpha_in, float rate1, float rate2, float epsilon) {
   const int tile = blockIdx.x;
   int k = 0;
   while (tile >= tiles.tile_begin[k + 1]) ++k;
   const int64_t begin = tiles.offset[k] + static_cast<int64_t>(tile - tiles.tile_begin[k]) * kParamTileElems;
   const int64_t end = min(begin + kParamTileElems, tiles.offset[k] + tiles.size[k]);
   const float scale = scales ? scales[k] : 1.f;
+  const float alpha = *alpha_in;
   for (int64_t i = begin + threadIdx.x; i < end; i += kThreads)
     math::adam_update(params + i, m + i, v + i, grads[i] * scale, alpha, rate1, rate2, epsilon);
 }
 
 }  // namespace
 
+void adam_next_step(int64_t* steps_done, const math::AdamHyper& hyper, float* alpha,
+                    cudaStream_t stream) {
+  SENTI_CHECK(steps_done && alpha, "adam_next_step: null pointer");
+  launch(adam_next_step_kernel, 1, 1, 0, stream, steps_done, hyper, alpha);
+}
+
 void adam(float* params, float* m, float* v, const float* grads, const float* scales,
-          const ParamTiles& tiles, float alpha, const math::AdamHyper& hyper, cudaStream_t stream) {
+          const ParamTiles& tiles, const float* alpha, const math::AdamHyper& hyper,
+          cudaStream_t stream) {
   SENTI_CHECK(tiles.num_tensors > 0 && tiles.num_tensors <= kMaxParamTensors &&
                   tiles.total_tiles() > 0,
               "adam: bad tile table (", tiles.num_tensors, " tensors)");
   for (int k = 0; k < tiles.num_tensors; ++k)
     SENTI_CHECK(tiles.size[k] > 0, "adam: empty tensor ", k);
-  SENTI_CHECK(params && m && v && grads, "adam: null pointer");
+  SENTI_CHECK(params && m && v && grads && alpha, "adam: null pointer");
   launch(adam_kernel, tiles.total_tiles(), kThreads, 0, stream, params, m, v, grads, scales, tiles,
          alpha, hyper.rate1(), hyper.rate2(), hyper.epsilon);
 }

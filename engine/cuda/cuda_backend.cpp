@@ -17,7 +17,11 @@
 // per-position squared norm, a device value clipping reads) -> clip scales -> Adam.
 // Metrics accumulate on the device; take_metrics() is the only sync. The optimizer step the
 // dropout masks are keyed by is a device counter (step_dev_), so no per-step host value enters a
-// launch of the step.
+// launch of the step. The Adam step size comes from the same counter (advanced by the step itself,
+// kernels/adam.cuh), and the LSTM takes its copy of the new weights at the end
+// (enqueue_train_step). With BackendOptions::cuda_graph that sequence is captured once per batch
+// shape and slot and replayed as one CUDA graph launch (engine/cuda/step_graph.h); timing and
+// profiling run it eagerly.
 #include "engine/cuda/cuda_backend.h"
 
 #include <cuda_profiler_api.h>
@@ -31,6 +35,7 @@
 #include "engine/cuda/classifier_input.h"
 #include "engine/cuda/device_buffer.h"
 #include "engine/cuda/device_lstm.h"
+#include "engine/cuda/step_graph.h"
 #include "engine/cuda/stream.h"
 #include "engine/init.h"
 #include "engine/optimizer.h"
@@ -44,7 +49,6 @@
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
 #include "kernels/param_tiles.h"
-#include "kernels/step_counter.cuh"
 #include "kernels/sum_of_squares.cuh"
 
 namespace senti {
@@ -98,7 +102,7 @@ class CudaBackend final : public Backend {
     cudaStreamSynchronize(compute_.get());
   }
 
-  std::string describe() const override { return describe_; }
+  std::string describe() const override;
   HostBuffer alloc_host(size_t bytes) override;
   void set_state(const TrainState& state) override;
   TrainState get_state() override;
@@ -107,12 +111,14 @@ class CudaBackend final : public Backend {
   Metrics take_metrics() override;
   double loss_and_gradients(const Batch& batch, float* grads) override;
   bool last_step_timings(StepTimings* out) override;
+  const cuda::StepGraphs::Stats& graph_stats() const { return graphs_.stats(); }
   void set_step_timing(bool on) override {
     timing_ = on;
     pipeline_.set_timing(on);
   }
   void profiler_range(bool start) override {
     SENTI_CUDA_CHECK(start ? cudaProfilerStart() : cudaProfilerStop());
+    profiling_ = start;
   }
   bool last_gradient_stats(GradientStats* out) override;
 
@@ -125,6 +131,13 @@ class CudaBackend final : public Backend {
   void forward(const Slot& slot, int B, int T, bool training);
   void dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs, bool backward);
   void backward(const Slot& slot, int B, int T);
+  // The train step's work on the compute stream once the batch is in `slot`, through Adam and
+  // the LSTM's load_keras: queued directly or under graph capture (train_step). Only compute-
+  // stream work, only buffers that never move, no host value that changes from step to step.
+  void enqueue_train_step(const Slot& slot, int B, int T);
+  // Graphs for this step: asked for, and nothing needs the step's launches one by one (step
+  // timing records events between them, a profiler range wants the per-kernel NVTX ranges).
+  bool graph_step() const { return graphs_enabled_ && !timing_ && !profiling_; }
   // Queues the copy of device metrics to the host (resetting them if asked) and waits for it.
   Metrics read_metrics(DeviceMetrics* device, bool reset);
   float* lstm_block(float* base) const { return base + layout_[ParamId::Kernel].offset; }
@@ -150,8 +163,12 @@ class CudaBackend final : public Backend {
   BatchPipeline pipeline_;
 
   DeviceBuffer<float> params_, grads_, m_, v_;  // ParamLayout order
-  int64_t step_ = 0;                            // Adam iterations done (host copy)
-  DeviceBuffer<int64_t> step_dev_;              // [1] the same on the device (dropout keys)
+  int64_t step_ = 0;                            // Adam iterations done (the host's count)
+  // The device's count of Adam iterations done, advanced by the step itself (kernels/adam.cuh),
+  // and the step size it gives (the dropout masks are keyed by it too): nothing in a captured step depends on the step number. Equal to
+  // step_ whenever the device is idle (set_state writes both; get_state checks).
+  DeviceBuffer<int64_t> step_dev_;
+  DeviceBuffer<float> alpha_dev_;
   kernels::ParamTiles tiles_;
   DeviceBuffer<char> clip_workspace_;
   DeviceBuffer<float> clip_scales_;    // [tensors] the last clip's factors
@@ -174,7 +191,10 @@ class CudaBackend final : public Backend {
   PinnedBuffer<float> probs_host_;
   Metrics host_metrics_;  // loss_and_gradients' metrics, added at the next take_metrics
 
-  bool timing_ = false, have_timings_ = false;
+  bool graphs_enabled_ = false;  // opts.cuda_graph and an LSTM layer whose graphs stay valid
+  std::string graph_note_;       // why graphs are off although asked for ("" otherwise)
+  cuda::StepGraphs graphs_;
+  bool timing_ = false, have_timings_ = false, profiling_ = false;
   StepTimings last_timings_;
   Event t_fwd0_{true}, t_fwd1_{true}, t_bwd1_{true}, t_opt1_{true};
 };
@@ -191,8 +211,9 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
                                    {E_, H_, opts.max_batch, opts.maxlen, D_, opts.model.mask,
                                     head_.sequence_gradient()},
                                    compute_, opts.deterministic)),
-      describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe() + ")"),
-      pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask) {
+      describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe()),
+      pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask),
+      graphs_(compute_) {
   validate_optimizer_config(opts.optimizer);
   validate_model_config(opts.model);
   SENTI_CHECK(opts.max_batch >= 1 && opts.max_batch <= kernels::kDenseBceMaxBatch,
@@ -228,7 +249,6 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   clip_sumsq_host_ = PinnedBuffer<double>(layout_.count());
   position_sumsq_.resize(1);
   sumsq_workspace_.resize(kernels::sum_of_squares_workspace_bytes());
-  step_dev_.resize(1);
 
   const size_t BT = static_cast<size_t>(opts.max_batch) * opts.maxlen;
   const size_t DH = static_cast<size_t>(D_) * H_, maxB = opts.max_batch;
@@ -240,13 +260,26 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   probs_.resize(opts.max_batch);
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
+  step_dev_.resize(1);
+  alpha_dev_.resize(1);
   metrics_.resize(1);
   call_metrics_.resize(1);
   SENTI_CUDA_CHECK(cudaMemsetAsync(metrics_.get(), 0, metrics_.bytes(), compute_));
   metrics_host_ = PinnedBuffer<DeviceMetrics>(1);
   probs_host_ = PinnedBuffer<float>(opts.max_batch);
 
+  // cuDNN's per-shape cache frees its descriptors and length buffers when it grows past its bound,
+  // which a graph captured earlier would still use: graphs only with senti's own LSTM kernels.
+  graphs_enabled_ = opts.cuda_graph && cuda::resolve_lstm_kind(opts.lstm) != LstmKind::Cudnn;
+  if (opts.cuda_graph && !graphs_enabled_) graph_note_ = " (not with the cuDNN LSTM)";
+
   set_state(init_train_state(opts.model, 0));  // the CPU backend's starting point
+}
+
+std::string CudaBackend::describe() const {
+  std::string graph = graphs_enabled_ ? "on" : "off" + graph_note_;
+  if (!graphs_.reason().empty()) graph = "on, but new shapes eager: " + graphs_.reason();
+  return describe_ + "; CUDA graph: " + graph + ")";
 }
 
 HostBuffer CudaBackend::alloc_host(size_t bytes) {
@@ -266,11 +299,13 @@ void CudaBackend::set_state(const TrainState& s) {
                                    cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(m_.get(), s.m.data(), m_.bytes(), cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(v_.get(), s.v.data(), v_.bytes(), cudaMemcpyHostToDevice, compute_));
+  load_lstm_weights();
+  // Pageable source: staged at the call, and the synchronisation below outlives it anyway.
   SENTI_CUDA_CHECK(cudaMemcpyAsync(step_dev_.get(), &s.step, sizeof(int64_t),
                                    cudaMemcpyHostToDevice, compute_));
-  load_lstm_weights();
   step_ = s.step;
   compute_.synchronize();  // `s` may die after we return
+  // The captured graphs stay valid: every buffer they use was written in place, none moved.
 }
 
 void CudaBackend::load_lstm_weights() {
@@ -296,7 +331,12 @@ TrainState CudaBackend::get_state() {
                                    cudaMemcpyDeviceToHost, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(s.m.data(), m_.get(), m_.bytes(), cudaMemcpyDeviceToHost, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(s.v.data(), v_.get(), v_.bytes(), cudaMemcpyDeviceToHost, compute_));
+  int64_t device_step = -1;
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(&device_step, step_dev_.get(), sizeof(int64_t),
+                                   cudaMemcpyDeviceToHost, compute_));
   compute_.synchronize();
+  SENTI_CHECK(device_step == step_, "the device counted ", device_step, " Adam steps, the host ",
+              step_);
   s.step = step_;
   return s;
 }
@@ -340,9 +380,7 @@ void CudaBackend::backward(const Slot& slot, int B, int T) {
                               embedding_workspace_.get(), embedding_workspace_.bytes(), compute_);
 }
 
-void CudaBackend::train_step(const Batch& b) {
-  Slot& slot = upload(b);
-  const int B = b.batch, T = b.maxlen;
+void CudaBackend::enqueue_train_step(const Slot& slot, int B, int T) {
   {
     SENTI_NVTX_RANGE("forward");
     if (timing_) t_fwd0_.record(compute_);
@@ -353,7 +391,6 @@ void CudaBackend::train_step(const Batch& b) {
   {
     SENTI_NVTX_RANGE("backward");
     backward(slot, B, T);
-    pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
     if (timing_) t_bwd1_.record(compute_);
   }
   {
@@ -367,14 +404,30 @@ void CudaBackend::train_step(const Batch& b) {
   }
   {
     SENTI_NVTX_RANGE("Adam");
-    ++step_;
-    const float alpha = math::adam_alpha(opts_.optimizer.adam, step_);
+    kernels::adam_next_step(step_dev_.get(), opts_.optimizer.adam, alpha_dev_.get(), compute_);
     kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
-                  alpha, opts_.optimizer.adam, compute_);
-    kernels::step_counter_advance(step_dev_.get(), compute_);  // the next batch's dropout key
+                  alpha_dev_.get(), opts_.optimizer.adam, compute_);
     load_lstm_weights();  // the next forward reads the new weights
     if (timing_) t_opt1_.record(compute_);
   }
+}
+
+void CudaBackend::train_step(const Batch& b) {
+  // The pipeline's events stay outside the captured region: upload() queues the compute stream's
+  // wait on the slot's `copied` event before the step (the graph launch is ordered after it), and
+  // release() records `consumed` after the whole step (after the graph launch). Captured, they
+  // would have to become external event nodes, with nothing gained: the step is one launch either
+  // way, and the copy of the batch after next (the only waiter on `consumed`) cannot start before
+  // this step's compute is done anyway.
+  Slot& slot = upload(b);
+  const int B = b.batch, T = b.maxlen;
+  if (graph_step()) {
+    graphs_.run({B, T, slot.ids.get(), slot.labels.get()}, [&] { enqueue_train_step(slot, B, T); });
+  } else {
+    enqueue_train_step(slot, B, T);
+  }
+  pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
+  ++step_;
   pipeline_.wait_copied(slot);  // contract: the caller may reuse the batch's host memory now
   have_timings_ = false;
   if (timing_) {
@@ -460,6 +513,13 @@ std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts) {
   // Before anything is made: the LSTM kind must implement the model's LSTM options.
   if (const std::string why = cuda_unsupported(opts); !why.empty()) SENTI_FAIL(why);
   return std::make_unique<CudaBackend>(opts);
+}
+
+bool cuda_step_graph_stats(Backend& backend, cuda::StepGraphs::Stats* out) {
+  const auto* cuda = dynamic_cast<const CudaBackend*>(&backend);
+  if (!cuda) return false;
+  if (out) *out = cuda->graph_stats();
+  return true;
 }
 
 }  // namespace senti

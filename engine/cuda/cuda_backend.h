@@ -7,6 +7,8 @@
 //                          with every model option (mask, BiLSTM, pooling, dropout, sparse clip
 //                          norm; docs/model.md "CUDA backend"); metrics kept on the device until
 //                          take_metrics().
+//   step_graph.h/.cpp      StepGraphs: the train step captured as a CUDA graph per batch shape
+//                          and slot, replayed with one launch (BackendOptions::cuda_graph).
 //   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`
 //                          events and the return-once-copied contract of train_step.
 //   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
@@ -23,8 +25,8 @@
 //
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
 // dense_bce, clip_norms, adam, weight_map, lstm_fused*, and for the model options sequence_pool,
-// dropout, sum_of_squares (the sparse embedding norm), step_counter; ParamTiles in kernels/param_tiles.h, workspace
-// alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
+// dropout, sum_of_squares (the sparse embedding norm), sequence_mask (cuDNN's dx); ParamTiles in
+// kernels/param_tiles.h, workspace alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
 // kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
 // kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.
 // Beside it: engine/backend.cpp (the factory) and validate_batch (engine/backend_options.cpp).
@@ -37,6 +39,7 @@
 #include <string>
 
 #include "engine/backend.h"
+#include "engine/cuda/step_graph.h"
 
 namespace senti {
 
@@ -48,5 +51,10 @@ bool cuda_device_present(std::string* why);
 // Creates the CUDA backend on the current device. Throws senti::Error if CUDA or cuDNN fails, a
 // UsageError if opts.lstm names a layer this build cannot run.
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts);
+
+// The CUDA-graph counters of a backend made by make_cuda_backend (how many steps ran eagerly,
+// were captured, were replayed; the node count of the last capture), for tests and benchmarks.
+// False, and *out untouched, for any other backend.
+bool cuda_step_graph_stats(Backend& backend, cuda::StepGraphs::Stats* out);
 
 }  // namespace senti

@@ -10,7 +10,16 @@
 namespace senti::cuda {
 
 // An explicit workspace (cuBLAS's recommendation for Hopper and for graph capture): cuBLAS then
-// never allocates while a step is captured or replayed.
+// never allocates while a step is captured or replayed (engine/cuda/step_graph.h). cuBLAS's rules
+// for stream capture, as this file follows them:
+//   - cublasSetStream resets the handle to cuBLAS's default workspace pool, so the workspace is set
+//     after the stream (and the stream is never changed later);
+//   - without a user workspace a captured call may add stream-ordered allocation nodes
+//     (cudaMallocAsync) to the graph; with it, none;
+//   - pointer mode stays HOST: alpha and beta are read when the call is made, so a captured
+//     Sgemm keeps the values of its capture. Both are fixed per call site here (alpha 1, beta
+//     given by the caller's constant), so that is what replay must use;
+//   - no routine that returns a result to host memory (that would synchronise) is called.
 constexpr size_t kWorkspaceBytes = size_t{32} << 20;
 
 struct Gemm::Impl {

@@ -25,6 +25,7 @@ struct BenchFlags {
   std::string preset = "seed";
   std::string device = "auto";
   std::string lstm = "auto";
+  std::string cuda_graph = "on";
   int batch = 32;
   int embed = 128;
   int hidden = 64;
@@ -63,6 +64,7 @@ void validate(CLI::App* cmd, const BenchFlags& f, bool real_data) {
   if (f.bench.steps < 1) SENTI_FAIL("--steps must be >= 1, got ", f.bench.steps);
   if (f.bench.warmup < 0) SENTI_FAIL("--warmup must be >= 0, got ", f.bench.warmup);
   if (f.bench.split_steps < 0) SENTI_FAIL("--split-steps must be >= 0, got ", f.bench.split_steps);
+  (void)parse_cuda_graph(f.cuda_graph);
   if (f.threads < 0) SENTI_FAIL("--threads must be >= 0, got ", f.threads);
   if (real_data && f.synthetic) SENTI_FAIL("--synthetic and --data exclude each other");
   if (real_data && cmd->count("--vocab"))
@@ -100,7 +102,7 @@ nlohmann::json to_json(const BenchFlags& f, const ModelConfig& model, const Back
   nlohmann::json j = {
       {"framework", "senti"},         {"variant", "padded"},
       {"device", device},             {"device_desc", backend.describe()},
-      {"lstm", f.lstm},
+      {"lstm", f.lstm},               {"cuda_graph", f.cuda_graph},
       {"batch", r.batch},             {"maxlen", r.maxlen},
       {"embed", model.embed_dim},     {"hidden", model.hidden},
       {"vocab", model.vocab_size},    {"data", data_name},
@@ -153,6 +155,7 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
   opts.maxlen = f.data.maxlen;
   opts.deterministic = !f.nondeterministic;
   opts.lstm = parse_lstm_kind(f.lstm);
+  opts.cuda_graph = parse_cuda_graph(f.cuda_graph);
   std::unique_ptr<Backend> backend = open_backend(f.device, opts, f.json ? nullptr : stderr);
   const std::string device = backend->describe().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
 
@@ -189,6 +192,7 @@ void register_bench(CLI::App& app) {
       ->capture_default_str();
   add_device_flag(cmd, &f->device);
   add_lstm_flag(cmd, &f->lstm);
+  add_cuda_graph_flag(cmd, &f->cuda_graph);
   cmd->add_option("--batch", f->batch, "B: samples per step");
   cmd->add_option("--embed", f->embed, "E: embedding width");
   cmd->add_option("--hidden", f->hidden, "H: LSTM units");

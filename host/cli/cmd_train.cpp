@@ -32,6 +32,7 @@ struct TrainFlags {
   std::string preset = "seed";
   std::string device = "auto";
   std::string lstm = "auto";
+  std::string cuda_graph = "on";
   DataFlags data;
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -205,6 +206,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   data::check_num_words(f.data.num_words);
   validate_train_options(f.train, f.model);
   validate_optimizer_config(f.optimizer);
+  (void)parse_cuda_graph(f.cuda_graph);
   {
     ModelConfig m = f.model;
     m.vocab_size = f.data.num_words;  // the corpus sets the real V later; check the flag's now
@@ -262,6 +264,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.max_batch = f.train.batch_size;
   bo.maxlen = seq.maxlen;
   bo.lstm = parse_lstm_kind(f.lstm);
+  bo.cuda_graph = parse_cuda_graph(f.cuda_graph);
   bo.seed = ckpt.seed;  // the dropout masks (a resumed run draws the same ones)
   auto backend = open_backend(f.device, bo, stdout);
   if (std::fflush(stdout) != 0 || std::ferror(stdout))  // e.g. >/dev/full: say so before training
@@ -310,6 +313,7 @@ void register_train(CLI::App& app) {
       ->default_val("seed");
   add_device_flag(cmd, &f.device);
   add_lstm_flag(cmd, &f.lstm);
+  add_cuda_graph_flag(cmd, &f.cuda_graph);
   add_data_flags(cmd, &f.data);
   cmd->add_option("--embed", f.model.embed_dim, "Embedding size E")->default_val(128);
   cmd->add_option("--hidden", f.model.hidden, "LSTM units H")->default_val(64);

@@ -19,6 +19,14 @@ void add_lstm_flag(CLI::App* cmd, std::string* lstm) {
       ->default_val("auto");
 }
 
+void add_cuda_graph_flag(CLI::App* cmd, std::string* value) {
+  cmd->add_option("--cuda-graph", *value,
+                  "on: the CUDA backend captures each batch shape's train step as a CUDA graph and "
+                  "replays it (one launch a step instead of one per kernel; docs/performance.md); "
+                  "off: every kernel launched from the host. Ignored on the CPU")
+      ->default_val("on");
+}
+
 Device parse_device(const std::string& device) {
   if (device == "cpu") return Device::Cpu;
   if (device == "cuda" || device == "gpu") return Device::Cuda;

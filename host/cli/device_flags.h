@@ -1,5 +1,6 @@
 #pragma once
-// --device cpu|cuda|auto, shared by train, eval, predict, serve and bench; --lstm (train, bench).
+// --device cpu|cuda|auto, shared by train, eval, predict, serve and bench; --lstm and --cuda-graph
+// (train, bench).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -15,6 +16,9 @@ void add_device_flag(CLI::App* cmd, std::string* device);
 
 // Adds --lstm (default "auto") bound to *lstm: which LSTM layer the CUDA backend runs.
 void add_lstm_flag(CLI::App* cmd, std::string* lstm);
+
+// Adds --cuda-graph (default "on") bound to *value; parse_cuda_graph (engine) checks the value.
+void add_cuda_graph_flag(CLI::App* cmd, std::string* value);
 
 // Parses the flag's value; UsageError for anything but cpu, cuda or auto.
 Device parse_device(const std::string& device);

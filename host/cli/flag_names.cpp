@@ -32,6 +32,7 @@ std::string flag_for_setting(const std::string& setting) {
       {"dropout", "--dropout"},
       {"dense_dropout", "--dense-dropout"},
       {"spatial_dropout", "--spatial-dropout"},
+      {"cuda_graph", "--cuda-graph"},
   };
   const auto it = flags.find(setting);
   return it == flags.end() ? setting : it->second;

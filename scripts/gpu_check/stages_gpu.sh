@@ -165,8 +165,27 @@ stage_bench() {
   for f in "$tlog" "$slog"; do  # keep the lines that say which algorithm, not the whole API trace
     [ -f "$f" ] && { grep -n -B2 -A2 'CUDNN_RNN_ALGO_' "$f" | head -200 >"$f.algo"; mv -f "$f.algo" "$f"; }
   done
+  gc_graph_pair
   record headline_bench "senti vs PyTorch, seed B32 T500, ms/step: $(result bench_seed_line);" \
-    "cuDNN RNN algorithm: PyTorch ${talgo:-not seen}$persist, senti $salgo"
+    "cuDNN RNN algorithm: PyTorch ${talgo:-not seen}$persist, senti $salgo;" \
+    "CUDA graph on/off: $(result bench_graph_on_ms)/$(result bench_graph_off_ms) ms/step"
+}
+
+# The train step as a CUDA graph against eager launches (docs/performance.md): two short senti
+# bench runs at the seed shape, a few seconds each, once `senti bench --help` shows --cuda-graph.
+gc_graph_pair() {
+  "$(result senti_bin)" bench --help 2>/dev/null | grep -q -- '--cuda-graph' || return 0
+  local g ms line=""
+  for g in on off; do
+    bounded 20 "$(result senti_bin)" bench --device cuda --steps 40 --warmup 5 --split-steps 0 \
+      --cuda-graph "$g" --json >"$GC_LOGS/senti_bench_graph_$g.log" 2>&1 </dev/null ||
+      note "senti bench --cuda-graph $g failed (see logs/senti_bench_graph_$g.log)"
+    ms="$(python3 -c 'import json, sys
+rows = [l for l in open(sys.argv[1]) if l.startswith("{")]
+print("%.3f" % json.loads(rows[-1])["ms_per_step"])' "$GC_LOGS/senti_bench_graph_$g.log" 2>/dev/null)"
+    record "bench_graph_${g}_ms" "${ms:--}"; line="$line${line:+, }$g ${ms:--} ms/step"
+  done
+  section "" "senti bench seed, 40 steps, CUDA graph: $line (logs/senti_bench_graph_on|off.log)." ""
 }
 
 # ---- compute-sanitizer: custom kernels, one cuDNN LSTM test, one backend test ----------------

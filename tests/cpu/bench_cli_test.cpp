@@ -41,6 +41,7 @@ TEST(BenchCli, JsonRecordHasEveryFieldAndConsistentRates) {
   EXPECT_EQ(j["steps"], 2);
   EXPECT_EQ(j["warmup"], 1);
   EXPECT_TRUE(j["split"].is_null()) << "the CPU backend has no event split";
+  EXPECT_EQ(j["cuda_graph"], "on") << "the default, echoed (ignored on the CPU)";
   const double ms = j["ms_per_step"];
   ASSERT_GT(ms, 0.0);
   EXPECT_GT(j["median_ms"].get<double>(), 0.0);
@@ -76,6 +77,7 @@ TEST(BenchCli, BadValuesNameTheFlagAndExitNonZero) {
       {ok + "--device cpu --steps 1 --preset huge", "--preset"},
       {ok + "--device cpu --steps 1 --vocab 3", "--vocab"},
       {"--maxlen 0 --device cpu --steps 1", "--maxlen"},
+      {ok + "--device cpu --steps 1 --cuda-graph maybe", "--cuda-graph expected on or off"},
   };
   for (const auto& [args, flag] : cases) {
     std::string out;

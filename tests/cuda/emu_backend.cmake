@@ -24,6 +24,7 @@ add_executable(senti_cuda_emu_backend_tests
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/fused_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/factory_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/trainer_path_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/cuda/step_graph_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/emu/selftest/emu_main.cpp)  # prints what ran as kernels / stand-ins
 target_include_directories(senti_cuda_emu_backend_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(senti_cuda_emu_backend_tests PRIVATE ${SENTI_EMU_CODE_FLAGS})

@@ -223,9 +223,14 @@ TEST_P(ClipAndAdam, MatchCpuOptimizer) {
     EXPECT_NEAR(got_scales[k], ref_scales[k], 1e-6f * ref_scales[k]) << "tensor " << k;
   }
 
-  const float alpha = math::adam_alpha(opt.adam, s.step + 1);
-  kernels::adam(d_p.get(), d_m.get(), d_v.get(), d_g.get(), scales.get(), tiles, alpha, opt.adam,
-                nullptr);
+  // The step size comes from the device step counter (s.step steps done), as in the backend.
+  auto d_step = to_device(std::vector<int64_t>{s.step});
+  cuda::DeviceBuffer<float> d_alpha(1);
+  kernels::adam_next_step(d_step.get(), opt.adam, d_alpha.get(), nullptr);
+  kernels::adam(d_p.get(), d_m.get(), d_v.get(), d_g.get(), scales.get(), tiles, d_alpha.get(),
+                opt.adam, nullptr);
+  EXPECT_EQ(to_host(d_step)[0], s.step + 1);
+  EXPECT_EQ(to_host(d_alpha)[0], math::adam_alpha(opt.adam, s.step + 1));
   TrainState r = s;
   apply_clipped_adam(L, opt, grads.data(), &r);
   EXPECT_TRUE(all_close(r.m, to_host(d_m), 1e-9, 1e-5, "m"));

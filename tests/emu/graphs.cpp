@@ -9,6 +9,7 @@
 // unjoined fork at the end. cudaGraphLaunch queues the nodes as ops with the captured dependencies,
 // ordered after the stream's earlier work; the stream's later work waits for all of them.
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <string>
 
@@ -240,6 +241,21 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t handle) {
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
   Lock lock(runtime_mutex());
   delete exec;  // launched ops hold their own copies of the node bodies
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* count) {
+  Lock lock(runtime_mutex());
+  if (const cudaError_t e = sticky_error()) return e;
+  if (!graph || !count) return fail(cudaErrorInvalidValue, "cudaGraphGetNodes: null argument");
+  if (nodes) {
+    const size_t n = std::min(*count, graph->nodes.size());
+    for (size_t i = 0; i < n; ++i)  // 1-based indices as handles: never null, never dereferenced
+      nodes[i] = reinterpret_cast<cudaGraphNode_t>(static_cast<uintptr_t>(i + 1));
+    *count = n;
+  } else {
+    *count = graph->nodes.size();
+  }
   return cudaSuccess;
 }
 

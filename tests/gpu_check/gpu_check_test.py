@@ -248,6 +248,8 @@ class FullRun(GpuCheckTest):
         self.assertEqual(r.rc, 0, r.summary)
         self.assertEqual(r.results["bench_seed_senti_cudnn_ms"], "5.000")
         self.assertEqual(r.results["bench_seed_senti_fused_ms"], "2.500")
+        self.assertEqual(r.results["bench_graph_on_ms"], "5.000")  # the --cuda-graph pair
+        self.assertEqual(r.results["bench_graph_off_ms"], "5.250")
 
     def test_planted_failures_are_reported(self):
         plan = ["probe", "binaries", "cuda_tests", "train", "memcheck"]

@@ -28,11 +28,16 @@ struct AdamHyper {
 };
 
 // Keras's step size for iteration t (1-based): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t),
-// with the betas as float32.
-inline float adam_alpha(const AdamHyper& h, long long t) {
-  const double b1t = std::pow(static_cast<double>(static_cast<float>(h.beta1)), static_cast<double>(t));
-  const double b2t = std::pow(static_cast<double>(static_cast<float>(h.beta2)), static_cast<double>(t));
-  return static_cast<float>(h.lr * std::sqrt(1.0 - b2t) / (1.0 - b1t));
+// with the betas as float32. Host and device: the CPU optimizer calls it with the host's step
+// count, the CUDA backend on the device from its device step counter (kernels/adam.cuh), so a
+// train step captured in a CUDA graph needs no per-step argument. Both are plain double pow/sqrt
+// (the emulated device runs this very code; on a GPU, CUDA's double pow is within 2 ulp of
+// glibc's, and the float cast gives the same alpha unless beta^t lands within those ulp of a
+// float rounding boundary: tests/cuda/step_graph_test.cpp checks steps 1..k on both).
+SENTI_HD float adam_alpha(const AdamHyper& h, long long t) {
+  const double b1t = pow(static_cast<double>(static_cast<float>(h.beta1)), static_cast<double>(t));
+  const double b2t = pow(static_cast<double>(static_cast<float>(h.beta2)), static_cast<double>(t));
+  return static_cast<float>(h.lr * sqrt(1.0 - b2t) / (1.0 - b1t));
 }
 
 // One element: m += (g - m)(1 - b1); v += (g² - v)(1 - b2); θ -= alpha·m / (√v + ε).

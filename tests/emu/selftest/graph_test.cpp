@@ -37,6 +37,14 @@ TEST(EmuGraphs, CaptureRecordsAndReplayReadsPinnedInputsWhenItRuns) {
   scale_add(a.get(), b.get(), kN, 2.f, 1.f, s);
   SENTI_CUDA_CHECK(cudaMemcpyAsync(out.get(), b.get(), b.bytes(), cudaMemcpyDeviceToHost, s));
   ASSERT_EQ(cudaStreamEndCapture(s, &g.graph), cudaSuccess);
+  size_t nodes = 0;
+  ASSERT_EQ(cudaGraphGetNodes(g.graph, nullptr, &nodes), cudaSuccess);
+  EXPECT_EQ(nodes, 3u) << "copy in, kernel, copy out";
+  cudaGraphNode_t handles[4] = {};
+  size_t room = 4;
+  ASSERT_EQ(cudaGraphGetNodes(g.graph, handles, &room), cudaSuccess);
+  EXPECT_EQ(room, 3u);
+  EXPECT_NE(handles[2], nullptr);
   ASSERT_EQ(cudaGraphInstantiate(&g.exec, g.graph, 0), cudaSuccess);
   s.synchronize();
   EXPECT_EQ(out.get()[0], -7.f) << "capturing ran nothing";
