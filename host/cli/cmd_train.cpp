@@ -124,7 +124,8 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"mask", f.model.mask},          {"bidirectional", f.model.bidirectional},
           {"pool", pool_name(f.model.pool)}, {"dropout", f.model.dropout},
           {"spatial_dropout", f.model.spatial_dropout}, {"dense_dropout", f.model.dense_dropout},
-          {"bucket", f.train.bucket},      {"monitor", f.train.monitor}};
+          {"bucket", f.train.bucket},      {"monitor", f.train.monitor},
+          {"validation_split_by", f.train.validation_split_by}};
 }
 
 // What a checkpoint written before these keys existed implies for them (the seed model, the dense
@@ -134,7 +135,7 @@ const nlohmann::json& legacy_resume_values() {
                                    {"bidirectional", false},         {"pool", "last"},
                                    {"dropout", 0.0},                 {"spatial_dropout", false},
                                    {"dense_dropout", 0.0},           {"bucket", false},
-                                   {"monitor", "val_acc"}};
+                                   {"monitor", "val_acc"},           {"validation_split_by", "review"}};
   return v;
 }
 
@@ -366,6 +367,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("--validation-split", f.train.validation_split,
                   "Fraction of the (shuffled) training reviews held out for validation")
       ->default_val(0.2);
+  cmd->add_option("--validation-split-by", f.train.validation_split_by,
+                  "How validation reviews are held out: review (Keras: a random fraction, whose "
+                  "movies also have reviews in training) or movie (whole movies, as the test split "
+                  "holds: blocks of 250 consecutive review ids per class, under which aclImdb keeps "
+                  "a movie's reviews; only a boundary movie can fall on both sides)")
+      ->capture_default_str();
   cmd->add_option("--seed", f.train.seed, "Seed for the split, the shuffles and the initial weights")
       ->default_val(1337)
       ->check(non_negative_integer());

@@ -102,6 +102,7 @@ TEST(TrainOptionsCli, BadCombinationsAreClearErrors) {
       {"--embedding-clip-norm l1", "--embedding-clip-norm"},
       {"--early-stopping 2 --validation-split 0", "--early-stopping"},
       {"--monitor accuracy", "--monitor"},
+      {"--validation-split-by film", "--validation-split-by"},
       {"--preset fastest", "--preset"},
   };
   for (const auto& [args, expect] : cases) {
