@@ -16,6 +16,7 @@ std::string flag_for_setting(const std::string& setting) {
       {"batch_size", "--batch"},
       {"epochs", "--epochs"},
       {"validation_split", "--validation-split"},
+      {"validation_split_by", "--validation-split-by"},
       {"limit", "--limit"},
       {"test_limit", "--test-limit"},
       {"log_every", "--log-every"},

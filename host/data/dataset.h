@@ -68,4 +68,17 @@ void gather_batch(const Split& split, const int64_t* rows, int n, const Sequence
 void validation_split(int64_t n, double fraction, uint64_t seed, std::vector<int64_t>* train_rows,
                       std::vector<int64_t>* val_rows);
 
+// aclImdb numbers a movie's reviews consecutively within each class directory (train/pos 0-2 are
+// one show, 5-21 one film, ...), and a movie has at most 30 reviews. Blocks of this many
+// consecutive ids of one class therefore hold whole movies, except one split at each end.
+constexpr int32_t kMovieBlockIds = 250;
+
+// The rows of `split` grouped into blocks (one class, ids id / kMovieBlockIds), the blocks of each
+// class shuffled with `seed` (rows in file order inside a block), then the two classes' sequences
+// interleaved row by row, pos, neg, pos, ... Its tail is a validation split by (nearly) whole
+// movies, balanced between the classes: the test split's movies are all unseen, and a random
+// split's are not. (The urls files that name each review's movie are not in the labeled archive,
+// so the ids stand in for them; a movie with reviews in both classes can still fall on both sides.)
+std::vector<int64_t> movie_block_order(const Split& split, uint64_t seed);
+
 }  // namespace senti::data

@@ -1,7 +1,8 @@
-// make_sequence, gather_batch and validation_split (declared in dataset.h).
+// make_sequence, gather_batch, validation_split and movie_block_order (declared in dataset.h).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "kernels/common/error.h"
@@ -75,6 +76,36 @@ void validation_split(int64_t n, double fraction, uint64_t seed, std::vector<int
   const auto n_val = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
   train_rows->assign(perm.begin(), perm.end() - n_val);
   val_rows->assign(perm.end() - n_val, perm.end());
+}
+
+std::vector<int64_t> movie_block_order(const Split& split, uint64_t seed) {
+  SENTI_CHECK(split.review_ids.size() == split.size(), "movie_block_order: ", split.review_ids.size(),
+              " review ids for ", split.size(), " reviews");
+  std::map<int32_t, std::vector<int64_t>> blocks[2];  // by class, then id block; ordered: seeded
+  for (size_t r = 0; r < split.size(); ++r)
+    blocks[split.labels[r] ? 1 : 0][split.review_ids[r] / kMovieBlockIds].push_back(
+        static_cast<int64_t>(r));
+  std::vector<const std::vector<int64_t>*> shuffled[2];
+  for (int c = 0; c < 2; ++c) {
+    std::vector<const std::vector<int64_t>*> in_order;
+    for (const auto& kv : blocks[c]) in_order.push_back(&kv.second);
+    std::vector<int64_t> perm, unused;  // the same seeded shuffle as validation_split, per class
+    validation_split(static_cast<int64_t>(in_order.size()), 0.0, seed + static_cast<uint64_t>(c),
+                     &perm, &unused);
+    for (int64_t k : perm) shuffled[c].push_back(in_order[static_cast<size_t>(k)]);
+  }
+  // Row by row, pos then neg: any tail (--limit, --validation-split) is balanced between the
+  // classes and is the tail of each class's block sequence, i.e. whole blocks but one per class.
+  std::vector<int64_t> by_class[2];
+  for (int c = 0; c < 2; ++c)
+    for (const auto* block : shuffled[c])
+      by_class[c].insert(by_class[c].end(), block->begin(), block->end());
+  std::vector<int64_t> rows;
+  rows.reserve(split.size());
+  for (size_t k = 0; k < std::max(by_class[0].size(), by_class[1].size()); ++k)
+    for (int c : {1, 0})
+      if (k < by_class[c].size()) rows.push_back(by_class[c][k]);
+  return rows;
 }
 
 }  // namespace senti::data

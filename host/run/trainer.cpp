@@ -81,6 +81,9 @@ void validate_train_options(const TrainOptions& o) {
   if (o.early_stopping < 0)
     SENTI_FAIL_SETTING("early_stopping", "must be >= 0 (epochs of patience; 0 = off), got ",
                        o.early_stopping);
+  if (o.validation_split_by != "review" && o.validation_split_by != "movie")
+    SENTI_FAIL_SETTING("validation_split_by", "must be review or movie, got '",
+                       o.validation_split_by, "'");
   if (o.early_stopping > 0 && o.validation_split <= 0)
     SENTI_FAIL_SETTING("early_stopping", "needs validation data: pass --validation-split > 0");
 }
@@ -93,20 +96,36 @@ void validate_train_options(const TrainOptions& o, const ModelConfig& model) {
                        "what the model sees");
 }
 
-SplitRows split_rows(int64_t n, const TrainOptions& opts) {
-  validate_train_options(opts);
-  std::vector<int64_t> shuffled, unused;
-  data::validation_split(n, 0.0, opts.seed, &shuffled, &unused);
-  if (opts.limit > 0 && opts.limit < n) shuffled.resize(static_cast<size_t>(opts.limit));
-  const auto total = static_cast<int64_t>(shuffled.size());
+namespace {
+// --limit keeps the first N of `order`; the last validation_split of those are validation.
+SplitRows split_order(std::vector<int64_t> order, const TrainOptions& opts) {
+  if (opts.limit > 0 && opts.limit < static_cast<int64_t>(order.size()))
+    order.resize(static_cast<size_t>(opts.limit));
+  const auto total = static_cast<int64_t>(order.size());
   const auto n_val = static_cast<int64_t>(std::llround(opts.validation_split * total));
   SplitRows r;
-  r.train.assign(shuffled.begin(), shuffled.end() - n_val);
-  r.validation.assign(shuffled.end() - n_val, shuffled.end());
+  r.train.assign(order.begin(), order.end() - n_val);
+  r.validation.assign(order.end() - n_val, order.end());
   if (r.train.empty())
     SENTI_FAIL("no training reviews left: --limit ", opts.limit, " with --validation-split ",
                opts.validation_split);
   return r;
+}
+}  // namespace
+
+SplitRows split_rows(int64_t n, const TrainOptions& opts) {
+  validate_train_options(opts);
+  SENTI_CHECK(opts.validation_split_by == "review",
+              "split_rows: a split by movie needs the reviews' ids (pass the Split)");
+  std::vector<int64_t> shuffled, unused;
+  data::validation_split(n, 0.0, opts.seed, &shuffled, &unused);
+  return split_order(std::move(shuffled), opts);
+}
+
+SplitRows split_rows(const data::Split& train, const TrainOptions& opts) {
+  validate_train_options(opts);
+  if (opts.validation_split_by == "review") return split_rows(static_cast<int64_t>(train.size()), opts);
+  return split_order(data::movie_block_order(train, opts.seed), opts);
 }
 
 std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed) {
@@ -228,7 +247,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   const auto run_start = Clock::now();
   const data::SequenceOptions& seq = ckpt.sequence;
   SENTI_CHECK(seq.maxlen <= backend_.options().maxlen, "maxlen larger than the backend's");
-  const SplitRows rows = split_rows(static_cast<int64_t>(corpus_.train.size()), opts_);
+  const SplitRows rows = split_rows(corpus_.train, opts_);
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
   backend_.set_state(ckpt.state);
   // A masked model's outputs do not depend on the padding: batches are padded to their longest.

@@ -22,6 +22,8 @@ struct TrainOptions {
   int batch_size = 32;
   int epochs = 20;                // total epochs (a resumed run continues up to this number)
   double validation_split = 0.2;  // last fraction of the (shuffled, limited) training reviews
+  std::string validation_split_by = "review";  // review (Keras: shuffled reviews) or movie
+                                  // (data::movie_block_order: held-out movies, as the test split's)
   uint64_t seed = 1337;           // data split, per-epoch shuffles (and the initial weights)
   int64_t limit = 0;              // use only the first N training reviews after the shuffle; 0 = all
   int64_t test_limit = -1;        // evaluate on the first N test reviews; -1 = all, 0 = none
@@ -41,7 +43,8 @@ struct TrainOptions {
 constexpr int kMaxTrainBatch = 1 << 16;
 
 // The one owner of the rules for TrainOptions: throws InvalidSetting named "batch_size", "epochs",
-// "validation_split", "limit", "test_limit", "log_every" or "max_loss". Cheap: callers check before
+// "validation_split", "validation_split_by", "limit", "test_limit", "log_every", "max_loss",
+// "monitor" or "early_stopping". Cheap: callers check before
 // any slow work; the Trainer and split_rows check again.
 void validate_train_options(const TrainOptions& opts);
 // The rules that join TrainOptions and the model: the above, and "bucket" (length buckets need a
@@ -65,11 +68,14 @@ struct TrainResult {
   bool restored_best = false; // the test evaluation used the best epoch's weights
 };
 
-// Which training reviews are trained on and which validate, Keras style.
+// Which training reviews are trained on and which validate: Keras style (the tail of a seeded
+// shuffle of the reviews), or with validation_split_by "movie" the tail of
+// data::movie_block_order. The first form knows only the count, so it takes review splits only.
 struct SplitRows {
   std::vector<int64_t> train, validation;
 };
 SplitRows split_rows(int64_t num_train_reviews, const TrainOptions& opts);
+SplitRows split_rows(const data::Split& train, const TrainOptions& opts);
 
 // Rows to evaluate out of a split of n reviews: all of them in order when limit < 0 or >= n, else
 // a seeded sample of `limit` (the files are ordered pos then neg, so the first N would be one class).

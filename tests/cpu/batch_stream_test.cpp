@@ -88,6 +88,70 @@ TEST(TrainerSplit, KerasStyleValidationAndLimit) {
   EXPECT_THROW(split_rows(1000, o), Error);
 }
 
+// aclImdb's layout: pos files by id 0..n-1, then neg files by id 0..n-1.
+data::Split two_class_split(int per_class) {
+  data::Split s;
+  s.offsets.push_back(0);
+  for (int label : {1, 0})
+    for (int id = 0; id < per_class; ++id) {
+      s.tokens.push_back(3 + id);
+      s.offsets.push_back(s.tokens.size());
+      s.labels.push_back(static_cast<uint8_t>(label));
+      s.review_ids.push_back(id);
+      s.ratings.push_back(label ? 8 : 2);
+    }
+  return s;
+}
+
+TEST(TrainerSplit, ByMovieHoldsOutWholeIdBlocksOfBothClasses) {
+  const int per_class = 5 * data::kMovieBlockIds;
+  const data::Split split = two_class_split(per_class);
+  TrainOptions o;
+  o.seed = 7;
+  o.validation_split = 0.2;
+  o.validation_split_by = "movie";
+  const SplitRows r = split_rows(split, o);
+  ASSERT_EQ(r.train.size(), 8u * data::kMovieBlockIds);
+  ASSERT_EQ(r.validation.size(), 2u * data::kMovieBlockIds);
+  std::set<int64_t> all(r.train.begin(), r.train.end());
+  all.insert(r.validation.begin(), r.validation.end());
+  EXPECT_EQ(all.size(), split.size());
+  // Every (class, id block) lies wholly on one side; validation has half of each class.
+  auto block = [&](int64_t row) {
+    return std::make_pair(int{split.labels[row]}, split.review_ids[row] / data::kMovieBlockIds);
+  };
+  std::set<std::pair<int, int32_t>> train_blocks, val_blocks;
+  for (int64_t row : r.train) train_blocks.insert(block(row));
+  int val_pos = 0;
+  for (int64_t row : r.validation) {
+    val_blocks.insert(block(row));
+    val_pos += split.labels[row];
+  }
+  EXPECT_EQ(val_pos, data::kMovieBlockIds);
+  EXPECT_EQ(val_blocks.size(), 2u);  // one whole block of each class
+  for (const auto& b : val_blocks) EXPECT_EQ(train_blocks.count(b), 0u) << b.first << "/" << b.second;
+  // Fixed by the seed, and the seed moves the held-out blocks.
+  EXPECT_EQ(split_rows(split, o).validation, r.validation);
+  std::set<std::pair<int, int32_t>> moved;
+  for (uint64_t seed = 8; seed < 12; ++seed) {
+    o.seed = seed;
+    for (int64_t row : split_rows(split, o).validation) moved.insert(block(row));
+  }
+  EXPECT_GT(moved.size(), 2u);
+  // --limit takes the head of the same order, still balanced.
+  o.seed = 7;
+  o.limit = 400;
+  const SplitRows lim = split_rows(split, o);
+  EXPECT_EQ(lim.validation.size(), 80u);
+  int lim_pos = 0;
+  for (int64_t row : lim.validation) lim_pos += split.labels[row];
+  EXPECT_EQ(lim_pos, 40);
+  // The count-only form cannot split by movie; "review" through the Split is the Keras split.
+  EXPECT_THROW(split_rows(static_cast<int64_t>(split.size()), o), Error);
+  o.validation_split_by = "review";
+  EXPECT_EQ(split_rows(split, o).validation, split_rows(static_cast<int64_t>(split.size()), o).validation);
+}
+
 TEST(TrainerSplit, EpochOrderIsAPermutationFixedBySeedAndEpoch) {
   std::vector<int64_t> rows(257);
   for (int i = 0; i < 257; ++i) rows[i] = 1000 + i;

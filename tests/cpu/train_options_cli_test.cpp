@@ -63,7 +63,7 @@ TEST(TrainOptionsCli, EveryOptionResumesExactly) {
   const std::string common =
       "--limit 600 --maxlen 60 --batch 16 --test-limit 0 --seed 5 --mask --bucket --bidirectional "
       "--pool concat --dropout 0.2 --spatial-dropout --dense-dropout 0.3 --hidden 8 --embed 16 "
-      "--padding pre --embedding-clip-norm sparse --early-stopping 5";
+      "--padding pre --embedding-clip-norm sparse --early-stopping 5 --validation-split-by movie";
   std::string log;
   ASSERT_EQ(test::run_command(train_cmd(a, common + " --epochs 3"), &log), 0) << log;
   ASSERT_EQ(test::run_command(train_cmd(b, common + " --epochs 1"), &log), 0) << log;
@@ -76,9 +76,43 @@ TEST(TrainOptionsCli, EveryOptionResumesExactly) {
   EXPECT_FLOAT_EQ(ca.model.dense_dropout, 0.3f);
   EXPECT_EQ(ca.optimizer.embedding_clip_norm, EmbeddingClipNorm::Sparse);
   EXPECT_EQ(ca.train_config["bucket"], true);
+  EXPECT_EQ(ca.train_config["validation_split_by"], "movie");
   // Resuming with another model option is refused, naming it.
   ASSERT_NE(test::run_command(train_cmd(b, common + " --epochs 4 --resume --no-bidirectional"), &log), 0);
   EXPECT_NE(log.find("bidirectional"), std::string::npos) << log;
+}
+
+// --preset best sets the recipe of docs/benchmarks.md; explicit flags still win.
+TEST(TrainOptionsCli, BestPresetSetsItsRecipe) {
+  const std::string out = test::scratch_dir("opt-best");
+  std::string log;
+  ASSERT_EQ(test::run_command(train_cmd(out, "--preset best --limit 300 --maxlen 40 --embed 8 "
+                                             "--hidden 4 --epochs 1 --test-limit 0 --lr 0.003"),
+                              &log),
+            0)
+      << log;
+  const Checkpoint c = load_checkpoint(out);
+  EXPECT_TRUE(c.model.mask && c.model.bidirectional && c.model.spatial_dropout);
+  EXPECT_EQ(c.model.pool, Pool::Concat);
+  EXPECT_FLOAT_EQ(c.model.dropout, 0.5f);
+  EXPECT_FLOAT_EQ(c.model.dense_dropout, 0.5f);
+  EXPECT_EQ(c.model.vocab_size, 10000);
+  EXPECT_EQ(c.model.embed_dim, 8);  // explicit
+  EXPECT_FLOAT_EQ(c.optimizer.clipnorm, 1.0f);
+  EXPECT_FLOAT_EQ(c.optimizer.adam.lr, 0.003f);  // explicit
+  EXPECT_EQ(c.optimizer.embedding_clip_norm, EmbeddingClipNorm::Dense);
+  EXPECT_EQ(c.train_config["batch"], 64);
+  EXPECT_EQ(c.train_config["bucket"], true);
+  EXPECT_EQ(c.train_config["validation_split_by"], "movie");
+  EXPECT_EQ(c.train_config["truncating"], "pre");
+  // --dropout 0 drops the preset's spatial flag with it instead of refusing the combination.
+  const std::string out0 = test::scratch_dir("opt-best-nodrop");
+  ASSERT_EQ(test::run_command(train_cmd(out0, "--preset best --limit 200 --maxlen 20 --embed 4 "
+                                              "--hidden 2 --epochs 1 --test-limit 0 --dropout 0"),
+                              &log),
+            0)
+      << log;
+  EXPECT_FALSE(load_checkpoint(out0).model.spatial_dropout);
 }
 
 TEST(TrainOptionsCli, BadCombinationsAreClearErrors) {
@@ -93,6 +127,7 @@ TEST(TrainOptionsCli, BadCombinationsAreClearErrors) {
       {"--embedding-clip-norm l1", "--embedding-clip-norm"},
       {"--early-stopping 2 --validation-split 0", "--early-stopping"},
       {"--monitor accuracy", "--monitor"},
+      {"--validation-split-by film", "--validation-split-by"},
       {"--preset fastest", "--preset"},
   };
   for (const auto& [args, expect] : cases) {

@@ -76,6 +76,8 @@ TEST(Validation, TrainOptionsSequenceAndVocabulary) {
   EXPECT_EQ(with([](TrainOptions* o) { o->epochs = 0; }), "epochs");
   EXPECT_EQ(with([](TrainOptions* o) { o->validation_split = std::nan(""); }), "validation_split");
   EXPECT_EQ(with([](TrainOptions* o) { o->validation_split = 1; }), "validation_split");
+  EXPECT_EQ(with([](TrainOptions* o) { o->validation_split_by = "film"; }), "validation_split_by");
+  EXPECT_EQ(with([](TrainOptions* o) { o->validation_split_by = "movie"; }), "");
   EXPECT_EQ(with([](TrainOptions* o) { o->limit = -1; }), "limit");
   EXPECT_EQ(with([](TrainOptions* o) { o->test_limit = -2; }), "test_limit");
   EXPECT_EQ(with([](TrainOptions* o) { o->log_every = -1; }), "log_every");
