@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "host_batch.h"
 #include "engine/backend.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
@@ -22,32 +23,8 @@ namespace {
 
 using test::all_close;
 
-struct HostBatch {
-  std::vector<int32_t> ids, lengths;
-  std::vector<float> labels;
-  int B = 0, T = 0;
-  PadSide padding = PadSide::Post;
-  Batch view() const { return Batch{ids.data(), labels.data(), lengths.data(), B, T, padding}; }
-};
-
-// Like pad_sequences: start token 1, ids in [2, V) (repeats likely: V is small), random true
-// length (row 0 the full T, row 1 length 1), 0 at the padded positions on `padding`'s side.
-HostBatch make_batch(int B, int T, int V, PadSide padding, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> id(2, V - 1);
-  std::uniform_int_distribution<int> len(1, T);
-  HostBatch h;
-  h.B = B, h.T = T, h.padding = padding;
-  h.ids.assign(static_cast<size_t>(B) * T, 0);
-  for (int b = 0; b < B; ++b) {
-    const int n = b == 0 ? T : b == 1 ? 1 : len(rng);
-    h.lengths.push_back(n);
-    h.labels.push_back(static_cast<float>(rng() % 2));
-    const int first = padding == PadSide::Pre ? T - n : 0;
-    for (int k = 0; k < n; ++k) h.ids[b * T + first + k] = k == 0 ? 1 : id(rng);
-  }
-  return h;
-}
+using test::HostBatch;
+using test::make_batch;
 
 struct ModelCase {
   const char* name;
@@ -102,7 +79,7 @@ void expect_matches_cpu(const ModelCase& c, LstmKind kind, const char* describe)
   gpu->set_state(s0);
 
   // Training-mode loss and gradients of one batch (dropout keyed by step 0).
-  const HostBatch b = make_batch(6, 9, o.model.vocab_size, c.padding, 1);
+  const HostBatch b = make_batch(6, 9, o.model.vocab_size, 1, c.padding);
   std::vector<float> gc(L.total()), gg(L.total());
   const double lc = cpu->loss_and_gradients(b.view(), gc.data());
   const double lg = gpu->loss_and_gradients(b.view(), gg.data());
@@ -122,7 +99,7 @@ void expect_matches_cpu(const ModelCase& c, LstmKind kind, const char* describe)
   // gradient norms (sparse rule: the per-position one) and clip factors.
   const int shapes[][2] = {{6, 9}, {5, 7}, {6, 9}};
   for (int k = 0; k < 3; ++k) {
-    const HostBatch t = make_batch(shapes[k][0], shapes[k][1], o.model.vocab_size, c.padding, 10 + k);
+    const HostBatch t = make_batch(shapes[k][0], shapes[k][1], o.model.vocab_size, 10 + k, c.padding);
     cpu->train_step(t.view());
     gpu->train_step(t.view());
   }
@@ -248,7 +225,7 @@ TEST(CudaBackendCudnnModel, MaskWithPrePaddingIsAClearError) {
   o.lstm = LstmKind::Cudnn;
   auto gpu = make_cuda_backend(o);
   gpu->set_state(init_train_state(o.model, 1));
-  const HostBatch b = make_batch(6, 9, o.model.vocab_size, PadSide::Pre, 2);
+  const HostBatch b = make_batch(6, 9, o.model.vocab_size, 2, PadSide::Pre);
   try {
     gpu->train_step(b.view());
     ADD_FAILURE() << "no error";
@@ -270,7 +247,7 @@ TEST(CudaBackendFusedModel, SparseEmbeddingNormDiffersFromDense) {
   const TrainState s0 = init_train_state(dense.model, 3);
   a->set_state(s0);
   s->set_state(s0);
-  const HostBatch b = make_batch(6, 9, dense.model.vocab_size, PadSide::Post, 5);
+  const HostBatch b = make_batch(6, 9, dense.model.vocab_size, 5, PadSide::Post);
   a->train_step(b.view());
   s->train_step(b.view());
   Backend::GradientStats ga, gs;

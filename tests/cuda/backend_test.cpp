@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "host_batch.h"
 #include "engine/backend.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
@@ -21,29 +22,8 @@ namespace {
 
 using test::all_close;
 
-struct HostBatch {
-  std::vector<int32_t> ids, lengths;
-  std::vector<float> labels;
-  int B = 0, T = 0;
-  Batch view() const { return Batch{ids.data(), labels.data(), lengths.data(), B, T}; }
-};
-
-// Like the real data: start token 1, ids in [2, V), random true length, post-padding with 0.
-HostBatch make_batch(int B, int T, int V, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> id(2, V - 1);
-  std::uniform_int_distribution<int> len(1, T);
-  HostBatch h;
-  h.B = B, h.T = T;
-  h.ids.assign(static_cast<size_t>(B) * T, 0);
-  for (int b = 0; b < B; ++b) {
-    const int n = len(rng);
-    h.lengths.push_back(n);
-    h.labels.push_back(static_cast<float>(rng() % 2));
-    for (int t = 0; t < n; ++t) h.ids[b * T + t] = t == 0 ? 1 : id(rng);
-  }
-  return h;
-}
+using test::HostBatch;
+using test::make_batch;
 
 BackendOptions small_options() {
   BackendOptions o;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "host_batch.h"
 #include "engine/backend.h"
 #include "engine/cpu/cpu_adam.h"
 #include "engine/init.h"
@@ -22,27 +23,8 @@ namespace {
 
 using cuda::StepGraphs;
 
-struct HostBatch {
-  std::vector<int32_t> ids, lengths;
-  std::vector<float> labels;
-  int B = 0, T = 0;
-  Batch view() const { return Batch{ids.data(), labels.data(), lengths.data(), B, T}; }
-};
-
-HostBatch make_batch(int B, int T, int V, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> id(2, V - 1);
-  HostBatch h;
-  h.B = B, h.T = T;
-  h.ids.assign(static_cast<size_t>(B) * T, 0);
-  for (int b = 0; b < B; ++b) {
-    const int n = 1 + static_cast<int>(rng() % static_cast<uint64_t>(T));
-    h.lengths.push_back(n);
-    h.labels.push_back(static_cast<float>(rng() % 2));
-    for (int t = 0; t < n; ++t) h.ids[static_cast<size_t>(b) * T + t] = t == 0 ? 1 : id(rng);
-  }
-  return h;
-}
+using test::HostBatch;
+using test::make_batch;
 
 // A seed-like model, scaled down for the emulated device; `every_option`: masked, bidirectional,
 // concat pooling, element and dense dropout, the sparse embedding clip norm (what the best preset
