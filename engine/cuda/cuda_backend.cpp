@@ -24,45 +24,11 @@
 // profiling run it eagerly.
 #include "engine/cuda/cuda_backend.h"
 
-#include <cuda_profiler_api.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <string>
-
-#include "engine/cuda/batch_pipeline.h"
-#include "engine/cuda/classifier_input.h"
-#include "engine/cuda/device_buffer.h"
-#include "engine/cuda/device_lstm.h"
-#include "engine/cuda/step_graph.h"
-#include "engine/cuda/stream.h"
-#include "engine/init.h"
-#include "engine/optimizer.h"
-#include "kernels/adam.cuh"
-#include "kernels/clip_norms.cuh"
-#include "kernels/common/error.h"
-#include "kernels/common/nvtx.h"
-#include "kernels/cuda_check.h"
-#include "kernels/dense_bce.cuh"
-#include "kernels/dropout.cuh"
-#include "kernels/embedding_backward.cuh"
-#include "kernels/embedding_forward.cuh"
-#include "kernels/param_tiles.h"
-#include "kernels/sum_of_squares.cuh"
+#include "engine/cuda/cuda_backend_impl.h"
 
 namespace senti {
+namespace cuda_backend_detail {
 namespace {
-
-using cuda::BatchPipeline;
-using cuda::DeviceBuffer;
-using cuda::Event;
-using cuda::PinnedBuffer;
-using cuda::Stream;
-using kernels::DeviceMetrics;
-
-static_assert(kernels::kMaxParamTensors >= senti::kMaxParamTensors,
-              "clipping and Adam launch over every tensor of the largest model");
 
 std::string version_string(int v) {  // CUDA's 13000 -> "13.0"
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
@@ -79,6 +45,8 @@ std::string describe_device() {
          ", driver API " + version_string(driver) + ", runtime " + version_string(runtime);
 }
 
+}  // namespace
+
 // The one DeviceMetrics -> Metrics conversion.
 Metrics to_metrics(const DeviceMetrics& d) {
   Metrics m;
@@ -93,111 +61,6 @@ void add(Metrics* into, const Metrics& m) {
   into->correct += m.correct;
   into->count += m.count;
 }
-
-class CudaBackend final : public Backend {
- public:
-  explicit CudaBackend(const BackendOptions& opts);
-  ~CudaBackend() override {
-    // Queued work may still read buffers that are about to be freed.
-    cudaStreamSynchronize(compute_.get());
-  }
-
-  std::string describe() const override;
-  HostBuffer alloc_host(size_t bytes) override;
-  void set_state(const TrainState& state) override;
-  TrainState get_state() override;
-  void train_step(const Batch& batch) override;
-  void eval_step(const Batch& batch, float* probs) override;
-  Metrics take_metrics() override;
-  double loss_and_gradients(const Batch& batch, float* grads) override;
-  bool last_step_timings(StepTimings* out) override;
-  const cuda::StepGraphs::Stats& graph_stats() const { return graphs_.stats(); }
-  void set_step_timing(bool on) override {
-    timing_ = on;
-    pipeline_.set_timing(on);
-  }
-  void profiler_range(bool start) override {
-    SENTI_CUDA_CHECK(start ? cudaProfilerStart() : cudaProfilerStop());
-    profiling_ = start;
-  }
-  bool last_gradient_stats(GradientStats* out) override;
-
- private:
-  using Slot = BatchPipeline::Slot;
-  Slot& upload(const Batch& batch) {
-    validate_batch(batch, opts_);
-    return pipeline_.upload(batch);
-  }
-  void forward(const Slot& slot, int B, int T, bool training);
-  void dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs, bool backward);
-  void backward(const Slot& slot, int B, int T);
-  // The train step's work on the compute stream once the batch is in `slot`, through Adam and
-  // the LSTM's load_keras: queued directly or under graph capture (train_step). Only compute-
-  // stream work, only buffers that never move, no host value that changes from step to step.
-  void enqueue_train_step(const Slot& slot, int B, int T);
-  // Graphs for this step: asked for, and nothing needs the step's launches one by one (step
-  // timing records events between them, a profiler range wants the per-kernel NVTX ranges).
-  bool graph_step() const { return graphs_enabled_ && !timing_ && !profiling_; }
-  // Queues the copy of device metrics to the host (resetting them if asked) and waits for it.
-  Metrics read_metrics(DeviceMetrics* device, bool reset);
-  float* lstm_block(float* base) const { return base + layout_[ParamId::Kernel].offset; }
-  float* lstm_block_back(float* base) const { return base + layout_[ParamId::KernelBack].offset; }
-  // The LSTM takes the (new) weights: after set_state and every Adam step.
-  void load_lstm_weights();
-  // The batch's lengths on the device when the model is masked, else null (every step is real).
-  const int32_t* lengths(const Slot& slot) const {
-    return opts_.model.mask ? slot.lengths.get() : nullptr;
-  }
-  cuda::SequenceRows rows(const Slot& slot, int B, int T) const {
-    return cuda::SequenceRows{B, T, lengths(slot), slot.padding};
-  }
-  // The embedding dropout's masks applied to x [T,B,E] (forward) or dx (backward).
-  void embedding_dropout(const Slot& slot, int B, int T, float* x);
-
-  ParamLayout layout_;
-  int V_, E_, H_, D_;
-  cuda::ClassifierInput head_;  // pooling and dense dropout (before the LSTM: it sizes its shape)
-  Stream compute_;  // declared before everything that queues work on it
-  std::unique_ptr<cuda::DeviceLstm> lstm_;
-  std::string describe_;
-  BatchPipeline pipeline_;
-
-  DeviceBuffer<float> params_, grads_, m_, v_;  // ParamLayout order
-  int64_t step_ = 0;                            // Adam iterations done (the host's count)
-  // The device's count of Adam iterations done, advanced by the step itself (kernels/adam.cuh),
-  // and the step size it gives (the dropout masks are keyed by it too): nothing in a captured step depends on the step number. Equal to
-  // step_ whenever the device is idle (set_state writes both; get_state checks).
-  DeviceBuffer<int64_t> step_dev_;
-  DeviceBuffer<float> alpha_dev_;
-  kernels::ParamTiles tiles_;
-  DeviceBuffer<char> clip_workspace_;
-  DeviceBuffer<float> clip_scales_;    // [tensors] the last clip's factors
-  DeviceBuffer<double> clip_sumsq_;    // [tensors] the squared norms clipping used
-  DeviceBuffer<double> position_sumsq_;  // [1] the sparse embedding norm's sum (--embedding-clip-norm sparse)
-  DeviceBuffer<char> sumsq_workspace_;
-  PinnedBuffer<float> clip_scales_host_;
-  PinnedBuffer<double> clip_sumsq_host_;
-  bool has_clip_ = false;  // a train_step has run: last_gradient_stats has values
-
-  DeviceBuffer<float> x_, dx_;   // [T, B, E]
-  DeviceBuffer<float> y_;        // [T, B, D·H]
-  DeviceBuffer<float> hy_, dhy_; // [B, D·H]
-  const float* features_ = nullptr;  // the dense layer's input of the last forward
-  DeviceBuffer<float> probs_;    // [B]
-  DeviceBuffer<char> embedding_workspace_;
-
-  DeviceBuffer<DeviceMetrics> metrics_, call_metrics_;  // running; one loss_and_gradients call
-  PinnedBuffer<DeviceMetrics> metrics_host_;
-  PinnedBuffer<float> probs_host_;
-  Metrics host_metrics_;  // loss_and_gradients' metrics, added at the next take_metrics
-
-  bool graphs_enabled_ = false;  // opts.cuda_graph and an LSTM layer whose graphs stay valid
-  std::string graph_note_;       // why graphs are off although asked for ("" otherwise)
-  cuda::StepGraphs graphs_;
-  bool timing_ = false, have_timings_ = false, profiling_ = false;
-  StepTimings last_timings_;
-  Event t_fwd0_{true}, t_fwd1_{true}, t_bwd1_{true}, t_opt1_{true};
-};
 
 CudaBackend::CudaBackend(const BackendOptions& opts)
     : Backend(opts),
@@ -313,14 +176,6 @@ void CudaBackend::load_lstm_weights() {
   if (D_ == 2) lstm_->load_keras_reverse(lstm_block_back(params_.get()));
 }
 
-void CudaBackend::embedding_dropout(const Slot& slot, int B, int T, float* x) {
-  kernels::embedding_dropout(x, B, T, E_, lengths(slot),
-                             slot.padding == PadSide::Pre ? kernels::Padding::Pre
-                                                          : kernels::Padding::Post,
-                             opts_.model.spatial_dropout,
-                             {opts_.seed, step_dev_.get(), opts_.model.dropout}, compute_);
-}
-
 TrainState CudaBackend::get_state() {
   TrainState s;
   const size_t n = layout_.total();
@@ -339,105 +194,6 @@ TrainState CudaBackend::get_state() {
               step_);
   s.step = step_;
   return s;
-}
-
-void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
-  const ModelConfig& cfg = opts_.model;
-  const ParamViews<float> p = make_views(params_.get(), layout_);
-  kernels::embedding_forward(slot.ids.get(), B, T, p.embedding, V_, E_, x_.get(), compute_);
-  if (training && cfg.dropout > 0.f) embedding_dropout(slot, B, T, x_.get());
-  lstm_->set_padding(slot.padding);
-  lstm_->forward(B, T, lengths(slot), x_.get(), y_.get(), hy_.get(), training);
-  features_ = head_.forward(rows(slot, B, T), y_.get(), hy_.get(), step_dev_.get(), training,
-                            compute_);
-}
-
-void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs,
-                        bool backward) {
-  const ParamViews<float> p = make_views(params_.get(), layout_);
-  const ParamViews<float> g = make_views(grads_.get(), layout_);
-  kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
-                     slot.labels.get(), metrics, probs,
-                     backward ? head_.input_gradient(dhy_.get()) : nullptr,
-                     backward ? g.dense_kernel : nullptr,
-                     backward ? g.dense_bias : nullptr, compute_);
-}
-
-// After a training forward (dropout on) and dense(backward) of the same batch.
-void CudaBackend::backward(const Slot& slot, int B, int T) {
-  const ModelConfig& cfg = opts_.model;
-  const ParamViews<float> g = make_views(grads_.get(), layout_);
-  const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
-  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
-  lstm_->gradient_to_keras(lstm_block(grads_.get()));
-  if (D_ == 2) lstm_->gradient_to_keras_reverse(lstm_block_back(grads_.get()));
-  // dL/d(embedding output) = dL/dx ⊙ mask; padded positions of a masked batch are zero already.
-  if (cfg.dropout > 0.f) embedding_dropout(slot, B, T, dx_.get());
-  if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
-    kernels::sum_of_squares(dx_.get(), static_cast<int64_t>(T) * B * E_, position_sumsq_.get(),
-                            sumsq_workspace_.get(), sumsq_workspace_.bytes(), compute_);
-  kernels::embedding_backward(slot.ids.get(), B, T, dx_.get(), V_, E_, g.embedding,
-                              embedding_workspace_.get(), embedding_workspace_.bytes(), compute_);
-}
-
-void CudaBackend::enqueue_train_step(const Slot& slot, int B, int T) {
-  {
-    SENTI_NVTX_RANGE("forward");
-    if (timing_) t_fwd0_.record(compute_);
-    forward(slot, B, T, /*training=*/true);
-    dense(slot, B, metrics_.get(), nullptr, /*backward=*/true);  // loss, metrics, dL/dhy
-    if (timing_) t_fwd1_.record(compute_);
-  }
-  {
-    SENTI_NVTX_RANGE("backward");
-    backward(slot, B, T);
-    if (timing_) t_bwd1_.record(compute_);
-  }
-  {
-    SENTI_NVTX_RANGE("clip");
-    const bool sparse = opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse;
-    kernels::clip_scales(grads_.get(), tiles_, opts_.optimizer.clipnorm,
-                         opts_.optimizer.global_clipnorm, clip_workspace_.get(),
-                         clip_workspace_.bytes(), clip_scales_.get(), clip_sumsq_.get(), compute_,
-                         sparse ? position_sumsq_.get() : nullptr);
-    has_clip_ = true;
-  }
-  {
-    SENTI_NVTX_RANGE("Adam");
-    kernels::adam_next_step(step_dev_.get(), opts_.optimizer.adam, alpha_dev_.get(), compute_);
-    kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
-                  alpha_dev_.get(), opts_.optimizer.adam, compute_);
-    load_lstm_weights();  // the next forward reads the new weights
-    if (timing_) t_opt1_.record(compute_);
-  }
-}
-
-void CudaBackend::train_step(const Batch& b) {
-  // The pipeline's events stay outside the captured region: upload() queues the compute stream's
-  // wait on the slot's `copied` event before the step (the graph launch is ordered after it), and
-  // release() records `consumed` after the whole step (after the graph launch). Captured, they
-  // would have to become external event nodes, with nothing gained: the step is one launch either
-  // way, and the copy of the batch after next (the only waiter on `consumed`) cannot start before
-  // this step's compute is done anyway.
-  Slot& slot = upload(b);
-  const int B = b.batch, T = b.maxlen;
-  if (graph_step()) {
-    graphs_.run({B, T, slot.ids.get(), slot.labels.get()}, [&] { enqueue_train_step(slot, B, T); });
-  } else {
-    enqueue_train_step(slot, B, T);
-  }
-  pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
-  ++step_;
-  pipeline_.wait_copied(slot);  // contract: the caller may reuse the batch's host memory now
-  have_timings_ = false;
-  if (timing_) {
-    t_opt1_.synchronize();
-    last_timings_.copy_ms = pipeline_.last_copy_ms();
-    last_timings_.forward_ms = Event::elapsed_ms(t_fwd0_, t_fwd1_);
-    last_timings_.backward_ms = Event::elapsed_ms(t_fwd1_, t_bwd1_);
-    last_timings_.optimizer_ms = Event::elapsed_ms(t_bwd1_, t_opt1_);
-    have_timings_ = true;
-  }
 }
 
 bool CudaBackend::last_gradient_stats(GradientStats* out) {
@@ -462,21 +218,6 @@ bool CudaBackend::last_step_timings(StepTimings* out) {
   return true;
 }
 
-void CudaBackend::eval_step(const Batch& b, float* probs) {
-  SENTI_NVTX_RANGE("evaluation");
-  Slot& slot = upload(b);
-  forward(slot, b.batch, b.maxlen, /*training=*/false);
-  dense(slot, b.batch, metrics_.get(), probs ? probs_.get() : nullptr, /*backward=*/false);
-  pipeline_.release(slot);
-  if (probs) {
-    SENTI_CUDA_CHECK(cudaMemcpyAsync(probs_host_.get(), probs_.get(), sizeof(float) * b.batch,
-                                     cudaMemcpyDeviceToHost, compute_));
-    compute_.synchronize();
-    std::memcpy(probs, probs_host_.get(), sizeof(float) * b.batch);
-  }
-  pipeline_.wait_copied(slot);
-}
-
 Metrics CudaBackend::read_metrics(DeviceMetrics* device, bool reset) {
   SENTI_CUDA_CHECK(cudaMemcpyAsync(metrics_host_.get(), device, sizeof(DeviceMetrics),
                                    cudaMemcpyDeviceToHost, compute_));
@@ -492,22 +233,9 @@ Metrics CudaBackend::take_metrics() {
   return m;
 }
 
-double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
-  SENTI_CHECK(grads != nullptr, "loss_and_gradients: null gradient buffer");
-  Slot& slot = upload(b);
-  SENTI_CUDA_CHECK(cudaMemsetAsync(call_metrics_.get(), 0, sizeof(DeviceMetrics), compute_));
-  forward(slot, b.batch, b.maxlen, /*training=*/true);
-  dense(slot, b.batch, call_metrics_.get(), nullptr, /*backward=*/true);
-  backward(slot, b.batch, b.maxlen);
-  pipeline_.release(slot);
-  SENTI_CUDA_CHECK(cudaMemcpyAsync(grads, grads_.get(), grads_.bytes(), cudaMemcpyDeviceToHost,
-                                   compute_));
-  const Metrics m = read_metrics(call_metrics_.get(), /*reset=*/false);
-  add(&host_metrics_, m);  // like the CPU backend, the batch also counts towards the running metrics
-  return m.loss_sum / b.batch;
-}
+}  // namespace cuda_backend_detail
 
-}  // namespace
+using cuda_backend_detail::CudaBackend;
 
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts) {
   // Before anything is made: the LSTM kind must implement the model's LSTM options.

@@ -6,7 +6,9 @@
 //                          backward -> embedding gradient -> clip -> Adam) on the compute stream,
 //                          with every model option (mask, BiLSTM, pooling, dropout, sparse clip
 //                          norm; docs/model.md "CUDA backend"); metrics kept on the device until
-//                          take_metrics().
+//                          take_metrics(). The class is declared in cuda_backend_impl.h;
+//                          cuda_backend.cpp has construction, state, metrics and statistics,
+//                          cuda_backend_step.cpp the step, evaluation and loss_and_gradients.
 //   step_graph.h/.cpp      StepGraphs: the train step captured as a CUDA graph per batch shape
 //                          and slot, replayed with one launch (BackendOptions::cuda_graph).
 //   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`

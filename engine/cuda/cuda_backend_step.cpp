@@ -1,0 +1,145 @@
+// CudaBackend's step: forward, dense, backward, clip and Adam (eager or captured as a CUDA graph,
+// engine/cuda/step_graph.h), evaluation and loss_and_gradients. The overview of the backend is at
+// the top of cuda_backend.cpp; the class is in cuda_backend_impl.h.
+#include "engine/cuda/cuda_backend_impl.h"
+
+namespace senti::cuda_backend_detail {
+
+void CudaBackend::embedding_dropout(const Slot& slot, int B, int T, float* x) {
+  kernels::embedding_dropout(x, B, T, E_, lengths(slot),
+                             slot.padding == PadSide::Pre ? kernels::Padding::Pre
+                                                          : kernels::Padding::Post,
+                             opts_.model.spatial_dropout,
+                             {opts_.seed, step_dev_.get(), opts_.model.dropout}, compute_);
+}
+
+void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
+  const ModelConfig& cfg = opts_.model;
+  const ParamViews<float> p = make_views(params_.get(), layout_);
+  kernels::embedding_forward(slot.ids.get(), B, T, p.embedding, V_, E_, x_.get(), compute_);
+  if (training && cfg.dropout > 0.f) embedding_dropout(slot, B, T, x_.get());
+  lstm_->set_padding(slot.padding);
+  lstm_->forward(B, T, lengths(slot), x_.get(), y_.get(), hy_.get(), training);
+  features_ = head_.forward(rows(slot, B, T), y_.get(), hy_.get(), step_dev_.get(), training,
+                            compute_);
+}
+
+void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs,
+                        bool backward) {
+  const ParamViews<float> p = make_views(params_.get(), layout_);
+  const ParamViews<float> g = make_views(grads_.get(), layout_);
+  kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
+                     slot.labels.get(), metrics, probs,
+                     backward ? head_.input_gradient(dhy_.get()) : nullptr,
+                     backward ? g.dense_kernel : nullptr,
+                     backward ? g.dense_bias : nullptr, compute_);
+}
+
+// After a training forward (dropout on) and dense(backward) of the same batch.
+void CudaBackend::backward(const Slot& slot, int B, int T) {
+  const ModelConfig& cfg = opts_.model;
+  const ParamViews<float> g = make_views(grads_.get(), layout_);
+  const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
+  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
+  lstm_->gradient_to_keras(lstm_block(grads_.get()));
+  if (D_ == 2) lstm_->gradient_to_keras_reverse(lstm_block_back(grads_.get()));
+  // dL/d(embedding output) = dL/dx ⊙ mask; padded positions of a masked batch are zero already.
+  if (cfg.dropout > 0.f) embedding_dropout(slot, B, T, dx_.get());
+  if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
+    kernels::sum_of_squares(dx_.get(), static_cast<int64_t>(T) * B * E_, position_sumsq_.get(),
+                            sumsq_workspace_.get(), sumsq_workspace_.bytes(), compute_);
+  kernels::embedding_backward(slot.ids.get(), B, T, dx_.get(), V_, E_, g.embedding,
+                              embedding_workspace_.get(), embedding_workspace_.bytes(), compute_);
+}
+
+void CudaBackend::enqueue_train_step(const Slot& slot, int B, int T) {
+  {
+    SENTI_NVTX_RANGE("forward");
+    if (timing_) t_fwd0_.record(compute_);
+    forward(slot, B, T, /*training=*/true);
+    dense(slot, B, metrics_.get(), nullptr, /*backward=*/true);  // loss, metrics, dL/dhy
+    if (timing_) t_fwd1_.record(compute_);
+  }
+  {
+    SENTI_NVTX_RANGE("backward");
+    backward(slot, B, T);
+    if (timing_) t_bwd1_.record(compute_);
+  }
+  {
+    SENTI_NVTX_RANGE("clip");
+    const bool sparse = opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse;
+    kernels::clip_scales(grads_.get(), tiles_, opts_.optimizer.clipnorm,
+                         opts_.optimizer.global_clipnorm, clip_workspace_.get(),
+                         clip_workspace_.bytes(), clip_scales_.get(), clip_sumsq_.get(), compute_,
+                         sparse ? position_sumsq_.get() : nullptr);
+    has_clip_ = true;
+  }
+  {
+    SENTI_NVTX_RANGE("Adam");
+    kernels::adam_next_step(step_dev_.get(), opts_.optimizer.adam, alpha_dev_.get(), compute_);
+    kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
+                  alpha_dev_.get(), opts_.optimizer.adam, compute_);
+    load_lstm_weights();  // the next forward reads the new weights
+    if (timing_) t_opt1_.record(compute_);
+  }
+}
+
+void CudaBackend::train_step(const Batch& b) {
+  // The pipeline's events stay outside the captured region: upload() queues the compute stream's
+  // wait on the slot's `copied` event before the step (the graph launch is ordered after it), and
+  // release() records `consumed` after the whole step (after the graph launch). Captured, they
+  // would have to become external event nodes, with nothing gained: the step is one launch either
+  // way, and the copy of the batch after next (the only waiter on `consumed`) cannot start before
+  // this step's compute is done anyway.
+  Slot& slot = upload(b);
+  const int B = b.batch, T = b.maxlen;
+  if (graph_step()) {
+    graphs_.run({B, T, slot.ids.get(), slot.labels.get()}, [&] { enqueue_train_step(slot, B, T); });
+  } else {
+    enqueue_train_step(slot, B, T);
+  }
+  pipeline_.release(slot);  // the last reader of the slot's ids and labels is queued
+  ++step_;
+  pipeline_.wait_copied(slot);  // contract: the caller may reuse the batch's host memory now
+  have_timings_ = false;
+  if (timing_) {
+    t_opt1_.synchronize();
+    last_timings_.copy_ms = pipeline_.last_copy_ms();
+    last_timings_.forward_ms = Event::elapsed_ms(t_fwd0_, t_fwd1_);
+    last_timings_.backward_ms = Event::elapsed_ms(t_fwd1_, t_bwd1_);
+    last_timings_.optimizer_ms = Event::elapsed_ms(t_bwd1_, t_opt1_);
+    have_timings_ = true;
+  }
+}
+
+void CudaBackend::eval_step(const Batch& b, float* probs) {
+  SENTI_NVTX_RANGE("evaluation");
+  Slot& slot = upload(b);
+  forward(slot, b.batch, b.maxlen, /*training=*/false);
+  dense(slot, b.batch, metrics_.get(), probs ? probs_.get() : nullptr, /*backward=*/false);
+  pipeline_.release(slot);
+  if (probs) {
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(probs_host_.get(), probs_.get(), sizeof(float) * b.batch,
+                                     cudaMemcpyDeviceToHost, compute_));
+    compute_.synchronize();
+    std::memcpy(probs, probs_host_.get(), sizeof(float) * b.batch);
+  }
+  pipeline_.wait_copied(slot);
+}
+
+double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
+  SENTI_CHECK(grads != nullptr, "loss_and_gradients: null gradient buffer");
+  Slot& slot = upload(b);
+  SENTI_CUDA_CHECK(cudaMemsetAsync(call_metrics_.get(), 0, sizeof(DeviceMetrics), compute_));
+  forward(slot, b.batch, b.maxlen, /*training=*/true);
+  dense(slot, b.batch, call_metrics_.get(), nullptr, /*backward=*/true);
+  backward(slot, b.batch, b.maxlen);
+  pipeline_.release(slot);
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(grads, grads_.get(), grads_.bytes(), cudaMemcpyDeviceToHost,
+                                   compute_));
+  const Metrics m = read_metrics(call_metrics_.get(), /*reset=*/false);
+  add(&host_metrics_, m);  // like the CPU backend, the batch also counts towards the running metrics
+  return m.loss_sum / b.batch;
+}
+
+}  // namespace senti::cuda_backend_detail
