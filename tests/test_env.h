@@ -23,4 +23,19 @@ int run_command(const std::string& cmd, std::string* output);
 // is not possible (no setpriv, or the binary not reachable by that user): the caller skips.
 std::string unprivileged(const std::string& cmd, std::string* why_not);
 
+// Sets the environment variable `name` to `value` for the object's lifetime; the old value (or its
+// absence) comes back when it goes out of scope, so a failing assertion cannot leak the setting
+// into later tests.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_old_;
+};
+
 }  // namespace senti::test

@@ -12,6 +12,7 @@
 #include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
+#include "test_env.h"
 
 namespace senti {
 namespace {
@@ -156,11 +157,9 @@ TEST(CpuBackend, TwoBackendsSameStepsAreBitIdentical) {
 TEST(CpuBackend, ThreadCountDoesNotChangeResults) {
   // B 40, T 60, E 80, 4H 160: several chunks in every phase (rows, samples, both column kinds).
   const BackendOptions o = small_options(500, 80, 40, 40, 60);
-  const char* old = std::getenv("SENTI_CPU_THREADS");
-  const std::string saved = old ? old : "";
   std::vector<TrainState> states;
   for (const char* threads : {"1", "3"}) {
-    setenv("SENTI_CPU_THREADS", threads, 1);
+    const test::ScopedEnv env("SENTI_CPU_THREADS", threads);
     auto be = make_cpu_backend(o);
     EXPECT_NE(be->describe().find(std::string(threads) + " thread"), std::string::npos);
     be->set_state(init_train_state(o.model, 8));
@@ -171,10 +170,6 @@ TEST(CpuBackend, ThreadCountDoesNotChangeResults) {
     }
     states.push_back(be->get_state());
   }
-  if (old)
-    setenv("SENTI_CPU_THREADS", saved.c_str(), 1);
-  else
-    unsetenv("SENTI_CPU_THREADS");
   EXPECT_EQ(states[0].params, states[1].params);
   EXPECT_EQ(states[0].m, states[1].m);
   EXPECT_EQ(states[0].v, states[1].v);

@@ -11,6 +11,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
 #include "kernels/common/math/dropout.h"
+#include "test_env.h"
 
 namespace senti {
 namespace {
@@ -117,11 +118,9 @@ TEST(DropoutMask, EvaluationDoesNotDropOut) {
 
 // Groups, directions, pooling and dropout chunks are fixed by the data, not the thread count.
 TEST(CpuBackendOptions, ThreadCountDoesNotChangeResults) {
-  const char* old = std::getenv("SENTI_CPU_THREADS");
-  const std::string saved = old ? old : "";
   std::vector<TrainState> states;
   for (const char* threads : {"1", "3"}) {
-    setenv("SENTI_CPU_THREADS", threads, 1);
+    const test::ScopedEnv env("SENTI_CPU_THREADS", threads);
     BackendOptions o = dropout_options(2);
     o.model.spatial_dropout = true;
     o.optimizer.embedding_clip_norm = EmbeddingClipNorm::Sparse;
@@ -131,10 +130,6 @@ TEST(CpuBackendOptions, ThreadCountDoesNotChangeResults) {
     for (uint32_t i = 0; i < 3; ++i) be->train_step(Rows(20 + i).batch());
     states.push_back(be->get_state());
   }
-  if (old)
-    setenv("SENTI_CPU_THREADS", saved.c_str(), 1);
-  else
-    unsetenv("SENTI_CPU_THREADS");
   EXPECT_EQ(states[0].params, states[1].params);
   EXPECT_EQ(states[0].m, states[1].m);
 }
