@@ -149,6 +149,21 @@ class ScriptedBackend final : public Backend {
   Metrics m_;
 };
 
+// fit() on a ScriptedBackend from a one-parameter checkpoint, progress to a scratch file.
+TrainResult fit_scripted(Backend& be, const data::Corpus& corpus, const TrainOptions& opts) {
+  std::FILE* sink = std::tmpfile();
+  ProgressLine progress(sink, false, 0);
+  Trainer trainer(be, corpus, opts, &progress);
+  Checkpoint ckpt;
+  ckpt.sequence.maxlen = 300;
+  ckpt.state.params.assign(1, 0.f);
+  ckpt.state.m.assign(1, 0.f);
+  ckpt.state.v.assign(1, 0.f);
+  TrainResult r = trainer.fit(ckpt);
+  std::fclose(sink);
+  return r;
+}
+
 TEST(EarlyStopping, StopsAfterPatienceAndTestsTheRestoredBestWeights) {
   data::Corpus corpus;
   corpus.train = random_split(10, 4);  // 8 train + 2 validation
@@ -163,16 +178,7 @@ TEST(EarlyStopping, StopsAfterPatienceAndTestsTheRestoredBestWeights) {
   opts.epochs = 6;
   opts.early_stopping = 2;
   opts.monitor = "val_loss";
-  std::FILE* sink = std::tmpfile();
-  ProgressLine progress(sink, false, 0);
-  Trainer trainer(be, corpus, opts, &progress);
-  Checkpoint ckpt;
-  ckpt.sequence.maxlen = 300;
-  ckpt.state.params.assign(1, 0.f);
-  ckpt.state.m.assign(1, 0.f);
-  ckpt.state.v.assign(1, 0.f);
-  const TrainResult r = trainer.fit(ckpt);
-  std::fclose(sink);
+  const TrainResult r = fit_scripted(be, corpus, opts);
   // Best at epoch 2; epochs 3 and 4 do not improve on it: patience 2 is used up after epoch 4.
   EXPECT_EQ(r.history.size(), 4u);
   EXPECT_EQ(r.best_epoch, 2);
@@ -197,16 +203,7 @@ TEST(EarlyStopping, RunsToTheEndWhenItKeepsImprovingAndStillRestoresTheBest) {
   opts.epochs = 3;
   opts.early_stopping = 2;
   opts.monitor = "val_loss";
-  std::FILE* sink = std::tmpfile();
-  ProgressLine progress(sink, false, 0);
-  Trainer trainer(be, corpus, opts, &progress);
-  Checkpoint ckpt;
-  ckpt.sequence.maxlen = 300;
-  ckpt.state.params.assign(1, 0.f);
-  ckpt.state.m.assign(1, 0.f);
-  ckpt.state.v.assign(1, 0.f);
-  const TrainResult r = trainer.fit(ckpt);
-  std::fclose(sink);
+  const TrainResult r = fit_scripted(be, corpus, opts);
   EXPECT_EQ(r.history.size(), 3u);
   EXPECT_FALSE(r.stopped_early);
   EXPECT_TRUE(r.restored_best);  // Keras 3 restores at the end of training either way

@@ -56,6 +56,26 @@ TrainRun train(Backend& backend, const data::Corpus& corpus, const Checkpoint& s
   return r;
 }
 
+// The CUDA run against the CPU run of the same training: the step count, every epoch's loss and
+// val_loss, the test loss and the final parameters.
+void expect_runs_close(const TrainRun& rc, const TrainRun& rg, const ModelConfig& model,
+                       size_t epochs) {
+  EXPECT_EQ(rg.state.step, rc.state.step);
+  ASSERT_EQ(rg.result.history.size(), epochs);
+  ASSERT_EQ(rc.result.history.size(), epochs);
+  for (size_t e = 0; e < epochs; ++e) {
+    const auto &hc = rc.result.history[e], &hg = rg.result.history[e];
+    SCOPED_TRACE("epoch " + std::to_string(e + 1));
+    EXPECT_NEAR(hg["loss"].get<double>(), hc["loss"].get<double>(), 1e-4);
+    EXPECT_NEAR(hg["val_loss"].get<double>(), hc["val_loss"].get<double>(), 1e-4);
+  }
+  EXPECT_NEAR(rg.result.test.loss(), rc.result.test.loss(), 1e-4);
+  const ParamLayout L(model);
+  for (const TensorInfo& ti : L.tensors())
+    EXPECT_TRUE(all_close(rc.state.params.data() + ti.offset, rg.state.params.data() + ti.offset,
+                          ti.size, 1e-4, 1e-3, std::string("params ") + ti.name));
+}
+
 TEST(CudaTrainerPath, ShortTrainingMatchesCpuBackend) {
   SENTI_REQUIRE_GPU();
   const int V = 300, maxlen = 48;
@@ -91,26 +111,20 @@ TEST(CudaTrainerPath, ShortTrainingMatchesCpuBackend) {
   const TrainRun rg = train(*gpu, corpus, start, t);
 
   ASSERT_EQ(rg.state.step, 16);
-  EXPECT_EQ(rg.state.step, rc.state.step);
+  expect_runs_close(rc, rg, o.model, 2);
+  ASSERT_EQ(rc.result.history.size(), 2u);
   ASSERT_EQ(rg.result.history.size(), 2u);
   for (size_t e = 0; e < 2; ++e) {
-    const auto &hc = rc.result.history[e], &hg = rg.result.history[e];
     SCOPED_TRACE("epoch " + std::to_string(e + 1));
-    EXPECT_NEAR(hg["loss"].get<double>(), hc["loss"].get<double>(), 1e-4);
-    EXPECT_NEAR(hg["val_loss"].get<double>(), hc["val_loss"].get<double>(), 1e-4);
     // A probability within float noise of 0.5 may round either way: at most one of the 30.
-    EXPECT_NEAR(hg["val_acc"].get<double>(), hc["val_acc"].get<double>(), 1.0 / 30 + 1e-9);
+    EXPECT_NEAR(rg.result.history[e]["val_acc"].get<double>(),
+                rc.result.history[e]["val_acc"].get<double>(), 1.0 / 30 + 1e-9);
   }
   EXPECT_EQ(rg.result.test.count, 40);
-  EXPECT_NEAR(rg.result.test.loss(), rc.result.test.loss(), 1e-4);
-
   const ParamLayout L(o.model);
-  for (const TensorInfo& ti : L.tensors()) {
-    EXPECT_TRUE(all_close(rc.state.params.data() + ti.offset, rg.state.params.data() + ti.offset,
-                          ti.size, 1e-4, 1e-3, std::string("params ") + ti.name));
+  for (const TensorInfo& ti : L.tensors())
     EXPECT_TRUE(all_close(rc.state.v.data() + ti.offset, rg.state.v.data() + ti.offset, ti.size,
                           1e-9, 1e-2, std::string("v ") + ti.name));
-  }
 }
 
 // The best preset's kind of model through the real path on the fused LSTM: masked, pre-padded,
@@ -161,18 +175,7 @@ TEST(CudaTrainerPath, FusedMaskedBidirectionalTrainingMatchesCpuBackend) {
   const TrainRun rg = train(*gpu, corpus, start, t);
 
   ASSERT_EQ(rg.state.step, 10);
-  ASSERT_EQ(rg.result.history.size(), 2u);
-  for (size_t e = 0; e < 2; ++e) {
-    const auto &hc = rc.result.history[e], &hg = rg.result.history[e];
-    SCOPED_TRACE("epoch " + std::to_string(e + 1));
-    EXPECT_NEAR(hg["loss"].get<double>(), hc["loss"].get<double>(), 1e-4);
-    EXPECT_NEAR(hg["val_loss"].get<double>(), hc["val_loss"].get<double>(), 1e-4);
-  }
-  EXPECT_NEAR(rg.result.test.loss(), rc.result.test.loss(), 1e-4);
-  const ParamLayout L(o.model);
-  for (const TensorInfo& ti : L.tensors())
-    EXPECT_TRUE(all_close(rc.state.params.data() + ti.offset, rg.state.params.data() + ti.offset,
-                          ti.size, 1e-4, 1e-3, std::string("params ") + ti.name));
+  expect_runs_close(rc, rg, o.model, 2);
 }
 
 }  // namespace
