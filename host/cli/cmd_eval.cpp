@@ -14,7 +14,6 @@
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
 #include "host/cli/device_flags.h"
-#include "host/cli/flag_names.h"
 #include "host/text/tokenizer.h"
 
 namespace senti::cli {

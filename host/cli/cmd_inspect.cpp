@@ -10,7 +10,6 @@
 
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
-#include "host/cli/flag_names.h"
 #include "host/run/checkpoint.h"
 
 namespace senti::cli {
