@@ -26,8 +26,10 @@ std::string cuda_unsupported(const BackendOptions& opts) {
   // padding) and dL/dy (--pool) but not the bidirectional layer; the CPU stand-in (emulated device
   // only) implements the seed model's LSTM. What the backend does around the LSTM (dropout, the
   // sparse embedding clip norm) works with any of them.
-  if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const ModelConfig& m = opts.model;
+  if (m.ngrams > 0)
+    return "the CUDA backend does not implement --ngrams yet (use --device cpu)";
+  if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const bool cudnn = opts.lstm == LstmKind::Cudnn;
   const char* flag = m.bidirectional                  ? "--bidirectional"
                      : !cudnn && m.mask               ? "--mask"

@@ -113,7 +113,10 @@ void init_params(const ParamLayout& layout, uint64_t seed, float* params) {
   if (cfg.bidirectional)
     init_lstm(ParamId::KernelBack, ParamId::RecurrentKernelBack, p.kernel_back,
               p.recurrent_kernel_back, p.bias_back);
-  fill_uniform(stream(ParamId::DenseKernel), init_detail::glorot_limit(cfg.features(), 1),
+  // Keras's glorot_uniform over the whole kernel: its fan-in is every input of the Dense layer,
+  // the n-gram slots included (Concatenate()([pooled, multi_hot]) -> Dense(1)).
+  fill_uniform(stream(ParamId::DenseKernel),
+               init_detail::glorot_limit(static_cast<int>(cfg.dense_inputs()), 1),
                p.dense_kernel, layout[ParamId::DenseKernel].size);
   p.dense_bias[0] = 0.f;
 }

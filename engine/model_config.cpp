@@ -49,6 +49,9 @@ std::string describe_model(const ModelConfig& c) {
   s += " -> " + (c.bidirectional ? "Bidirectional(" + lstm + ")" : lstm);
   if (c.pool != Pool::Last) s += std::string(" -> pool ") + pool_name(c.pool);
   if (c.dense_dropout > 0.f) s += " -> Dropout(" + num(c.dense_dropout) + ")";
+  if (c.ngrams > 0)
+    s += " -> concat multi_hot(" + std::string(c.ngrams == 1 ? "words" : "1.." + std::to_string(c.ngrams) + "-grams") +
+         ", " + std::to_string(c.ngram_width()) + ")";
   return s + " -> Dense(1, sigmoid)";
 }
 

@@ -27,10 +27,21 @@ struct ModelConfig {
   float dropout = 0.f;          // on the embedding output, training only (Keras Dropout)
   bool spatial_dropout = false; // the embedding dropout is SpatialDropout1D (one mask per row)
   float dense_dropout = 0.f;    // on the classifier input, training only
+  // N-gram features beside the LSTM (docs/model.md, "N-gram features"): a multi-hot vector of the
+  // row's 1..ngrams-grams, concatenated to the pooled (and dropped-out) LSTM features before the
+  // Dense layer; the n >= 2 grams are hashed into ngram_buckets slots. 0 = off (the seed model).
+  int ngrams = 0;
+  int ngram_buckets = 1 << 20;
   int gates() const { return 4 * hidden; }  // 4H, Keras gate order i, f, c, o
   int directions() const { return bidirectional ? 2 : 1; }
   // F: width of the classifier input (dense kernel rows).
   int features() const { return hidden * directions() * (pool == Pool::Concat ? 3 : 1); }
+  // W: width of the n-gram multi-hot vector (V word slots, then the hashed buckets); 0 when off.
+  int64_t ngram_width() const {
+    return ngrams == 0 ? 0 : vocab_size + (ngrams >= 2 ? static_cast<int64_t>(ngram_buckets) : 0);
+  }
+  // Rows of the dense kernel: the F LSTM features first, then the W n-gram slots.
+  int64_t dense_inputs() const { return features() + ngram_width(); }
 };
 
 // Which norm `clipnorm`/`global_clipnorm` take of the embedding gradient (docs/model.md):

@@ -1,6 +1,7 @@
 #include "engine/params.h"
 
 #include "kernels/common/error.h"
+#include "kernels/common/math/ngram.h"
 
 namespace senti {
 namespace {
@@ -33,8 +34,12 @@ void validate_model_config(const ModelConfig& cfg) {
   const uint64_t V = static_cast<uint64_t>(cfg.vocab_size), E = static_cast<uint64_t>(cfg.embed_dim),
                  H = static_cast<uint64_t>(cfg.hidden);
   const uint64_t directions = cfg.bidirectional ? 2 : 1;
+  if (cfg.ngrams < 0 || cfg.ngrams > math::kMaxNgram)
+    SENTI_FAIL_SETTING("ngrams", "must be in 0..", math::kMaxNgram, " (0 = off), got ", cfg.ngrams);
+  if (cfg.ngram_buckets < 1 || cfg.ngram_buckets > kMaxNgramBuckets)
+    SENTI_FAIL_SETTING("ngram_buckets", "must be in 1..", kMaxNgramBuckets, ", got ", cfg.ngram_buckets);
   const uint64_t total = V * E + directions * (E * 4 * H + H * 4 * H + 4 * H) +
-                         static_cast<uint64_t>(cfg.features()) + 1;
+                         static_cast<uint64_t>(cfg.dense_inputs()) + 1;
   if (total > kMaxParameters)
     SENTI_FAIL_SETTING("model", "has ", total, " parameters (vocabulary ", V, " x embedding ", E,
                        ", LSTM ", H, "), more than the ", kMaxParameters, " this senti supports");
@@ -49,7 +54,7 @@ void validate_model_config(const ModelConfig& cfg) {
 ParamLayout::ParamLayout(const ModelConfig& cfg) : cfg_(cfg) {
   validate_model_config(cfg);
   const int64_t V = cfg.vocab_size, E = cfg.embed_dim, H = cfg.hidden, G = 4 * H;
-  const int64_t F = cfg.features();
+  const int64_t F = cfg.dense_inputs();  // the LSTM features, then the n-gram slots
   std::vector<std::vector<int64_t>> shapes{{V, E}, {E, G}, {H, G}, {G}, {F, 1}, {1}};
   if (cfg.bidirectional) shapes.insert(shapes.end(), {{E, G}, {H, G}, {G}});
   const char* const* names = cfg.bidirectional ? kBidirectionalNames : kUnidirectionalNames;

@@ -6,7 +6,8 @@
 //   kernel            (E, 4H)   Keras "lstm/lstm_cell/kernel", gate blocks i|f|c|o along columns
 //   recurrent_kernel  (H, 4H)   Keras "lstm/lstm_cell/recurrent_kernel"
 //   bias              (4H)      Keras "lstm/lstm_cell/bias"
-//   dense_kernel      (F, 1)    Keras "dense/kernel"; F = ModelConfig::features() (H for the seed)
+//   dense_kernel      (F+W, 1)  Keras "dense/kernel"; F = ModelConfig::features() (H for the seed),
+//                               then W = ngram_width() rows for the n-gram features (0 without)
 //   dense_bias        (1)       Keras "dense/bias"
 // and for a bidirectional model three more at the end (the forward LSTM's tensors above are then
 // named "bidirectional/forward_lstm/lstm_cell/...", these "bidirectional/backward_lstm/..."):
@@ -45,12 +46,13 @@ struct TensorInfo {
 constexpr int kMaxVocabSize = 1 << 24;         // V
 constexpr int kMaxEmbedDim = 1 << 16;          // E
 constexpr int kMaxHidden = 1 << 16;            // H (4H gates must fit an int)
+constexpr int kMaxNgramBuckets = 1 << 26;      // hashed n-gram slots
 constexpr size_t kMaxParameters = size_t{1} << 30;  // 4 GiB of float32 weights (x4 with Adam, grads)
 
 // The one owner of the model rules: throws InvalidSetting named "vocab_size", "embed_dim",
 // "hidden" or "model" (the total) when a dimension is not positive or a limit above is exceeded,
 // and "dropout", "dense_dropout", "spatial_dropout" for a rate outside [0, 1) or a spatial
-// dropout without a rate.
+// dropout without a rate, "ngrams" outside 0..3, "ngram_buckets" outside 1..kMaxNgramBuckets.
 void validate_model_config(const ModelConfig& cfg);
 
 class ParamLayout {
@@ -77,7 +79,7 @@ struct ParamViews {
   T* kernel;            // (E, 4H)
   T* recurrent_kernel;  // (H, 4H)
   T* bias;              // (4H)
-  T* dense_kernel;      // (F, 1)
+  T* dense_kernel;      // (F+W, 1): the LSTM features' F rows, then the n-gram slots' W
   T* dense_bias;        // (1)
   T* kernel_back = nullptr;            // (E, 4H), bidirectional only
   T* recurrent_kernel_back = nullptr;  // (H, 4H), bidirectional only

@@ -10,6 +10,7 @@
 
 #include "kernels/common/error.h"
 #include "engine/cpu/lstm_cpu.h"
+#include "engine/cpu/ngram_cpu.h"
 #include "engine/init.h"
 #include "kernels/common/math/activations.h"
 #include "engine/cpu/cpu_adam.h"
@@ -105,6 +106,7 @@ class CpuBackend final : public Backend {
   void eval_step(const Batch& batch, float* probs) override {
     validate_batch(batch, opts_);
     lstm_.forward(params(), batch, /*dropout=*/nullptr, logits_.data());
+    add_ngram_logits(batch);
     accumulate_metrics(batch);
     if (probs)
       for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
@@ -128,12 +130,23 @@ class CpuBackend final : public Backend {
     const int B = batch.batch;
     const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step)};
     lstm_.forward(params(), batch, &key, logits_.data());
+    add_ngram_logits(batch);
     const double loss_sum = accumulate_metrics(batch);
     // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
     for (int b = 0; b < B; ++b)
       dlogits_[b] = math::bce_with_logit_grad(logits_[b], batch.labels[b]) / static_cast<float>(B);
-    lstm_.backward(params(), dlogits_.data(), make_views(grads, layout_), position_sumsq);
+    const ParamViews<float> g = make_views(grads, layout_);
+    lstm_.backward(params(), dlogits_.data(), g, position_sumsq);
+    if (opts_.model.ngrams > 0)
+      ngrams_.gradient(dlogits_.data(), opts_.model.ngram_width(), g.dense_kernel + opts_.model.features());
     return loss_sum / B;
+  }
+
+  // The n-gram part of the logits (engine/cpu/ngram_cpu.h), after the LSTM's.
+  void add_ngram_logits(const Batch& batch) {
+    if (opts_.model.ngrams == 0) return;
+    ngrams_.compute(batch, opts_.model);
+    ngrams_.add_logits(params().dense_kernel + opts_.model.features(), logits_.data());
   }
 
   ParamViews<const float> params() const {
@@ -155,6 +168,7 @@ class CpuBackend final : public Backend {
   ParamLayout layout_;
   int threads_;
   LstmCpu lstm_;
+  NgramFeatures ngrams_;        // the last forward's n-gram features (ngrams > 0)
   TrainState state_;
   Metrics metrics_;
   std::vector<float> grads_;    // ParamLayout, the last step's gradient

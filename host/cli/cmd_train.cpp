@@ -134,6 +134,7 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"mask", f.model.mask},          {"bidirectional", f.model.bidirectional},
           {"pool", pool_name(f.model.pool)}, {"dropout", f.model.dropout},
           {"spatial_dropout", f.model.spatial_dropout}, {"dense_dropout", f.model.dense_dropout},
+          {"ngrams", f.model.ngrams},      {"ngram_buckets", f.model.ngram_buckets},
           {"bucket", f.train.bucket},      {"monitor", f.train.monitor},
           {"validation_split_by", f.train.validation_split_by}};
 }
@@ -145,6 +146,7 @@ const nlohmann::json& legacy_resume_values() {
                                    {"bidirectional", false},         {"pool", "last"},
                                    {"dropout", 0.0},                 {"spatial_dropout", false},
                                    {"dense_dropout", 0.0},           {"bucket", false},
+                                   {"ngrams", 0},                    {"ngram_buckets", 1 << 20},
                                    {"monitor", "val_acc"},           {"validation_split_by", "review"}};
   return v;
 }
@@ -369,6 +371,16 @@ void register_train(CLI::App& app) {
   cmd->add_option("--dense-dropout", f.model.dense_dropout,
                   "Dropout rate on the classifier input, training only")
       ->default_val(0.0);
+  cmd->add_option("--ngrams", f.model.ngrams,
+                  "N-gram features beside the LSTM: a multi-hot vector of each review's 1..N-grams "
+                  "(Keras TextVectorization(ngrams=N, output_mode='multi_hot')), concatenated to the "
+                  "LSTM features before the Dense layer; word pairs and triples are hashed into "
+                  "--ngram-buckets slots. 0 = off, 1 = words, 2 = + pairs, 3 = + triples")
+      ->default_val(0);
+  cmd->add_option("--ngram-buckets", f.model.ngram_buckets,
+                  "Hash slots for the word pairs and triples of --ngrams 2 or 3 (each slot is one "
+                  "weight of the Dense kernel)")
+      ->default_val(1 << 20);
   cmd->add_option("--early-stopping", f.train.early_stopping,
                   "Stop when --monitor has not improved for N epochs and evaluate the test split with "
                   "the best epoch's weights (Keras EarlyStopping(restore_best_weights=True)); 0 = off")

@@ -33,6 +33,8 @@ std::string flag_for_setting(const std::string& setting) {
       {"dropout", "--dropout"},
       {"dense_dropout", "--dense-dropout"},
       {"spatial_dropout", "--spatial-dropout"},
+      {"ngrams", "--ngrams"},
+      {"ngram_buckets", "--ngram-buckets"},
       {"cuda_graph", "--cuda-graph"},
   };
   const auto it = flags.find(setting);

@@ -123,7 +123,8 @@ uint64_t weights_hash(const Checkpoint& c) {
 std::string weights_hash_hex(const Checkpoint& c) { return hex64(weights_hash(c)); }
 
 bool needs_format_v2(const ModelConfig& m) {
-  return m.mask || m.bidirectional || m.pool != Pool::Last || m.dropout > 0.f || m.dense_dropout > 0.f;
+  return m.mask || m.bidirectional || m.pool != Pool::Last || m.dropout > 0.f || m.dense_dropout > 0.f ||
+         m.ngrams > 0;
 }
 
 std::string checkpoint_file(const std::string& path_or_dir) {
@@ -173,7 +174,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
                                        {"pool", pool_name(c.model.pool)},
                                        {"dropout", c.model.dropout},
                                        {"spatial_dropout", c.model.spatial_dropout},
-                                       {"dense_dropout", c.model.dense_dropout}}
+                                       {"dense_dropout", c.model.dense_dropout},
+                                       {"ngrams", c.model.ngrams},
+                                       {"ngram_buckets", c.model.ngram_buckets}}
                             .dump();
   f.metadata["optimizer"] = nlohmann::json{{"name", "adam"},
                                            {"learning_rate", o.adam.lr},
@@ -232,6 +235,8 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.model.dropout = model.value("dropout", 0.f);
     c.model.spatial_dropout = model.value("spatial_dropout", false);
     c.model.dense_dropout = model.value("dense_dropout", 0.f);
+    if (model.contains("ngrams")) c.model.ngrams = int_field(model, "ngrams", path);
+    if (model.contains("ngram_buckets")) c.model.ngram_buckets = int_field(model, "ngram_buckets", path);
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = json_float(opt.at("learning_rate"));
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
