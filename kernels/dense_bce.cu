@@ -17,7 +17,8 @@ static __global__ void __launch_bounds__(kThreads)
 dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restrict__ w,
                  const float* __restrict__ bias, const float* __restrict__ labels,
                  DeviceMetrics* __restrict__ metrics, float* __restrict__ probs,
-                 float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias) {
+                 float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias,
+                 const float* __restrict__ extra_logits, float* __restrict__ dz_out) {
   SENTI_DYNAMIC_SHARED(float, smem);
   float* dz = smem;                            // [B]
   float* loss = smem + B;                      // [B]
@@ -31,11 +32,14 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
     for (int k = lane; k < H; k += 32) acc = fmaf(h[static_cast<int64_t>(b) * H + k], w[k], acc);
     for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
     if (lane == 0) {
-      const float z = acc + b0, y = labels[b];
+      float z = acc + b0;
+      if (extra_logits) z += extra_logits[b];  // (h·w + bias) + the n-gram part, as the CPU adds
+      const float y = labels[b];
       if (probs) probs[b] = math::sigmoid(z);
       loss[b] = math::bce_with_logit(z, y);
       correct[b] = math::correct_prediction(z, y);
       dz[b] = math::bce_with_logit_grad(z, y) / static_cast<float>(B);
+      if (dz_out) dz_out[b] = dz[b];
     }
   }
   __syncthreads();
@@ -69,14 +73,14 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
 
 void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
                const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
-               float* dbias, cudaStream_t stream) {
+               float* dbias, cudaStream_t stream, const float* extra_logits, float* dz) {
   SENTI_CHECK(B > 0 && B <= kDenseBceMaxBatch && H > 0, "dense_bce: bad shape B=", B, " H=", H,
               " (B at most ", kDenseBceMaxBatch, ")");
   SENTI_CHECK(h && w && bias && labels && metrics, "dense_bce: null input");
   SENTI_CHECK(!dh || (dw && dbias), "dense_bce: backward needs dh, dw and dbias");
   const size_t shared = static_cast<size_t>(B) * (2 * sizeof(float) + sizeof(int));
   launch(dense_bce_kernel, 1, kThreads, shared, stream, h, B, H, w, bias, labels, metrics, probs, dh,
-         dw, dbias);
+         dw, dbias, extra_logits, dz);
 }
 
 }  // namespace senti::kernels

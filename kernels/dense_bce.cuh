@@ -1,7 +1,7 @@
 #pragma once
 // Dense(1) + sigmoid + binary cross-entropy, forward and backward fused in one single-block launch:
 //
-//   z_b = h_b · w + bias,  p_b = sigmoid(z_b),  loss = mean_b bce_with_logit(z_b, y_b)
+//   z_b = h_b · w + bias (+ extra_b),  p_b = sigmoid(z_b),  loss = mean_b bce_with_logit(z_b, y_b)
 //   dz_b = (sigmoid(z_b) - y_b) / B,  dh_b = dz_b · w,  dw = Σ_b dz_b h_b,  dbias = Σ_b dz_b
 //
 // The batch's loss sum, correct-prediction count and sample count are added to a DeviceMetrics
@@ -25,8 +25,11 @@ constexpr int kDenseBceMaxBatch = 2048;  // single block: 12 bytes of shared mem
 // h: device [B, H] (cuDNN's hy for one layer); w: device [H]; bias: device [1]; labels: device [B].
 // metrics: device, accumulated into. probs: device [B] or null.
 // Backward when dh != null: dh [B, H] (overwritten), dw [H] and dbias [1] (overwritten).
+// extra_logits: device [B] added to z_b before the sigmoid (the n-gram part,
+// kernels/ngram_features.cuh), or null. dz: device [B], overwritten with dL/dz_b, or null.
 void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
                const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
-               float* dbias, cudaStream_t stream);
+               float* dbias, cudaStream_t stream, const float* extra_logits = nullptr,
+               float* dz = nullptr);
 
 }  // namespace senti::kernels

@@ -12,7 +12,8 @@
 //
 // One step on the compute stream: embedding gather (-> embedding dropout) -> LSTM forward (masked
 // by the batch's lengths with --mask; both directions with --bidirectional) (-> pooling over time
-// -> dense dropout) -> dense + sigmoid + BCE (loss, metrics and dL/dfeatures in one launch) ->
+// -> dense dropout) (+ with --ngrams the n-gram logits: kernels/ngram_features.cuh) -> dense +
+// sigmoid + BCE (loss, metrics and dL/dfeatures in one launch) ->
 // the same backwards -> embedding gradient (with --embedding-clip-norm sparse also its
 // per-position squared norm, a device value clipping reads) -> clip scales -> Adam.
 // Metrics accumulate on the device; take_metrics() is the only sync. The optimizer step the
@@ -123,6 +124,12 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   probs_.resize(opts.max_batch);
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
+  if (opts.model.ngrams > 0) {
+    ngram_workspace_.resize(kernels::ngram_workspace_ints(opts.max_batch, opts.maxlen,
+                                                          opts.model.ngrams));
+    ngram_logits_.resize(maxB);
+    dlogits_.resize(maxB);
+  }
   step_dev_.resize(1);
   alpha_dev_.resize(1);
   metrics_.resize(1);

@@ -31,6 +31,7 @@
 #include "kernels/dropout.cuh"
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
+#include "kernels/ngram_features.cuh"
 #include "kernels/param_tiles.h"
 #include "kernels/sum_of_squares.cuh"
 
@@ -109,6 +110,12 @@ class CudaBackend final : public Backend {
   cuda::SequenceRows rows(const Slot& slot, int B, int T) const {
     return cuda::SequenceRows{B, T, lengths(slot), slot.padding};
   }
+  // The batch's n-gram feature lists in ngram_workspace_ (ngrams > 0; the same pointers for the
+  // same B and T, so a captured graph keyed on them stays valid).
+  kernels::NgramRows ngram_rows(int B, int T) const {
+    return kernels::ngram_rows(ngram_workspace_.get(), ngram_workspace_.size(), B, T,
+                               opts_.model.ngrams);
+  }
   // The embedding dropout's masks applied to x [T,B,E] (forward) or dx (backward).
   void embedding_dropout(const Slot& slot, int B, int T, float* x);
 
@@ -143,6 +150,9 @@ class CudaBackend final : public Backend {
   const float* features_ = nullptr;  // the dense layer's input of the last forward
   DeviceBuffer<float> probs_;    // [B]
   DeviceBuffer<char> embedding_workspace_;
+  // --ngrams: the feature lists (kernels/ngram_features.cuh), their logits and dL/dlogit [B].
+  DeviceBuffer<int32_t> ngram_workspace_;
+  DeviceBuffer<float> ngram_logits_, dlogits_;
 
   DeviceBuffer<DeviceMetrics> metrics_, call_metrics_;  // running; one loss_and_gradients call
   PinnedBuffer<DeviceMetrics> metrics_host_;

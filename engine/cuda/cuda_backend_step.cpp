@@ -22,23 +22,35 @@ void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
   lstm_->forward(B, T, lengths(slot), x_.get(), y_.get(), hy_.get(), training);
   features_ = head_.forward(rows(slot, B, T), y_.get(), hy_.get(), step_dev_.get(), training,
                             compute_);
+  if (cfg.ngrams > 0) {  // the n-gram part of the logits, which dense() adds
+    const kernels::NgramRows ngrams = ngram_rows(B, T);
+    kernels::ngram_collect(slot.ids.get(), T, cfg.ngrams, V_, cfg.ngram_buckets, ngrams, compute_);
+    kernels::ngram_logits(ngrams, p.dense_kernel + cfg.features(), ngram_logits_.get(), compute_);
+  }
 }
 
 void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs,
                         bool backward) {
   const ParamViews<float> p = make_views(params_.get(), layout_);
   const ParamViews<float> g = make_views(grads_.get(), layout_);
+  const bool ngrams = opts_.model.ngrams > 0;
+  // The first F rows of the kernel (and of its gradient) read the features, the n-gram rows after.
   kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
                      slot.labels.get(), metrics, probs,
                      backward ? head_.input_gradient(dhy_.get()) : nullptr,
                      backward ? g.dense_kernel : nullptr,
-                     backward ? g.dense_bias : nullptr, compute_);
+                     backward ? g.dense_bias : nullptr, compute_,
+                     ngrams ? ngram_logits_.get() : nullptr,
+                     ngrams && backward ? dlogits_.get() : nullptr);
 }
 
 // After a training forward (dropout on) and dense(backward) of the same batch.
 void CudaBackend::backward(const Slot& slot, int B, int T) {
   const ModelConfig& cfg = opts_.model;
   const ParamViews<float> g = make_views(grads_.get(), layout_);
+  if (cfg.ngrams > 0)  // the n-gram rows of the dense kernel's gradient, from dense()'s dL/dlogit
+    kernels::ngram_gradient(ngram_rows(B, T), dlogits_.get(), g.dense_kernel + cfg.features(),
+                            cfg.ngram_width(), compute_);
   const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
   lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
   lstm_->gradient_to_keras(lstm_block(grads_.get()));

@@ -1,0 +1,48 @@
+#pragma once
+// The n-gram part of the model on the device (docs/model.md, "N-gram features"; the rule is
+// kernels/common/math/ngram.h, the CPU twin engine/cpu/ngram_cpu.h):
+//
+//   S_b      row b's features: its 1..N-gram features, each once, ascending
+//   logit_b  = Σ_{f ∈ S_b} w[f]           (a (B) array; dense_bce adds it to z_b)
+//   dw[f]    = Σ_{b : f ∈ S_b} dz_b        summed over the rows in batch order, 0 where no row has f
+//
+// Three launches: ngram_collect (one block per row: candidates -> bitonic sort -> unique),
+// ngram_logits, ngram_gradient. The gradient has no float atomics: for each (b, f) the owner (the
+// smallest b holding f, found by binary search in the earlier rows' sorted lists) adds dz over the
+// rows holding f in batch order and stores the sum, so the result is bit-reproducible (and equal to
+// the CPU twin's, which adds in the same order). Its cost is O(B² · |S_b| · log) binary searches.
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace senti::kernels {
+
+// A batch's feature lists in a caller-owned workspace (ngram_workspace_ints(max B, max T, N)):
+//   features  [B, capacity]  row b's sorted unique features first, then INT_MAX
+//   scratch   [B, capacity]  the sort's buffer
+//   counts    [B]            |S_b|
+struct NgramRows {
+  int B = 0;
+  int capacity = 0;  // ngram_row_capacity(T, N): a power of two >= N·T
+  int32_t* features = nullptr;
+  int32_t* scratch = nullptr;
+  int32_t* counts = nullptr;
+};
+
+int ngram_row_capacity(int T, int ngrams);
+size_t ngram_workspace_ints(int B, int T, int ngrams);
+// Carves a workspace of ngram_workspace_ints(B, T, ngrams) ints for a batch of B rows of T ids.
+NgramRows ngram_rows(int32_t* workspace, size_t workspace_ints, int B, int T, int ngrams);
+
+// ids: device [B, T]. vocab = V (unigram features are the ids themselves, 0 < id < V),
+// buckets = the hashed slots of the n >= 2 grams.
+void ngram_collect(const int32_t* ids, int T, int ngrams, int vocab, int buckets,
+                   const NgramRows& rows, cudaStream_t stream);
+// logits: device [B], overwritten with Σ_{f ∈ S_b} w[f] (w: the W n-gram rows of the kernel).
+void ngram_logits(const NgramRows& rows, const float* w, float* logits, cudaStream_t stream);
+// dz: device [B] (dL/dlogit); dw: device [W], overwritten (every slot: zero where no row has it).
+void ngram_gradient(const NgramRows& rows, const float* dz, float* dw, int64_t W,
+                    cudaStream_t stream);
+
+}  // namespace senti::kernels
