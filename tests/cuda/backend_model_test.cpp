@@ -4,7 +4,9 @@
 // bidirectional LSTM and one combination like the best preset. For each: one batch's loss and every
 // gradient (loss_and_gradients, training mode: dropout on), evaluation probabilities (dropout off),
 // three Adam steps' parameters and the gradient norms and clip factors of the last step
-// (last_gradient_stats). Tiny shapes: the emulated device is slow.
+// (last_gradient_stats). The n-gram features (--ngrams) alone, masked with pre and post padding,
+// with dropout, like the best preset, and under the other LSTM kind (the stand-in).
+// Tiny shapes: the emulated device is slow.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,6 +35,7 @@ struct ModelCase {
   float dropout = 0.f, dense_dropout = 0.f;
   PadSide padding = PadSide::Post;
   int hidden = 8;  // the generic kernels; 64 runs the resident ones
+  int ngrams = 0;  // --ngrams, with 61 buckets (pairs and triples collide)
 };
 
 BackendOptions options_for(const ModelCase& c) {
@@ -46,6 +49,8 @@ BackendOptions options_for(const ModelCase& c) {
   o.model.dropout = c.dropout;
   o.model.spatial_dropout = c.spatial;
   o.model.dense_dropout = c.dense_dropout;
+  o.model.ngrams = c.ngrams;
+  o.model.ngram_buckets = 61;
   o.optimizer.clipnorm = 0.01f;  // small enough that every tensor is clipped: the norms matter
   o.optimizer.embedding_clip_norm = c.sparse ? EmbeddingClipNorm::Sparse : EmbeddingClipNorm::Dense;
   o.max_batch = 6;
@@ -189,6 +194,25 @@ std::vector<ModelCase> model_cases() {
   c.dense_dropout = 0.2f;
   c.hidden = 64;
   v.push_back(c);
+  c = make("Ngrams1");
+  c.ngrams = 1;
+  v.push_back(c);
+  c = make("Ngrams2MaskPost");
+  c.ngrams = 2;
+  c.mask = true;
+  v.push_back(c);
+  c = make("Ngrams3MaskedDropoutPre");
+  c.ngrams = 3;
+  c.mask = c.sparse = true;
+  c.dropout = 0.3f;
+  c.padding = PadSide::Pre;
+  v.push_back(c);
+  c = make("Ngrams2BidirectionalMaskConcat");
+  c.ngrams = 2;
+  c.mask = c.bidirectional = true;
+  c.pool = Pool::Concat;
+  c.dense_dropout = 0.2f;
+  v.push_back(c);
   return v;
 }
 
@@ -232,6 +256,17 @@ TEST(CudaBackendCudnnModel, MaskWithPrePaddingIsAClearError) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("--padding post"), std::string::npos) << e.what();
   }
+}
+#endif
+
+#if defined(SENTI_CUDA_EMU)
+// The n-gram part does not depend on the LSTM: the same comparison with the CPU stand-in LSTM
+// (emulated device only; the real GPU runs Ngrams2MaskPost with cuDNN above).
+TEST(CudaBackendFusedModel, NgramsWithStandInLstmMatchCpu) {
+  SENTI_REQUIRE_GPU();
+  ModelCase c = make("x");
+  c.ngrams = 2;
+  expect_matches_cpu(c, LstmKind::StandIn, "LSTM: CPU stand-in");
 }
 #endif
 

@@ -28,9 +28,12 @@ using test::make_batch;
 
 // A seed-like model, scaled down for the emulated device; `every_option`: masked, bidirectional,
 // concat pooling, element and dense dropout, the sparse embedding clip norm (what the best preset
-// uses, and the per-step values that must come from the device: the dropout keys' step).
-BackendOptions tiny_options(bool graph, bool every_option = false) {
+// uses, and the per-step values that must come from the device: the dropout keys' step);
+// `ngrams`: --ngrams with 97 buckets.
+BackendOptions tiny_options(bool graph, bool every_option = false, int ngrams = 0) {
   BackendOptions o;
+  o.model.ngrams = ngrams;
+  o.model.ngram_buckets = 97;
   if (every_option) {
     o.model.mask = o.model.bidirectional = true;
     o.model.pool = Pool::Concat;
@@ -76,10 +79,11 @@ void expect_same_metrics(Backend& a, Backend& b, const std::string& when) {
 
 struct GraphAndEager {
   std::unique_ptr<Backend> graph, eager;
-  explicit GraphAndEager(uint64_t seed, int64_t step = 0, bool every_option = false) {
-    graph = make_cuda_backend(tiny_options(true, every_option));
-    eager = make_cuda_backend(tiny_options(false, every_option));
-    TrainState s = init_train_state(tiny_options(true, every_option).model, seed);
+  explicit GraphAndEager(uint64_t seed, int64_t step = 0, bool every_option = false,
+                         int ngrams = 0) {
+    graph = make_cuda_backend(tiny_options(true, every_option, ngrams));
+    eager = make_cuda_backend(tiny_options(false, every_option, ngrams));
+    TrainState s = init_train_state(tiny_options(true, every_option, ngrams).model, seed);
     s.step = step;
     graph->set_state(s);
     eager->set_state(s);
@@ -128,6 +132,32 @@ TEST(CudaStepGraph, ReplayMatchesEagerWithEveryModelOption) {
   const StepGraphs::Stats g = stats_of(*p.graph);
   EXPECT_EQ(g.captures, 2);
   EXPECT_EQ(g.replays, 3);
+}
+
+// With the n-gram features (every model option, --ngrams 2): each replay must collect the features
+// of its own batch (both slots, two shapes: the feature lists' layout depends on B and T), and the
+// n-gram rows of the dense kernel must move.
+TEST(CudaStepGraph, ReplayMatchesEagerWithNgrams) {
+  SENTI_REQUIRE_GPU();
+  GraphAndEager p(13, /*step=*/0, /*every_option=*/true, /*ngrams=*/2);
+  const BackendOptions o = tiny_options(true, true, 2);
+  const TrainState s0 = p.graph->get_state();
+  const int V = o.model.vocab_size;
+  for (int s = 0; s < 5; ++s) p.step(make_batch(12, 20, V, 700 + s));
+  for (int s = 5; s < 7; ++s) p.step(make_batch(5, 13, V, 700 + s));
+  p.step(make_batch(12, 20, V, 707));
+  expect_same_metrics(*p.graph, *p.eager, "after 8 steps");
+  expect_same_state(*p.graph, *p.eager, "after 8 steps");
+  const StepGraphs::Stats g = stats_of(*p.graph);
+  EXPECT_EQ(g.captures, 3);
+  EXPECT_EQ(g.replays, 3);
+  const ParamLayout L(o.model);
+  const TensorInfo& k = L[ParamId::DenseKernel];
+  const size_t ngram_rows = static_cast<size_t>(o.model.ngram_width());
+  const float* before = s0.params.data() + k.offset + o.model.features();
+  const TrainState s8 = p.graph->get_state();
+  const float* after = s8.params.data() + k.offset + o.model.features();
+  EXPECT_NE(std::memcmp(before, after, ngram_rows * sizeof(float)), 0) << "n-gram rows unchanged";
 }
 
 // set_state rewrites the buffers the graphs use in place (and the device step counter): the graphs
