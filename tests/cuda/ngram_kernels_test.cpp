@@ -72,7 +72,8 @@ TEST_P(NgramKernels, FeaturesLogitsAndGradientMatchCpuTwin) {
   cuda::DeviceBuffer<int32_t> ws(ws_ints);
   SENTI_CUDA_CHECK(cudaMemset(ws.get(), 0x7f, ws.bytes()));  // garbage the kernels must overwrite
   const kernels::NgramRows rows = kernels::ngram_rows(ws.get(), ws_ints, c.B, c.T, c.ngrams);
-  auto d_ids = to_device(ids), d_w = to_device(w), d_dz = to_device(dz);
+  auto d_ids = to_device(ids);
+  auto d_w = to_device(w), d_dz = to_device(dz);
   cuda::DeviceBuffer<float> logits(c.B), dw(static_cast<size_t>(W));
   SENTI_CUDA_CHECK(cudaMemset(dw.get(), 0x7f, dw.bytes()));
   kernels::ngram_collect(d_ids.get(), c.T, c.ngrams, c.vocab, c.buckets, rows, nullptr);
