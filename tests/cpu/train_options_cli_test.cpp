@@ -97,6 +97,8 @@ TEST(TrainOptionsCli, BestPresetSetsItsRecipe) {
   EXPECT_FLOAT_EQ(c.model.dropout, 0.5f);
   EXPECT_FLOAT_EQ(c.model.dense_dropout, 0.5f);
   EXPECT_EQ(c.model.vocab_size, 10000);
+  EXPECT_EQ(c.model.ngrams, 2);
+  EXPECT_EQ(c.model.ngram_buckets, 1 << 20);
   EXPECT_EQ(c.model.embed_dim, 8);  // explicit
   EXPECT_FLOAT_EQ(c.optimizer.clipnorm, 1.0f);
   EXPECT_FLOAT_EQ(c.optimizer.adam.lr, 0.003f);  // explicit
