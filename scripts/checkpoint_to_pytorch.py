@@ -12,6 +12,13 @@ stores matrices as (4H, in) and has two biases. The mapping:
     lstm/lstm_cell/bias             (4H)    -> lstm.bias_ih_l0 (lstm.bias_hh_l0 = 0)
     dense/kernel                    (F, 1)  -> dense.weight = kernel.T
     dense/bias                      (1)     -> dense.bias
+With n-gram features (`ngrams` N > 0 in the checkpoint, docs/model.md "N-gram features") the dense
+kernel is (F + W, 1): its first F rows go to dense.weight as above, its last W rows (W = V, plus
+`ngram_buckets` for N >= 2) to ngram.weight (W, 1) of an nn.EmbeddingBag(W, 1, mode="sum") that
+sums the weights of each row's multi-hot feature set (ngram_features below: the unigram ids, and
+V + ngram_hash(n, ids) % buckets for every run of n = 2..N non-zero ids, each feature once); the
+bag's sum is added to the dense layer's logit (Keras: TextVectorization(ngrams=N,
+output_mode="multi_hot") concatenated to the LSTM features before Dense(1)).
 A bidirectional model (Keras Bidirectional) names its LSTMs bidirectional/forward_lstm/lstm_cell/*
 (-> *_l0) and bidirectional/backward_lstm/lstm_cell/* (-> *_l0_reverse).
 
@@ -20,7 +27,8 @@ applied: with `mask` the real tokens of each row (id != 0; with pre padding they
 front first) are packed with pack_padded_sequence, so the LSTM stops at each row's length and the
 backward direction reads only the real tokens, in reverse; `pool` last / max / mean / concat
 ([last, max, mean]) reads the (masked) outputs. Dropout is training-only and not part of the module.
-The file is read without the `safetensors` package (its format is 8 bytes of header length, a JSON
+The n-gram features are computed with numpy alone (ngram_hash, ngram_features), the same uint32
+arithmetic as kernels/common/math/ngram.h. The file is read without the `safetensors` package (its format is 8 bytes of header length, a JSON
 header, raw little-endian float32 data), so only torch and numpy are needed.
 """
 import argparse
@@ -47,6 +55,43 @@ def read_safetensors(path):
     return tensors, meta
 
 
+_M32 = 0xFFFFFFFF
+
+
+def ngram_hash(n, ids):
+    """kernels/common/math/ngram.h's hash of the n ids (non-negative ints): FNV-1a over them as
+    32-bit words seeded with n, then murmur3's finaliser; uint32 arithmetic (Python ints masked)."""
+    h = ((0x811C9DC5 ^ n) * 0x01000193) & _M32
+    for i in ids:
+        h = ((h ^ (int(i) & _M32)) * 0x01000193) & _M32
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    h ^= h >> 16
+    return h
+
+
+def ngram_width(cfg):
+    """W: the n-gram slots of the dense kernel (0 without n-grams)."""
+    n = cfg.get("ngrams", 0)
+    return 0 if n == 0 else cfg["vocab_size"] + (cfg.get("ngram_buckets", 1 << 20) if n >= 2 else 0)
+
+
+def ngram_features(row, vocab_size, ngrams, buckets):
+    """The sorted, unique n-gram features of one padded id row (0 = padding, never in an n-gram):
+    each id != 0, and V + ngram_hash(n, run) % buckets for each run of n = 2..ngrams non-zero ids."""
+    row = [int(i) for i in row]
+    feats = set()
+    for n in range(1, ngrams + 1):
+        for t in range(len(row) - n + 1):
+            run = row[t:t + n]
+            if 0 in run:
+                continue
+            feats.add(run[0] if n == 1 else vocab_size + ngram_hash(n, run) % buckets)
+    return sorted(feats)
+
+
 def build_model(path):
     import torch
     from torch import nn
@@ -62,6 +107,7 @@ def build_model(path):
     pre_padded = prep["padding"] == "pre"
     D = 2 if bidirectional else 1
     F = H * D * (3 if pool == "concat" else 1)
+    N, buckets, W = cfg.get("ngrams", 0), cfg.get("ngram_buckets", 1 << 20), ngram_width(cfg)
 
     class SentiLSTM(nn.Module):
         """Embedding -> (Bi)LSTM, masked by packing when the model was trained with --mask ->
@@ -72,6 +118,8 @@ def build_model(path):
             self.embedding = nn.Embedding(V, E)
             self.lstm = nn.LSTM(E, H, batch_first=True, bidirectional=bidirectional)
             self.dense = nn.Linear(F, 1)
+            if N > 0:  # the n-gram rows of the dense kernel, summed over each row's feature set
+                self.ngram = nn.EmbeddingBag(W, 1, mode="sum")
 
         def forward(self, ids):  # ids: (B, T) int64, already padded as in training
             B, T = ids.shape
@@ -96,7 +144,13 @@ def build_model(path):
                 feats.append(out.masked_fill(~valid, float("-inf")).max(dim=1).values)
             if pool in ("mean", "concat"):
                 feats.append((out * valid).sum(dim=1) / lengths[:, None].to(out.dtype))
-            return torch.sigmoid(self.dense(torch.cat(feats, dim=1))).squeeze(-1)
+            logit = self.dense(torch.cat(feats, dim=1))
+            if N > 0:
+                sets = [ngram_features(r, V, N, buckets) for r in ids.tolist()]
+                flat = torch.tensor([f for s in sets for f in s], dtype=torch.long, device=ids.device)
+                starts = torch.tensor([0] + [len(s) for s in sets[:-1]], device=ids.device).cumsum(0)
+                logit = logit + self.ngram(flat, starts)
+            return torch.sigmoid(logit).squeeze(-1)
 
     m = SentiLSTM()
     f = lambda a: torch.from_numpy(np.ascontiguousarray(a))
@@ -110,7 +164,9 @@ def build_model(path):
             getattr(m.lstm, "weight_hh" + suffix).copy_(f(t[prefix + "recurrent_kernel"].T))
             getattr(m.lstm, "bias_ih" + suffix).copy_(f(t[prefix + "bias"]))
             getattr(m.lstm, "bias_hh" + suffix).zero_()
-        m.dense.weight.copy_(f(t["dense/kernel"].T))
+        m.dense.weight.copy_(f(t["dense/kernel"][:F].T))
+        if N > 0:
+            m.ngram.weight.copy_(f(t["dense/kernel"][F:]))
         m.dense.bias.copy_(f(t["dense/bias"]))
     m.eval()
     return m, meta

@@ -5,8 +5,10 @@
 
 #include "engine/params.h"
 #include "host/onnx/onnx_graph.h"
+#include "host/onnx/onnx_ngram.h"
 #include "host/text/tokenizer.h"
 #include "kernels/common/error.h"
+#include "kernels/common/math/ngram.h"
 
 namespace senti::onnx {
 namespace {
@@ -182,14 +184,19 @@ std::string add_pool(Ctx& x, const LstmOut& lstm) {
                 {attr_int("axis", 1)});
 }
 
-// Dense(F, 1) + sigmoid: (B, F) -> (B).
-std::string add_dense_sigmoid(Ctx& x, const std::string& features) {
+// Dense(F, 1) + sigmoid: (B, F) -> (B), plus the n-gram logit (B, 1) when the model has one (the
+// kernel's rows after the first F are the n-gram weights, host/onnx/onnx_ngram.cpp).
+std::string add_dense_sigmoid(Ctx& x, const std::string& features, const std::string& ngram_logit) {
   const TensorInfo& k = x.L[ParamId::DenseKernel];
   const TensorInfo& b = x.L[ParamId::DenseBias];
   GraphBuilder& g = x.g;
-  const std::string kernel = g.floats("dense/kernel", k.shape, slice(x.c.state.params, k));
+  const int64_t F = x.c.model.features();
+  const std::vector<float> lstm_rows(x.c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset),
+                                     x.c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset + F));
+  const std::string kernel = g.floats("dense/kernel", {F, 1}, lstm_rows);
   const std::string bias = g.floats("dense/bias", b.shape, slice(x.c.state.params, b));
-  const std::string logit = g.op("Add", "logit", {g.op("MatMul", "dense", {features, kernel}), bias});
+  std::string logit = g.op("Add", "logit", {g.op("MatMul", "dense", {features, kernel}), bias});
+  if (!ngram_logit.empty()) logit = g.op("Add", "logit_with_ngrams", {logit, ngram_logit});
   const std::string prob = g.op("Sigmoid", "prob", {logit});
   const std::string flat = g.int64s("prob_shape", {1}, {-1});
   return g.op("Reshape", "prob_flat", {prob, flat});
@@ -228,6 +235,12 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
       if (!value.is_string() || !parse_pool(value.get<std::string>(), &p))
         SENTI_FAIL(unsupported(source, "--pool " + value.dump()));
       o.pool = value.get<std::string>();
+    } else if (key == "ngrams") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > math::kMaxNgram)
+        SENTI_FAIL(unsupported(source, "--ngrams " + value.dump()));
+      o.ngrams = value.get<int>();
+    } else if (key == "ngram_buckets") {
+      continue;  // checked with the model by load_checkpoint; the n-gram graph reads it from there
     } else if (key.find("dropout") != std::string::npos) {
       continue;  // training only: inference (and so the exported graph) has no dropout
     } else {
@@ -239,7 +252,7 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
 
 std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   SENTI_CHECK(opts.mask == c.model.mask && opts.bidirectional == c.model.bidirectional &&
-                  opts.pool == pool_name(c.model.pool),
+                  opts.pool == pool_name(c.model.pool) && opts.ngrams == c.model.ngrams,
               "the checkpoint's metadata and its loaded model disagree");
   const ParamLayout L(c.model);
   SENTI_CHECK(c.state.params.size() == L.total(), "checkpoint parameters do not match its model");
@@ -267,6 +280,8 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   meta("mask", c.model.mask ? "true" : "false");
   meta("bidirectional", c.model.bidirectional ? "true" : "false");
   meta("pool", pool_name(c.model.pool));
+  meta("ngrams", std::to_string(c.model.ngrams));
+  if (c.model.ngrams >= 2) meta("ngram_buckets", std::to_string(c.model.ngram_buckets));
 
   GraphProto* graph = model.mutable_graph();
   graph->set_name("senti");
@@ -282,7 +297,9 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   const bool pre = c.sequence.padding == data::Side::Pre;
   const std::string ids = c.model.mask && pre ? add_real_tokens_first(x) : x.ids;
   const LstmOut lstm = add_lstm(x, add_embedding(x, ids));
-  const std::string prob = add_dense_sigmoid(x, add_pool(x, lstm));
+  // The n-gram features read the ids as given: padding is never part of one, on either side.
+  const std::string ngram_logit = c.model.ngrams > 0 ? add_ngram_logit(g, c, x.ids) : "";
+  const std::string prob = add_dense_sigmoid(x, add_pool(x, lstm), ngram_logit);
   g.rename_output(prob, "prob_positive");
   g.output("prob_positive", TensorProto::FLOAT, {"batch"}, "probability that the review is positive");
   return model.SerializeAsString();

@@ -11,7 +11,7 @@
 //   output   prob_positive  float [batch]        what `senti predict` prints
 //
 // The graph is built from one function per model option (embedding, LSTM direction(s), pooling,
-// dense + sigmoid), following docs/model.md. Options the exporter cannot express yet are refused
+// n-gram features, dense + sigmoid), following docs/model.md. Options the exporter cannot express yet are refused
 // by check_exportable() with a message naming them, before anything is written.
 #include <string>
 
@@ -28,6 +28,7 @@ struct ModelOptions {
   bool mask = false;           // Keras mask_zero: padding steps leave the state unchanged
   bool bidirectional = false;  // forward + backward LSTM, concatenated
   std::string pool = "last";   // last | max | mean | concat
+  int ngrams = 0;              // n-gram features beside the LSTM (host/onnx/onnx_ngram.h); 0 = off
 };
 
 // Reads the options from a checkpoint's "model" metadata (JSON) and the model flags of its

@@ -2,16 +2,20 @@
 // An independent, naive double-precision model of every ModelConfig option, written from the text
 // of docs/model.md ("Variable-length sequences") and Keras's literal semantics: it walks all T
 // positions and *skips* masked ones (the state is carried), runs the backward direction over the
-// reversed row, pools over the unmasked outputs. It shares nothing with engine/cpu but the dropout
-// mask function (the masks are an RNG, not math under test).
+// reversed row, pools over the unmasked outputs, and adds the n-gram rows of the dense kernel for
+// the row's set of 1..N-grams (docs/model.md, "N-gram features"), collected here with a std::set.
+// It shares nothing with engine/cpu but the dropout mask function (the masks are an RNG, not math
+// under test) and math::ngram_hash (pinned to hand-computed values in tests/cpu/ngram_test.cpp).
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "engine/batch.h"
 #include "engine/model_config.h"
 #include "engine/params.h"
 #include "kernels/common/math/dropout.h"
+#include "kernels/common/math/ngram.h"
 
 namespace senti::ref {
 
@@ -27,6 +31,23 @@ struct Case {
 };
 
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// Row b's n-gram features (empty when the model has none): every run of n = 1..N consecutive
+// non-zero ids, a unigram as its id, a longer one as V + hash % buckets; a set, so each once.
+inline std::set<int64_t> ngram_set(const Case& c, int b) {
+  std::set<int64_t> s;
+  const int32_t* row = &c.ids[static_cast<size_t>(b) * c.T];
+  for (int n = 1; n <= c.cfg.ngrams; ++n)
+    for (int t = 0; t + n <= c.T; ++t) {
+      bool real = true;
+      for (int i = 0; i < n; ++i) real = real && row[t + i] != 0;
+      if (!real) continue;
+      s.insert(n == 1 ? row[t]
+                      : c.cfg.vocab_size + static_cast<int64_t>(math::ngram_hash(n, row + t) %
+                                                                static_cast<uint32_t>(c.cfg.ngram_buckets)));
+    }
+  return s;
+}
 
 // Logits of every row. e_delta (B·T·E, optional) is added to the embedding output at each position
 // before dropout, for the per-position gradient dL/d(embedding output).
@@ -107,6 +128,7 @@ inline std::vector<double> logits(const Case& c, const std::vector<double>& thet
                                   static_cast<uint32_t>(f), dthr, dkeep);
       s += v * dk[f];
     }
+    for (int64_t f : ngram_set(c, b)) s += dk[feat.size() + f];  // the n-gram rows after the F
     out[b] = s;
   }
   return out;

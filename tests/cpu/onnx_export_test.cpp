@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/init.h"
 #include "host/onnx/onnx.pb.h"
 #include "host/onnx/onnx_export.h"
 #include "kernels/common/error.h"
@@ -113,6 +114,39 @@ TEST(OnnxExport, ReadsTheModelOptionsRefusesUnknownOnesAndAcceptsDropout) {
       {{"batch", 32}}, "ck");
   EXPECT_FALSE(o.mask);
   EXPECT_EQ(o.pool, "last");
+  // Every checkpoint since --ngrams records ngrams and ngram_buckets, 0 (off) included.
+  o = onnx::check_exportable(with({{"mask", true}, {"ngrams", 0}, {"ngram_buckets", 1 << 20}}), {}, "ck");
+  EXPECT_EQ(o.ngrams, 0);
+  o = onnx::check_exportable(with({{"ngrams", 3}, {"ngram_buckets", 512}}), {}, "ck");
+  EXPECT_EQ(o.ngrams, 3);
+  refused(with({{"ngrams", 4}}), {}, "--ngrams 4");
+  refused(with({{"ngrams", "2"}}), {}, "--ngrams \"2\"");
+}
+
+// An n-gram model's dense kernel is split: its first F rows multiply the LSTM features, its last W
+// rows (and a zero for the padding slot) are gathered by the n-gram features.
+TEST(OnnxExport, NgramModelSplitsTheDenseKernel) {
+  Checkpoint c = test::tiny_checkpoint(4);
+  c.model.ngrams = 2;
+  c.model.ngram_buckets = 32;
+  c.state = init_train_state(c.model, 4);
+  const ParamLayout L(c.model);
+  nlohmann::json meta = kSeedModel;
+  meta["ngrams"] = 2;
+  meta["ngram_buckets"] = 32;
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(onnx::onnx_model_bytes(c, onnx::check_exportable(meta, {}, "x"))));
+  const float* dk = c.state.params.data() + L[ParamId::DenseKernel].offset;
+  const auto& lstm_rows = initializer(m, "dense/kernel");
+  ASSERT_EQ(lstm_rows.dims(0), 6);
+  for (int f = 0; f < 6; ++f) EXPECT_EQ(at(lstm_rows, f), dk[f]);
+  const auto& ngram_rows = initializer(m, "dense/kernel_ngrams");
+  ASSERT_EQ(ngram_rows.dims(0), 16 + 32 + 1);
+  for (int f = 0; f < 16 + 32; ++f) EXPECT_EQ(at(ngram_rows, f), dk[6 + f]);
+  EXPECT_EQ(at(ngram_rows, 48), 0.f);
+  bool has_ngrams = false;
+  for (const auto& p : m.metadata_props()) has_ngrams |= p.key() == "ngrams" && p.value() == "2";
+  EXPECT_TRUE(has_ngrams);
 }
 
 TEST(OnnxExport, VocabularyJsonMapsWordsToTheCheckpointsIds) {

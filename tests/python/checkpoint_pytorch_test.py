@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A senti checkpoint loaded into PyTorch (scripts/checkpoint_to_pytorch.py) gives the same
-probabilities as `senti predict` on the same reviews: the seed model and masked models (a masked
-BiLSTM with concat pooling over pre padding, a masked mean over post padding). Exits 77 (ctest:
+probabilities as `senti predict` on the same reviews: the seed model, masked models (a masked
+BiLSTM with concat pooling over pre padding, a masked mean over post padding) and n-gram models.
+The script's numpy-only n-gram features are checked first, without torch, against features
+computed by hand (the same rows and values as tests/cpu/ngram_test.cpp); then it exits 77 (ctest:
 skipped) without torch.
 
     checkpoint_pytorch_test.py SENTI_BIN DATA_ARCHIVE SCRATCH_DIR
@@ -15,13 +17,35 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "benchmarks", "baselines")]
 
+import checkpoint_to_pytorch as c2p  # noqa: E402  (numpy only until build_model)
+
+# The hash pinned to values computed independently (32-bit masked Python arithmetic written from
+# kernels/common/math/ngram.h's text, as in tests/cpu/ngram_test.cpp), and hand-computed feature
+# sets for V 10, 8 buckets, where the buckets of the pairs and triples are
+#   (1,4) 0  (4,4) 2  (4,7) 5  (4,1) 5  (7,4) 1  (1,4,4) 1  (4,4,7) 7.
+for n, ids, want in [(2, [1, 2], 0xEE34DB81), (3, [1, 2, 3], 0x26E3C9F7), (2, [9999, 9998], 0x8D8C0355),
+                     (2, [1, 4], 0xA9820520), (3, [4, 4, 7], 0x3C0A928F)]:
+    assert c2p.ngram_hash(n, ids) == want, (n, ids, hex(c2p.ngram_hash(n, ids)), hex(want))
+for row, n, want in [([1, 4, 4, 7, 0, 0], 1, [1, 4, 7]),
+                     ([1, 4, 4, 7, 0, 0], 2, [1, 4, 7, 10, 12, 15]),
+                     ([0, 0, 1, 4, 4, 7], 3, [1, 4, 7, 10, 11, 12, 15, 17]),  # pre padding: the same
+                     ([4, 4, 4, 4], 2, [4, 12]),                # repeats count once
+                     ([1, 4, 1, 4, 7], 2, [1, 4, 7, 10, 15]),   # (4,1) and (4,7) share slot 15
+                     ([1, 4, 0, 7, 4], 3, [1, 4, 7, 10, 11]),   # nothing crosses the padding
+                     ([0, 0, 0], 3, [])]:
+    got = c2p.ngram_features(row, 10, n, 8)
+    assert got == want, (row, n, got, want)
+assert c2p.ngram_width({"vocab_size": 10, "ngrams": 1, "ngram_buckets": 8}) == 10
+assert c2p.ngram_width({"vocab_size": 10, "ngrams": 3, "ngram_buckets": 8}) == 18
+assert c2p.ngram_width({"vocab_size": 10}) == 0
+print("n-gram features (numpy): PASSED")
+
 try:
     import torch  # noqa: F401
 except ImportError:
     print("SKIPPED: PyTorch is not installed (pip install torch to run this test)")
     sys.exit(77)
 
-import checkpoint_to_pytorch as c2p  # noqa: E402
 from common import senti_words  # noqa: E402  (senti's tokenizer rules in Python)
 
 senti, archive, scratch = sys.argv[1:4]
@@ -38,7 +62,10 @@ texts = ["An absolute triumph, the best film I have seen in years. Wonderful act
 cases = [("seed", []),
          ("masked-bilstm", ["--mask", "--bidirectional", "--pool", "concat", "--padding", "pre",
                             "--dropout", "0.2", "--dense-dropout", "0.2"]),
-         ("masked-mean", ["--mask", "--pool", "mean", "--truncating", "pre", "--bucket"])]
+         ("masked-mean", ["--mask", "--pool", "mean", "--truncating", "pre", "--bucket"]),
+         ("ngrams-bilstm", ["--mask", "--bidirectional", "--pool", "concat", "--padding", "pre",
+                            "--ngrams", "2", "--ngram-buckets", "4096"]),
+         ("trigrams-seed", ["--ngrams", "3", "--ngram-buckets", "1000"])]
 run_dir = tempfile.mkdtemp(prefix="ckpt-pytorch-", dir=scratch)  # a fresh --out every run
 worst = 0.0
 for name, flags in cases:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`senti export --format onnx` gives a model that onnxruntime runs with the probabilities of
 `senti predict` (<= 1e-5) on real IMDB test reviews, fed the token ids `senti predict --ids`
-prints, for the seed model and for masked / bidirectional / pooled ones; the vocabulary JSON
+prints, for the seed model, for masked / bidirectional / pooled ones and for n-gram models; the vocabulary JSON
 beside the model holds the ids of the words. Exits 77 (ctest: skipped)
 without onnxruntime or numpy.
 
@@ -94,6 +94,15 @@ check_variant("mask-pre-bilstm-concat", ["--limit", "1500", "--maxlen", "80", "-
 check_variant("mask-post-mean", ["--limit", "1500", "--maxlen", "80", "--epochs", "1", "--mask", "--pool", "mean"])
 check_variant("nomask-max", ["--limit", "1500", "--maxlen", "80", "--padding", "pre", "--epochs", "1",
                              "--pool", "max"])
+# N-gram features (the hash and the multi-hot set built in the graph, host/onnx/onnx_ngram.h): word
+# pairs beside a masked BiLSTM over post padding, and words + pairs + triples in few buckets (many
+# collisions, so a repeat counted twice would show) beside the seed LSTM over pre padding. A higher
+# learning rate moves the n-gram weights well away from their small init.
+check_variant("ngrams2-mask-bilstm-concat", ["--limit", "1500", "--maxlen", "80", "--epochs", "1", "--lr", "0.01",
+                                             "--mask", "--bidirectional", "--pool", "concat",
+                                             "--ngrams", "2", "--ngram-buckets", "50000"])
+check_variant("ngrams3-seed", ["--limit", "1500", "--maxlen", "80", "--padding", "pre", "--epochs", "1",
+                               "--lr", "0.01", "--ngrams", "3", "--ngram-buckets", "512"])
 
 # The vocabulary JSON: its words and rules rebuild the ids senti fed (checked on the kept words).
 vocab = json.load(open(model[:-len(".onnx")] + ".vocab.json"))
