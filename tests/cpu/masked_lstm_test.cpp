@@ -11,6 +11,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/init.h"
 #include "kernels/common/error.h"
+#include "gradient_check.h"
 #include "lstm_reference.h"
 
 namespace senti {
@@ -114,23 +115,7 @@ TEST_P(MaskedLstm, EveryGradientMatchesCentralDifferences) {
   const double loss = be->loss_and_gradients(c.batch(), grads.data());
   std::vector<double> theta = to_double(s.params);
   EXPECT_NEAR(loss, ref::loss(c, theta), 1e-5);
-  const double h = 1e-5;
-  for (const TensorInfo& t : L.tensors()) {
-    double max_abs = 0;
-    for (size_t k = t.offset; k < t.offset + t.size; ++k) {
-      const double saved = theta[k];
-      theta[k] = saved + h;
-      const double up = ref::loss(c, theta);
-      theta[k] = saved - h;
-      const double down = ref::loss(c, theta);
-      theta[k] = saved;
-      const double numeric = (up - down) / (2 * h);
-      max_abs = std::max(max_abs, std::fabs(numeric));
-      EXPECT_NEAR(grads[k], numeric, 2e-6 + 1e-4 * std::fabs(numeric))
-          << t.name << " element " << (k - t.offset);
-    }
-    EXPECT_GT(max_abs, 1e-3) << t.name << " gradient is (nearly) all zeros";
-  }
+  test::expect_gradients_match_central_differences(c, theta, grads);
 }
 
 const Variant kVariants[] = {

@@ -17,6 +17,7 @@
 #include "host/run/checkpoint.h"
 #include "host/run/predictor.h"
 #include "kernels/common/math/ngram.h"
+#include "gradient_check.h"
 #include "lstm_reference.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
@@ -193,23 +194,7 @@ TEST_P(NgramGrad, LogitsAndEveryGradientMatchTheReference) {
   const ParamLayout L(c.cfg);
   std::vector<float> grads(L.total(), -1.f);
   EXPECT_NEAR(be->loss_and_gradients(c.batch(), grads.data()), ref::loss(c, theta), 1e-5);
-  const double h = 1e-5;
-  for (const TensorInfo& t : L.tensors()) {
-    double max_abs = 0;
-    for (size_t k = t.offset; k < t.offset + t.size; ++k) {
-      const double saved = theta[k];
-      theta[k] = saved + h;
-      const double up = ref::loss(c, theta);
-      theta[k] = saved - h;
-      const double down = ref::loss(c, theta);
-      theta[k] = saved;
-      const double numeric = (up - down) / (2 * h);
-      max_abs = std::max(max_abs, std::fabs(numeric));
-      EXPECT_NEAR(grads[k], numeric, 2e-6 + 1e-4 * std::fabs(numeric))
-          << t.name << " element " << (k - t.offset);
-    }
-    EXPECT_GT(max_abs, 1e-3) << t.name << " gradient is (nearly) all zeros";
-  }
+  test::expect_gradients_match_central_differences(c, theta, grads);
 
   // The n-gram rows on their own: a slot no row has gets exactly 0, and the slots every row's set
   // names carry gradient (so the FD check above saw the n-gram part, not only the LSTM's).
