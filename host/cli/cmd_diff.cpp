@@ -60,15 +60,16 @@ void run_diff(const std::string& path_a, const std::string& path_b) {
   const std::string file_a = checkpoint_file(path_a), file_b = checkpoint_file(path_b);
   const Checkpoint a = load_checkpoint(file_a), b = load_checkpoint(file_b);
   Differences d;
-  d.compare("model.vocab_size", a.model.vocab_size, b.model.vocab_size);
-  d.compare("model.embed_dim", a.model.embed_dim, b.model.embed_dim);
-  d.compare("model.hidden", a.model.hidden, b.model.hidden);
+  const nlohmann::json ma = model_metadata(a.model), mb = model_metadata(b.model);
+  for (const auto& [key, value] : ma.items()) d.compare("model." + key, value, mb.value(key, nlohmann::json()));
   d.compare("optimizer.learning_rate", a.optimizer.adam.lr, b.optimizer.adam.lr);
   d.compare("optimizer.beta_1", a.optimizer.adam.beta1, b.optimizer.adam.beta1);
   d.compare("optimizer.beta_2", a.optimizer.adam.beta2, b.optimizer.adam.beta2);
   d.compare("optimizer.epsilon", a.optimizer.adam.epsilon, b.optimizer.adam.epsilon);
   d.compare("optimizer.clipnorm", a.optimizer.clipnorm, b.optimizer.clipnorm);
   d.compare("optimizer.global_clipnorm", a.optimizer.global_clipnorm, b.optimizer.global_clipnorm);
+  d.compare("optimizer.embedding_clip_norm", std::string(embedding_clip_norm_name(a.optimizer.embedding_clip_norm)),
+            std::string(embedding_clip_norm_name(b.optimizer.embedding_clip_norm)));
   d.compare("preprocessing.num_words", a.vocab.num_words, b.vocab.num_words);
   d.compare("preprocessing.maxlen", a.sequence.maxlen, b.sequence.maxlen);
   d.compare("preprocessing.padding", static_cast<int>(a.sequence.padding),
@@ -83,10 +84,14 @@ void run_diff(const std::string& path_a, const std::string& path_b) {
   d.compare("step", a.state.step, b.state.step);
   d.compare("train_config", a.train_config, b.train_config);
   d.compare("history (without timings)", without_timing(a.history), without_timing(b.history));
-  const bool same_shape = a.model.vocab_size == b.model.vocab_size &&
-                          a.model.embed_dim == b.model.embed_dim && a.model.hidden == b.model.hidden;
-  if (same_shape) {
-    const ParamLayout layout(a.model);
+  // Element by element only when both hold the same tensors (names and shapes): models that differ
+  // in an option that changes the layout (bidirectional, pooling, n-grams) differ above already.
+  const ParamLayout layout(a.model), layout_b(b.model);
+  bool same_layout = layout.count() == layout_b.count();
+  for (int i = 0; same_layout && i < layout.count(); ++i)
+    same_layout = std::string(layout.tensors()[i].name) == layout_b.tensors()[i].name &&
+                  layout.tensors()[i].shape == layout_b.tensors()[i].shape;
+  if (same_layout) {
     d.tensors("", layout, a.state.params, b.state.params);
     d.compare("optimizer state present", !a.state.m.empty(), !b.state.m.empty());
     if (!a.state.m.empty() && !b.state.m.empty()) {

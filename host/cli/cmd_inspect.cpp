@@ -17,20 +17,28 @@ namespace {
 
 const char* side_name(data::Side s) { return s == data::Side::Pre ? "pre" : "post"; }
 
+// The checkpoint's model metadata plus the Keras-style layer line and the parameter count.
+nlohmann::json model_json(const ModelConfig& m) {
+  nlohmann::json j = model_metadata(m);
+  j["layers"] = describe_model(m);
+  j["parameters"] = ParamLayout(m).total();
+  return j;
+}
+
 nlohmann::json describe(const Checkpoint& c, const std::string& file) {
   const auto& o = c.optimizer;
   return {{"checkpoint", file},
           {"content_verified", c.content_verified},
           {"weights_xxh64", weights_hash_hex(c)},
-          {"model", {{"vocab_size", c.model.vocab_size}, {"embed_dim", c.model.embed_dim},
-                     {"hidden", c.model.hidden}, {"parameters", ParamLayout(c.model).total()}}},
+          {"model", model_json(c.model)},
           {"epoch", c.epoch},
           {"step", c.state.step},
           {"seed", c.seed},
           {"optimizer_state", !c.state.m.empty()},
           {"optimizer", {{"learning_rate", o.adam.lr}, {"beta_1", o.adam.beta1},
                          {"beta_2", o.adam.beta2}, {"epsilon", o.adam.epsilon},
-                         {"clipnorm", o.clipnorm}, {"global_clipnorm", o.global_clipnorm}}},
+                         {"clipnorm", o.clipnorm}, {"global_clipnorm", o.global_clipnorm},
+                         {"embedding_clip_norm", embedding_clip_norm_name(o.embedding_clip_norm)}}},
           {"preprocessing", {{"num_words", c.vocab.num_words}, {"maxlen", c.sequence.maxlen},
                              {"padding", side_name(c.sequence.padding)},
                              {"truncating", side_name(c.sequence.truncating)},
@@ -48,8 +56,7 @@ void print_text(const nlohmann::json& j) {
                   ? "verified: every tensor matches its XXH64, all values finite"
                   : "NOT verified: written by a senti before content hashes; all values finite");
   std::printf("weights_xxh64: %s\n", j["weights_xxh64"].get<std::string>().c_str());
-  std::printf("model: Embedding(%d, %d) -> LSTM(%d) -> Dense(1, sigmoid); %zu parameters\n",
-              m["vocab_size"].get<int>(), m["embed_dim"].get<int>(), m["hidden"].get<int>(),
+  std::printf("model: %s; %zu parameters\n", m["layers"].get<std::string>().c_str(),
               m["parameters"].get<size_t>());
   std::printf("trained: %lld epochs, %lld steps, seed %llu; Adam moments %s\n",
               j["epoch"].get<long long>(), j["step"].get<long long>(), j["seed"].get<unsigned long long>(),

@@ -127,6 +127,22 @@ bool needs_format_v2(const ModelConfig& m) {
          m.ngrams > 0;
 }
 
+nlohmann::json model_metadata(const ModelConfig& m) {
+  return {{"vocab_size", m.vocab_size},
+          {"embed_dim", m.embed_dim},
+          {"hidden", m.hidden},
+          {"architecture", m.bidirectional ? "embedding-bilstm-pool-dense-sigmoid"
+                                           : "embedding-lstm-dense-sigmoid"},
+          {"mask", m.mask},
+          {"bidirectional", m.bidirectional},
+          {"pool", pool_name(m.pool)},
+          {"dropout", m.dropout},
+          {"spatial_dropout", m.spatial_dropout},
+          {"dense_dropout", m.dense_dropout},
+          {"ngrams", m.ngrams},
+          {"ngram_buckets", m.ngram_buckets}};
+}
+
 std::string checkpoint_file(const std::string& path_or_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -163,21 +179,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   }
   const auto& o = c.optimizer;
   f.metadata["format"] = needs_format_v2(c.model) ? kCheckpointFormatV2 : kCheckpointFormat;
-  f.metadata["model"] = nlohmann::json{{"vocab_size", c.model.vocab_size},
-                                       {"embed_dim", c.model.embed_dim},
-                                       {"hidden", c.model.hidden},
-                                       {"architecture", c.model.bidirectional
-                                                            ? "embedding-bilstm-pool-dense-sigmoid"
-                                                            : "embedding-lstm-dense-sigmoid"},
-                                       {"mask", c.model.mask},
-                                       {"bidirectional", c.model.bidirectional},
-                                       {"pool", pool_name(c.model.pool)},
-                                       {"dropout", c.model.dropout},
-                                       {"spatial_dropout", c.model.spatial_dropout},
-                                       {"dense_dropout", c.model.dense_dropout},
-                                       {"ngrams", c.model.ngrams},
-                                       {"ngram_buckets", c.model.ngram_buckets}}
-                            .dump();
+  f.metadata["model"] = model_metadata(c.model).dump();
   f.metadata["optimizer"] = nlohmann::json{{"name", "adam"},
                                            {"learning_rate", o.adam.lr},
                                            {"beta_1", o.adam.beta1},

@@ -20,11 +20,15 @@
 namespace senti {
 
 // v1: the seed architecture (Embedding -> LSTM, final state -> Dense). v2: a model with any option
-// beyond it (mask, bidirectional, pooling, dropout), which a senti that only knows v1 must refuse
+// beyond it (mask, bidirectional, pooling, dropout, n-grams), which a senti that only knows v1 must refuse
 // rather than run as the seed model. save_checkpoint writes v1 whenever the model is a v1 model.
 constexpr const char* kCheckpointFormat = "senti-checkpoint-v1";
 constexpr const char* kCheckpointFormatV2 = "senti-checkpoint-v2";
 bool needs_format_v2(const ModelConfig& model);
+
+// The model's settings as the checkpoint's "model" metadata records them (every ModelConfig field,
+// plus its architecture name); what inspect shows and diff compares.
+nlohmann::json model_metadata(const ModelConfig& model);
 
 struct Checkpoint {
   ModelConfig model;

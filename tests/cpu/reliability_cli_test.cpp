@@ -268,6 +268,32 @@ TEST_F(ReliabilityCli, InspectAndDiffCompareModelContentNotWallClock) {
   EXPECT_NE(log.find("missing.safetensors"), std::string::npos) << log;
 }
 
+// inspect shows and diff compares every model option, not only the seed model's sizes: a
+// bidirectional n-gram model and a plain one of the same V, E, H hold different tensors (diff must
+// say which options differ, not read one layout's elements out of the other's buffer).
+TEST_F(ReliabilityCli, InspectAndDiffSeeEveryModelOption) {
+  const std::string a = test::scratch_dir("rel-opt-a"), b = test::scratch_dir("rel-opt-b");
+  std::string log;
+  ASSERT_EQ(test::run_command(train(a, "--epochs 1 --mask --bidirectional --pool max --ngrams 2 "
+                                       "--ngram-buckets 64"), &log), 0) << log;
+  ASSERT_EQ(test::run_command(train(b, "--epochs 1"), &log), 0) << log;
+  std::string text, json;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " inspect " + a, &text), 0) << text;
+  EXPECT_NE(text.find("mask_zero) -> Bidirectional(LSTM("), std::string::npos) << text;
+  EXPECT_NE(text.find("multi_hot(1..2-grams"), std::string::npos) << text;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " inspect --json " + a, &json), 0) << json;
+  const auto m = nlohmann::json::parse(json).at("model");
+  EXPECT_EQ(m.at("ngrams"), 2);
+  EXPECT_EQ(m.at("ngram_buckets"), 64);
+  EXPECT_EQ(m.at("bidirectional"), true);
+  EXPECT_EQ(m.at("pool"), "max");
+  EXPECT_EQ(m.at("parameters"), ParamLayout(load_checkpoint(a).model).total());
+  EXPECT_EQ(test::run_command(test::senti_bin() + " diff " + a + " " + b, &log), 1) << log;
+  for (const char* key : {"model.bidirectional", "model.mask", "model.pool", "model.ngrams"})
+    EXPECT_NE(log.find(key), std::string::npos) << key << "\n" << log;
+  expect_no_internals(log, "diff of different layouts");
+}
+
 // scripts/train.sh in a copy of the repository layout, with setup.sh stubbed out and a `senti`
 // that prints the arguments it was given.
 TEST(TrainScript, ArgumentsAddToTheDefaultsInsteadOfReplacingThem) {
