@@ -37,6 +37,7 @@ memcheck    100  25  gpu  core   compute-sanitizer memcheck: custom kernels, one
 racecheck    60  45  gpu  extra  racecheck on the kernels that reduce through shared memory
 bench_b256   60  40  gpu  extra  senti vs PyTorch at B256
 train_epoch 120  40  gpu  extra  one full seed epoch on the GPU (throughput)
+train_best  120  60  gpu  extra  --preset best on the GPU: test accuracy (25,000) >= 0.90 (issue 12), val_acc per epoch, ms/step
 cpu_suite   240 150  -    extra  the CPU test suite (ctest -LE 'cuda|gpu-check')
 "
 GC_DRY_STAGES="probe deps binaries configure build"  # --dry-run: what a machine without a GPU can do

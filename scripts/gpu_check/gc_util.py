@@ -4,6 +4,7 @@
   gc_util.py suites LIST_FILE              suite names and test counts from --gtest_list_tests
   gc_util.py gtest JSON                    "tests passed failed skipped", then "FAIL name: message"
   gc_util.py metrics JSONL BATCH           "epochs val_acc ms_per_step test_acc train_seconds"
+  gc_util.py history JSONL                 "val_acc,val_acc,... restored_epoch test_samples"
   gc_util.py run_all JSON                  "config<TAB>label<TAB>ms_per_step" per row, "error<TAB>..."
 """
 import json
@@ -46,9 +47,28 @@ def gtest(path):
         print(f)
 
 
+def load_metrics(path):
+    """senti's metrics.jsonl: (epoch records, test records, early-stopping record or None). A line
+    that does not parse is skipped (a cut run may leave the last one torn)."""
+    epochs, test, early = [], [], None
+    for line in open(path, errors="replace"):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(r, dict):
+            continue
+        if "epoch" in r:
+            epochs.append(r)
+        if "test_acc" in r:
+            test.append(r)
+        if isinstance(r.get("early_stopping"), dict):
+            early = r["early_stopping"]
+    return epochs, test, early
+
+
 def metrics(path, batch):
-    epochs = [json.loads(l) for l in open(path) if l.strip() and '"epoch"' in l]
-    test = [json.loads(l) for l in open(path) if l.strip() and '"test_acc"' in l]
+    epochs, test, _ = load_metrics(path)
     if not epochs:
         print("0 - - - -")
         return
@@ -57,6 +77,15 @@ def metrics(path, batch):
     val = last.get("val_acc")
     print(len(epochs), "-" if val is None else f"{val:.4f}", f"{ms:.3f}",
           f"{test[-1]['test_acc']:.4f}" if test else "-", f"{last.get('train_seconds', 0):.1f}")
+
+
+def history(path):
+    """Every epoch's val_acc (comma-joined), the epoch early stopping restored, the test size."""
+    epochs, test, early = load_metrics(path)
+    vals = ",".join("-" if e.get("val_acc") is None else f"{e['val_acc']:.4f}" for e in epochs)
+    restored = early.get("best_epoch") if early else None
+    samples = test[-1].get("test_samples") if test else None
+    print(vals or "-", "-" if restored is None else restored, "-" if samples is None else samples)
 
 
 def run_all(path):
@@ -71,7 +100,8 @@ def run_all(path):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
-        {"suites": suites, "gtest": gtest, "metrics": metrics, "run_all": run_all}[cmd](*args)
+        {"suites": suites, "gtest": gtest, "metrics": metrics, "history": history,
+         "run_all": run_all}[cmd](*args)
     except (OSError, ValueError, KeyError) as e:
         print(f"gc_util {cmd}: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)

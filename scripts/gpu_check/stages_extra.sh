@@ -1,4 +1,5 @@
-# Stages that run only if the budget has time left: racecheck, bench_b256, train_epoch, cpu_suite.
+# Stages that run only if the budget has time left: racecheck, bench_b256, train_epoch, train_best,
+# cpu_suite.
 # shellcheck shell=bash
 
 # The kernels that reduce through shared memory (kernels/block_sum.cuh: clip norms, dense + BCE).
@@ -28,6 +29,49 @@ stage_train_epoch() {
     "exit $rc; $ms ms/step over the epoch, ${secs} s of training, val_acc $val (post padding: near chance after one epoch is expected)."
   record headline_train_epoch "one seed epoch on the GPU: $ms ms/step, $secs s (val_acc $val)"
   [ "$rc" -eq 0 ] || fail "senti train --preset seed --epochs 1: exit $rc (see logs/train_epoch.log)"
+}
+
+# The recipe of issue 12 on the GPU: `--preset best` (masked, bucketed BiLSTM, concat pooling,
+# dropout, --ngrams 2; 20,000/5,000 split by movie, --epochs 3 --early-stopping 1, so normally two
+# epochs and epoch 1's weights restored), then all 25,000 test reviews. On the 2-core CPU it reached
+# 0.9078 in 58.8 s wall (docs/benchmarks.md). Below the 0.90 target is a note (the figure is the
+# evidence); an error, a cut or no test figure fails.
+GC_BEST_BATCH=64         # the preset's --batch (host/cli/cmd_train.cpp): ms/step from samples/s
+GC_BEST_TARGET=0.90      # issue 12's test accuracy target
+stage_train_best() {
+  local out="$GC_WORK/train-best" m="$GC_LOGS/train_best.metrics.jsonl" rc t0 wall
+  if [ ! -f "$GC_CARRY/aclImdb_v1_labeled.tar.gz" ]; then fail "no $GC_CARRY/aclImdb_v1_labeled.tar.gz"; return; fi
+  rm -f "$m"
+  t0="$EPOCHREALTIME"
+  bounded 100000 "$(result senti_bin)" train --device cuda --preset best \
+    --data "$GC_CARRY/aclImdb_v1_labeled.tar.gz" --out "$out" --metrics "$m" \
+    >"$GC_LOGS/train_best.log" 2>&1 </dev/null
+  rc=$?
+  wall="$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')"
+  # The train stage's parsers: the last epoch's figures, then every epoch's val_acc and the restore.
+  local epochs val ms test secs vals restored samples met shown status="exit $rc"
+  read -r epochs val ms test secs <<<"$(gc_util metrics "$m" "$GC_BEST_BATCH" 2>/dev/null || echo "0 - - - -")"
+  read -r vals restored samples <<<"$(gc_util history "$m" 2>/dev/null || echo "- - -")"
+  met="$(awk -v t="$test" -v m="$GC_BEST_TARGET" 'BEGIN {print (t != "-" && t + 0 >= m + 0) ? "yes" : "NO"}')"
+  was_cut "$rc" && status="CUT at its limit"
+  shown="${vals//,/ / }"
+  record train_best_exit "$rc"; record train_best_epochs "$epochs"; record train_best_val_accs "$vals"
+  record train_best_restored_epoch "$restored"; record train_best_test_acc "$test"
+  record train_best_test_samples "$samples"; record train_best_wall_s "$wall"
+  record train_best_ms_per_step "$ms"; record train_best_target_met "$met"
+  section "## \`--preset best\` on the GPU (issue 12: test accuracy >= $GC_BEST_TARGET)" "" \
+    "| result | epochs | val_acc per epoch | epoch restored | test_acc | test reviews | >= $GC_BEST_TARGET | wall s | ms/step (last epoch) |" \
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |" \
+    "| $status | $epochs | $shown | $restored | $test | $samples | $met | $wall | $ms |" "" \
+    "The 2-core CPU: 0.9078 in 58.8 s wall, epoch 1 of 2 restored (docs/benchmarks.md). ms/step = $GC_BEST_BATCH x 1000 / samples per second of the last epoch. Logs: logs/train_best.log, logs/train_best.metrics.jsonl."
+  record headline_train_best "--preset best on the GPU: test_acc $test ($samples reviews; >= $GC_BEST_TARGET: $met)," \
+    "val_acc $shown, epoch $restored restored, $wall s wall, $ms ms/step"
+  if [ "$rc" -ne 0 ]; then fail "senti train --device cuda --preset best: $status (see logs/train_best.log)"
+  elif [ "$test" = - ]; then fail "senti train --preset best wrote no test accuracy (see logs/train_best.metrics.jsonl)"
+  else
+    [ "$met" = yes ] || note "test accuracy $test < $GC_BEST_TARGET (issue 12's target; the CPU reached 0.9078)"
+    [ "$samples" = 25000 ] || note "the test figure covers $samples reviews, not 25,000"
+  fi
 }
 
 stage_cpu_suite() {

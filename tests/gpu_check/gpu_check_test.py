@@ -205,14 +205,14 @@ class GpuCheckTest(unittest.TestCase):
 class FullRun(GpuCheckTest):
     def test_every_stage_runs_in_order_and_a_warm_rerun_passes(self):
         plan = ["probe", "deps", "binaries", "configure", "build", "cuda_tests", "train", "bench",
-                "memcheck", "racecheck", "bench_b256", "train_epoch", "cpu_suite"]
-        mins = {"SENTI_GPU_CHECK_MINS": "racecheck=1 bench_b256=1 train_epoch=1"}
+                "memcheck", "racecheck", "bench_b256", "train_epoch", "train_best", "cpu_suite"]
+        mins = {"SENTI_GPU_CHECK_MINS": "racecheck=1 bench_b256=1 train_epoch=1 train_best=1"}
         r = self.check("full", ["--budget", "100"], env=mins)
         self.assertEqual(r.rc, 0, r.summary)
         self.assert_complete(r, plan)
         self.assertEqual(set(os.listdir(r.out)), OUR_FILES)
         for s in ("probe", "deps", "binaries", "cuda_tests", "train", "bench", "memcheck", "racecheck",
-                  "bench_b256", "train_epoch"):
+                  "bench_b256", "train_epoch", "train_best"):
             self.assertEqual(r.status(s), "ok", s)
         self.assertEqual(r.status("configure"), "skipped")  # the prebuilt binaries load
         self.assertEqual(r.status("build"), "skipped")
@@ -242,6 +242,66 @@ class FullRun(GpuCheckTest):
         self.assert_complete(r2, ["probe", "deps", "binaries", "train"])
         self.assertTrue(any("reused" in n for n in r2.notes()), r2.notes())
         self.assertEqual(r2.status("train"), "ok")
+
+    def test_train_best_reports_test_accuracy_epochs_and_the_target(self):
+        plan = ["probe", "binaries", "train_best"]
+        mins = {"SENTI_GPU_CHECK_MINS": "train_best=1"}
+        r = self.check("best", ["--budget", "60"], plan, env=mins)
+        self.assertEqual(r.rc, 0, r.summary)
+        self.assert_complete(r, plan)
+        self.assertEqual(r.status("train_best"), "ok")
+        res = r.results
+        self.assertEqual(res["train_best_exit"], "0")
+        self.assertEqual(res["train_best_test_acc"], "0.9078")
+        self.assertEqual(res["train_best_test_samples"], "25000")
+        self.assertEqual(res["train_best_epochs"], "2")
+        self.assertEqual(res["train_best_val_accs"], "0.9044,0.8994")
+        self.assertEqual(res["train_best_restored_epoch"], "1")
+        self.assertEqual(res["train_best_ms_per_step"], "5.000")  # B64 at 12800 samples/s
+        self.assertEqual(res["train_best_target_met"], "yes")
+        self.assertRegex(res["train_best_wall_s"], r"^\d+\.\d$")
+        self.assertRegex(r.summary, r"## `--preset best` on the GPU")
+        self.assertRegex(r.summary, r"\| exit 0 \| 2 \| 0\.9044 / 0\.8994 \| 1 \| 0\.9078 \| 25000 \| yes \| [\d.]+ \| 5\.000 \|")
+        self.assertRegex(r.summary, r"- --preset best on the GPU: test_acc 0\.9078 \(25000 reviews; >= 0\.90: yes\), "
+                                    r"val_acc 0\.9044 / 0\.8994, epoch 1 restored, [\d.]+ s wall, 5\.000 ms/step")
+        self.assertEqual(r.failures(), [])
+        with tarfile.open(os.path.join(r.out, "logs.tar.gz")) as t:
+            log = t.extractfile("logs/train_best.log").read().decode()
+            self.assertIn("logs/train_best.metrics.jsonl", t.getnames())
+        self.assertIn("stand-in senti train --device cuda --preset best", log)
+
+        # Below the target, the best epoch in the middle: reported and noted, not a failure.
+        r = self.check("best-low", ["--budget", "60"], plan,
+                       env=dict(mins, FAKE_BEST_VAL_ACCS="0.8800 0.8950 0.8900", FAKE_BEST_TEST_ACC="0.8850"))
+        self.assertEqual(r.rc, 0, r.summary)
+        self.assertEqual(r.status("train_best"), "ok")
+        self.assertEqual(r.results["verdict"], "PASSED")
+        self.assertEqual(r.results["train_best_val_accs"], "0.8800,0.8950,0.8900")
+        self.assertEqual(r.results["train_best_restored_epoch"], "2")
+        self.assertEqual(r.results["train_best_epochs"], "3")
+        self.assertEqual(r.results["train_best_target_met"], "NO")
+        self.assertTrue(any("0.8850 < 0.90" in n for n in r.notes()), r.notes())
+        self.assertEqual(r.failures(), [])
+
+        # No test figure, or an error: the stage fails (what it saw is still reported).
+        r = self.check("best-notest", ["--budget", "60"], plan, env=dict(mins, FAKE_BEST_TEST_ACC="none"))
+        self.assertEqual(r.rc, 1)
+        self.assertTrue(r.status("train_best").startswith("FAILED"), r.status("train_best"))
+        self.assertEqual(r.results["train_best_test_acc"], "-")
+        self.assertEqual(r.results["train_best_target_met"], "NO")
+        self.assertTrue(any("no test accuracy" in f for f in r.failures()), r.failures())
+        r = self.check("best-error", ["--budget", "60"], plan, env=dict(mins, FAKE_BEST_EXIT="3"))
+        self.assertEqual(r.rc, 1)
+        self.assertTrue(r.status("train_best").startswith("FAILED"), r.status("train_best"))
+        self.assertEqual(r.results["train_best_epochs"], "2")
+        self.assertTrue(any("--preset best: exit 3" in f for f in r.failures()), r.failures())
+
+        # An extra stage: skipped when its minimum (60 s) does not fit, and the check still passes.
+        r = self.check("best-nofit", ["--budget", "40"], plan)
+        self.assertEqual(r.rc, 0, r.summary)
+        self.assertEqual(r.status("train_best"), "skipped")
+        self.assertTrue(any("needs at least 60 s" in n for n in r.notes()), r.notes())
+        self.assertEqual(r.results["verdict"], "PASSED")
 
     def test_lstm_flag_gives_a_row_per_senti_path(self):
         r = self.check("lstm", ["--budget", "60"], ["probe", "binaries", "bench"], env={"FAKE_LSTM": "1"})
