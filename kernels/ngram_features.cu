@@ -7,23 +7,14 @@
 #include "kernels/common/error.h"
 #include "kernels/common/math/ngram.h"
 #include "kernels/launch.cuh"
+#include "kernels/libs/sort_pairs.h"
+#include "kernels/workspace.h"
 
 namespace senti::kernels {
 namespace {
 
 constexpr int kThreads = 256;
 constexpr int32_t kNoFeature = INT_MAX;  // sorts after every feature
-
-// Whether the sorted list r[0, n) holds f.
-static __device__ bool sorted_holds(const int32_t* r, int n, int32_t f) {
-  int lo = 0, hi = n;
-  while (lo < hi) {
-    const int mid = (lo + hi) >> 1;
-    if (r[mid] < f) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < n && r[lo] == f;
-}
 
 // a[i] starts a run of equal features (and is one).
 static __device__ bool first_of_run(const int32_t* a, int i) {
@@ -101,30 +92,45 @@ ngram_logits_kernel(const int32_t* __restrict__ features, const int32_t* __restr
   if (threadIdx.x == 0) logits[b] = sum;
 }
 
-// One block per row b, a thread per feature f of S_b: when no earlier row holds f, b owns it and
-// writes dz summed over the rows holding f in batch order (the zeroed slots stay zero).
-static __global__ void __launch_bounds__(kThreads)
-ngram_gradient_kernel(const int32_t* __restrict__ features, const int32_t* __restrict__ counts,
-                      int B, int capacity, const float* __restrict__ dz, float* __restrict__ dw) {
-  const int b = blockIdx.x;
-  const int32_t* r = features + static_cast<int64_t>(b) * capacity;
-  for (int i = threadIdx.x; i < counts[b]; i += kThreads) {
-    const int32_t f = r[i];
-    bool owner = true;
-    for (int o = 0; o < b && owner; ++o)
-      owner = !sorted_holds(features + static_cast<int64_t>(o) * capacity, counts[o], f);
-    if (!owner) continue;
-    float sum = dz[b];
-    for (int o = b + 1; o < B; ++o)
-      if (sorted_holds(features + static_cast<int64_t>(o) * capacity, counts[o], f)) sum += dz[o];
-    dw[f] = sum;
-  }
+// The gradient's pairs: key = the feature (W for an empty slot, which sorts after every feature),
+// value = its row; in (row, slot) order, so the stable sort keeps each feature's rows in batch order.
+static __global__ void ngram_pairs_kernel(const int32_t* __restrict__ features, int64_t n,
+                                          int capacity, uint32_t W, uint32_t* __restrict__ keys,
+                                          int32_t* __restrict__ rows) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const int32_t f = features[i];
+  keys[i] = f == kNoFeature ? W : static_cast<uint32_t>(f);
+  rows[i] = static_cast<int32_t>(i / capacity);
+}
+
+// A thread per sorted pair: the first pair of each feature's run adds dz over the run (the rows in
+// batch order) and stores it; the zeroed slots no row has stay zero.
+static __global__ void ngram_run_sums_kernel(const uint32_t* __restrict__ keys,
+                                             const int32_t* __restrict__ rows, int64_t n,
+                                             uint32_t W, const float* __restrict__ dz,
+                                             float* __restrict__ dw) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const uint32_t f = keys[i];
+  if (f == W || (i > 0 && keys[i - 1] == f)) return;
+  float sum = 0.f;
+  for (int64_t j = i; j < n && keys[j] == f; ++j) sum += dz[rows[j]];
+  dw[f] = sum;
+}
+
+int key_bits(int64_t limit) {  // radix-sort only the bits that keys in [0, limit) use
+  int bits = 1;
+  while (bits < 32 && (int64_t{1} << bits) < limit) ++bits;
+  return bits;
 }
 
 void check_rows(const NgramRows& rows) {
   SENTI_CHECK(rows.B > 0 && rows.capacity > 0 && (rows.capacity & (rows.capacity - 1)) == 0,
               "ngram: bad rows B=", rows.B, " capacity=", rows.capacity);
-  SENTI_CHECK(rows.features && rows.scratch && rows.counts, "ngram: null workspace");
+  SENTI_CHECK(rows.features && rows.scratch && rows.keys_out && rows.rows_in && rows.rows_out &&
+                  rows.counts && rows.sort_temp,
+              "ngram: null workspace");
 }
 
 }  // namespace
@@ -139,9 +145,28 @@ int ngram_row_capacity(int T, int ngrams) {
   return c;
 }
 
+namespace {
+
+// The workspace's pieces, in bytes from its start (each on a 256-byte boundary).
+struct Carve {
+  size_t plane, counts, temp, temp_bytes, total;
+};
+Carve carve(int B, int capacity) {
+  Carve c{};
+  const int64_t n = static_cast<int64_t>(B) * capacity;
+  c.plane = align256(sizeof(int32_t) * static_cast<size_t>(n));
+  c.counts = 5 * c.plane;
+  c.temp = c.counts + align256(sizeof(int32_t) * static_cast<size_t>(B));
+  c.temp_bytes = sort_pairs_temp_bytes(n);
+  c.total = c.temp + align256(c.temp_bytes);
+  return c;
+}
+
+}  // namespace
+
 size_t ngram_workspace_ints(int B, int T, int ngrams) {
   SENTI_CHECK(B > 0, "ngram: bad batch ", B);
-  return 2 * static_cast<size_t>(B) * ngram_row_capacity(T, ngrams) + static_cast<size_t>(B);
+  return carve(B, ngram_row_capacity(T, ngrams)).total / sizeof(int32_t);
 }
 
 NgramRows ngram_rows(int32_t* workspace, size_t workspace_ints, int B, int T, int ngrams) {
@@ -151,10 +176,16 @@ NgramRows ngram_rows(int32_t* workspace, size_t workspace_ints, int B, int T, in
   NgramRows r;
   r.B = B;
   r.capacity = ngram_row_capacity(T, ngrams);
-  const size_t plane = static_cast<size_t>(B) * r.capacity;
-  r.features = workspace;
-  r.scratch = workspace + plane;
-  r.counts = workspace + 2 * plane;
+  const Carve c = carve(B, r.capacity);
+  char* base = reinterpret_cast<char*>(workspace);
+  r.features = reinterpret_cast<int32_t*>(base);
+  r.scratch = reinterpret_cast<int32_t*>(base + c.plane);
+  r.keys_out = reinterpret_cast<uint32_t*>(base + 2 * c.plane);
+  r.rows_in = reinterpret_cast<int32_t*>(base + 3 * c.plane);
+  r.rows_out = reinterpret_cast<int32_t*>(base + 4 * c.plane);
+  r.counts = reinterpret_cast<int32_t*>(base + c.counts);
+  r.sort_temp = base + c.temp;
+  r.sort_bytes = c.temp_bytes;
   return r;
 }
 
@@ -178,10 +209,18 @@ void ngram_logits(const NgramRows& rows, const float* w, float* logits, cudaStre
 void ngram_gradient(const NgramRows& rows, const float* dz, float* dw, int64_t W,
                     cudaStream_t stream) {
   check_rows(rows);
-  SENTI_CHECK(dz && dw && W > 0, "ngram_gradient: bad arguments W=", W);
+  SENTI_CHECK(dz && dw && W > 0 && W < INT32_MAX, "ngram_gradient: bad arguments W=", W);
+  const int64_t n = static_cast<int64_t>(rows.B) * rows.capacity;
+  const uint32_t empty = static_cast<uint32_t>(W);
+  uint32_t* keys_in = reinterpret_cast<uint32_t*>(rows.scratch);  // collect is done with it
   SENTI_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(W) * sizeof(float), stream));
-  launch(ngram_gradient_kernel, rows.B, kThreads, 0, stream, rows.features, rows.counts, rows.B,
-         rows.capacity, dz, dw);
+  const int64_t blocks = (n + kThreads - 1) / kThreads;
+  launch(ngram_pairs_kernel, blocks, kThreads, 0, stream, rows.features, n, rows.capacity, empty,
+         keys_in, rows.rows_in);
+  sort_pairs(rows.sort_temp, rows.sort_bytes, keys_in, rows.keys_out, rows.rows_in, rows.rows_out,
+             n, key_bits(W + 1), stream);
+  launch(ngram_run_sums_kernel, blocks, kThreads, 0, stream, rows.keys_out, rows.rows_out, n,
+         empty, dz, dw);
 }
 
 }  // namespace senti::kernels

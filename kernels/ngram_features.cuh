@@ -6,11 +6,12 @@
 //   logit_b  = Σ_{f ∈ S_b} w[f]           (a (B) array; dense_bce adds it to z_b)
 //   dw[f]    = Σ_{b : f ∈ S_b} dz_b        summed over the rows in batch order, 0 where no row has f
 //
-// Three launches: ngram_collect (one block per row: candidates -> bitonic sort -> unique),
-// ngram_logits, ngram_gradient. The gradient has no float atomics: for each (b, f) the owner (the
-// smallest b holding f, found by binary search in the earlier rows' sorted lists) adds dz over the
-// rows holding f in batch order and stores the sum, so the result is bit-reproducible (and equal to
-// the CPU twin's, which adds in the same order). Its cost is O(B² · |S_b| · log) binary searches.
+// ngram_collect (one block per row: candidates -> bitonic sort -> unique), ngram_logits, and
+// ngram_gradient. The gradient has no float atomics: the (feature, row) pairs of all rows are
+// radix-sorted by feature (stable, so each feature's rows stay in batch order; kernels/libs/
+// sort_pairs.h) and the first pair of each run adds dz over its run and stores the sum. The result
+// is bit-reproducible and equal to the CPU twin's, which adds in the same order; the work is
+// O(B · capacity) plus the sort.
 #include <cstddef>
 #include <cstdint>
 
@@ -18,16 +19,24 @@
 
 namespace senti::kernels {
 
-// A batch's feature lists in a caller-owned workspace (ngram_workspace_ints(max B, max T, N)):
+// A batch's feature lists in a caller-owned workspace (ngram_workspace_ints(max B, max T, N)),
+// each piece on a 256-byte boundary:
 //   features  [B, capacity]  row b's sorted unique features first, then INT_MAX
-//   scratch   [B, capacity]  the sort's buffer
+//   scratch   [B, capacity]  collect's sort buffer; the gradient's pair keys after it
+//   keys_out, rows_in, rows_out [B, capacity]  the gradient's (feature, row) pairs
 //   counts    [B]            |S_b|
+//   sort_temp                sort_pairs' scratch (sort_bytes)
 struct NgramRows {
   int B = 0;
   int capacity = 0;  // ngram_row_capacity(T, N): a power of two >= N·T
   int32_t* features = nullptr;
   int32_t* scratch = nullptr;
+  uint32_t* keys_out = nullptr;
+  int32_t* rows_in = nullptr;
+  int32_t* rows_out = nullptr;
   int32_t* counts = nullptr;
+  void* sort_temp = nullptr;
+  size_t sort_bytes = 0;
 };
 
 int ngram_row_capacity(int T, int ngrams);

@@ -185,13 +185,14 @@ std::vector<ModelCase> model_cases() {
   c.bidirectional = c.mask = true;
   c.padding = PadSide::Pre;
   v.push_back(c);
-  // Like --preset best: mask, BiLSTM, concat pooling, embedding and dense dropout, the dense clip
-  // rule, on the resident kernels (H 64).
+  // Like --preset best: mask, BiLSTM, concat pooling, embedding and dense dropout, word-pair
+  // features, the dense clip rule, on the resident kernels (H 64).
   c = make("BestLikeResident");
   c.mask = c.bidirectional = true;
   c.pool = Pool::Concat;
   c.dropout = 0.2f;
   c.dense_dropout = 0.2f;
+  c.ngrams = 2;
   c.hidden = 64;
   v.push_back(c);
   c = make("Ngrams1");
