@@ -14,12 +14,6 @@ constexpr int kChunk = 32;      // sorted rows summed sequentially by one lane
 constexpr int kLanes = 32;      // lanes over E
 constexpr int kRowsPerBlock = 4;
 
-int key_bits(int V) {  // radix-sort only the bits that ids in [0, V) use
-  int bits = 1;
-  while (bits < 31 && (int64_t{1} << bits) < V) ++bits;
-  return bits;
-}
-
 struct Scratch {  // carved out of the caller's workspace, in this order
   uint32_t* keys_in;
   uint32_t* keys_out;
@@ -121,7 +115,7 @@ void embedding_backward(const int32_t* ids, int B, int T, const float* dx, int V
   launch(make_pairs_kernel, (n + 255) / 256, 256, 0, stream, ids, B, T, V, s.keys_in, s.rows_in);
   // Stable LSD radix sort over the bits of [0, V] (V itself marks bad ids).
   sort_pairs(s.sort_temp, s.sort_bytes, s.keys_in, s.keys_out, s.rows_in, s.rows_out, n,
-             key_bits(V + 1), stream);
+             sort_key_bits(V + 1), stream);
   const dim3 block(kLanes, kRowsPerBlock);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   launch(chunk_sums_kernel, (chunks + kRowsPerBlock - 1) / kRowsPerBlock, block, 0, stream,

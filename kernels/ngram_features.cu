@@ -119,12 +119,6 @@ static __global__ void ngram_run_sums_kernel(const uint32_t* __restrict__ keys,
   dw[f] = sum;
 }
 
-int key_bits(int64_t limit) {  // radix-sort only the bits that keys in [0, limit) use
-  int bits = 1;
-  while (bits < 32 && (int64_t{1} << bits) < limit) ++bits;
-  return bits;
-}
-
 void check_rows(const NgramRows& rows) {
   SENTI_CHECK(rows.B > 0 && rows.capacity > 0 && (rows.capacity & (rows.capacity - 1)) == 0,
               "ngram: bad rows B=", rows.B, " capacity=", rows.capacity);
@@ -218,7 +212,7 @@ void ngram_gradient(const NgramRows& rows, const float* dz, float* dw, int64_t W
   launch(ngram_pairs_kernel, blocks, kThreads, 0, stream, rows.features, n, rows.capacity, empty,
          keys_in, rows.rows_in);
   sort_pairs(rows.sort_temp, rows.sort_bytes, keys_in, rows.keys_out, rows.rows_in, rows.rows_out,
-             n, key_bits(W + 1), stream);
+             n, sort_key_bits(W + 1), stream);
   launch(ngram_run_sums_kernel, blocks, kThreads, 0, stream, rows.keys_out, rows.rows_out, n,
          empty, dz, dw);
 }

@@ -10,6 +10,14 @@
 
 namespace senti::kernels {
 
+// The key bits sort_pairs must sort for keys in [0, limit): the fewest that hold limit - 1 (at
+// least 1), so the radix passes cover only the bits the keys use.
+inline int sort_key_bits(int64_t limit) {
+  int bits = 1;
+  while (bits < 32 && (int64_t{1} << bits) < limit) ++bits;
+  return bits;
+}
+
 // Device scratch bytes sort_pairs needs for n pairs.
 size_t sort_pairs_temp_bytes(int64_t n);
 
