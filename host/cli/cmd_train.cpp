@@ -148,7 +148,7 @@ const nlohmann::json& legacy_resume_values() {
                                    {"bidirectional", false},         {"pool", "last"},
                                    {"dropout", 0.0},                 {"spatial_dropout", false},
                                    {"dense_dropout", 0.0},           {"bucket", false},
-                                   {"ngrams", 0},                    {"ngram_buckets", 1 << 20},
+                                   {"ngrams", 0},                    {"ngram_buckets", ModelConfig{}.ngram_buckets},
                                    {"monitor", "val_acc"},           {"validation_split_by", "review"}};
   return v;
 }
@@ -382,7 +382,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--ngram-buckets", f.model.ngram_buckets,
                   "Hash slots for the word pairs and triples of --ngrams 2 or 3 (each slot is one "
                   "weight of the Dense kernel)")
-      ->default_val(1 << 20);
+      ->capture_default_str();  // ModelConfig's default
   cmd->add_option("--early-stopping", f.train.early_stopping,
                   "Stop when --monitor has not improved for N epochs and evaluate the test split with "
                   "the best epoch's weights (Keras EarlyStopping(restore_best_weights=True)); 0 = off")
