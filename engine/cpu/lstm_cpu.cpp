@@ -5,6 +5,7 @@
 
 #include "engine/cpu/lstm_cpu_kernels.h"
 #include "engine/cpu/parallel.h"
+#include "engine/cpu/row_gemm.h"
 #include "kernels/common/error.h"
 #include "kernels/common/math/dropout.h"
 #include "kernels/common/math/sequence.h"
@@ -147,8 +148,11 @@ void LstmCpu::project(const ParamViews<const float>& p) {
       const float* bias = d ? p.bias_back : p.bias;
       float* P = dir_[d].pu.data();
       for (int u = u0; u < u1; ++u) std::memcpy(&P[at(u, G)], bias, sizeof(float) * G);
-      gemm(false, false, u1 - u0, G, E, 1.f, &xu_[at(u0, E)], E, d ? p.kernel_back : p.kernel, G,
-           1.f, &P[at(u0, G)], G);
+      const float* W = d ? p.kernel_back : p.kernel;
+      if (row_invariant_)
+        cpu::gemm_rows(u1 - u0, G, E, &xu_[at(u0, E)], E, W, G, /*accumulate=*/true, &P[at(u0, G)], G);
+      else
+        gemm(false, false, u1 - u0, G, E, 1.f, &xu_[at(u0, E)], E, W, G, 1.f, &P[at(u0, G)], G);
     }
   });
 }
@@ -166,7 +170,10 @@ void LstmCpu::recurrence_forward(int g, int d, const float* R) {
       std::fill_n(&r.hprev[at(r0, H)], at(n, H), 0.f);
       std::fill_n(&r.cprev[at(r0, H)], at(n, H), 0.f);
     } else {  // Z_s = h_{s-1} (n, H) · R (H, 4H)
-      gemm(false, false, n, G, H, 1.f, &r.hprev[at(r0, H)], H, R, G, 0.f, z, G);
+      if (row_invariant_)
+        cpu::gemm_rows(n, G, H, &r.hprev[at(r0, H)], H, R, G, /*accumulate=*/false, z, G);
+      else
+        gemm(false, false, n, G, H, 1.f, &r.hprev[at(r0, H)], H, R, G, 0.f, z, G);
     }
     for (int j = 0; j < n; ++j) pre[j] = &r.pu[at(r.slot[r0 + j], G)];
     // Members still running after this step hand their state to the next step's rows; the
@@ -202,6 +209,7 @@ void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
   B_ = T_ = 0;  // no valid activations for backward() until this forward completes
   const int H = cfg_.hidden;
   key_ = dropout ? *dropout : DropoutKey{};
+  row_invariant_ = dropout == nullptr;
   drop_embedding_ = dropout && cfg_.dropout > 0.f;
   drop_dense_ = dropout && cfg_.dense_dropout > 0.f;
 

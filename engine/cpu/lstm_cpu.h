@@ -17,7 +17,8 @@
 // the other way: with S (U, 4H) the dZ rows summed per slot (in row order), dW = X^T · S and the
 // slots' input gradients are S · W^T, scattered to the embedding rows (times the dropout mask).
 //
-// GEMMs go through OpenBLAS (cblas_sgemm); the per-element cell is engine/cpu/lstm_cpu_kernels.h.
+// Training's GEMMs go through OpenBLAS (cblas_sgemm), evaluation's through the batch-invariant
+// cpu::gemm_rows (engine/cpu/row_gemm.h); the per-element cell is engine/cpu/lstm_cpu_kernels.h.
 // Forward keeps tanh(c_t) so backward needs no transcendental function. All reductions run in a
 // fixed order, so results are bit-identical run to run.
 //
@@ -50,7 +51,10 @@ class LstmCpu {
 
   // Runs the model on the batch; writes the B logits (before the sigmoid). Keeps the activations
   // for backward(). dropout: null = evaluation (no dropout), else training-mode masks from the
-  // key. Throws if an id is outside [0, V) or the shape exceeds the maxima.
+  // key. Throws if an id is outside [0, V) or the shape exceeds the maxima. Evaluation is batch
+  // invariant: its GEMMs are cpu::gemm_rows (engine/cpu/row_gemm.h), so a sample's logit is the
+  // same bits whatever the batch, its position in it, its neighbours or the thread count;
+  // training's GEMMs go through OpenBLAS (faster, batch-dependent in the last bits).
   void forward(const ParamViews<const float>& p, const Batch& batch, const DropoutKey* dropout,
                float* logits);
 
@@ -95,6 +99,7 @@ class LstmCpu {
   int B_ = 0, T_ = 0;  // shape of the last forward()
   DropoutKey key_;
   bool drop_embedding_ = false, drop_dense_ = false;  // masks drawn in the last forward()
+  bool row_invariant_ = false;  // the last forward() was an evaluation: gemm_rows, not OpenBLAS
 
   cpu::PackedSequences seq_;
   std::vector<int32_t> slot_of_id_;  // (V) a slot of the id under construction, else -1
