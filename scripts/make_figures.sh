@@ -2,8 +2,8 @@
 # Regenerates the figures docs/benchmarks.md shows, from the results committed in the repository:
 #   docs/img/bench-cpu.png        benchmarks/results/cpu-after-speedup-t2/benchmarks.json (run_all.py)
 #   docs/img/learning-curves.png  benchmarks/results/cpu-learning-curve/metrics.jsonl (senti train)
-# Needs matplotlib: runs on the project's Python (.venv, made by scripts/setup.sh from
-# scripts/requirements-test.txt), or on $SENTI_PYTHON, else on the python3 on PATH.
+# Needs matplotlib: runs on $SENTI_PYTHON when set, else on the project's Python (.venv, made by
+# scripts/setup.sh from scripts/requirements-test.txt), else on the python3 on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${SENTI_PYTHON:-}"
