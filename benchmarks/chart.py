@@ -60,7 +60,7 @@ def main(argv=None):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise SystemExit("chart.py needs matplotlib (apt-get install python3-matplotlib, or pip install matplotlib)")
+        raise SystemExit("chart.py needs matplotlib: run it with .venv/bin/python (scripts/setup.sh), or pip install matplotlib")
     with open(args.results, encoding="utf-8") as f:
         data = json.load(f)
     if not data.get("summary"):

@@ -175,7 +175,7 @@ def write_bar_chart(rows, info, device, out_dir):
         chart.write_chart(rows, info, device, path)
         print(f"wrote {path}")
     except ImportError:
-        print("note: matplotlib is not installed: no ms_per_step.png (python3-matplotlib)")
+        print("note: matplotlib is not installed: no ms_per_step.png (.venv/bin/python has it)")
 
 
 def main():

@@ -27,19 +27,22 @@ applied: with `mask` the real tokens of each row (id != 0; with pre padding they
 front first) are packed with pack_padded_sequence, so the LSTM stops at each row's length and the
 backward direction reads only the real tokens, in reverse; `pool` last / max / mean / concat
 ([last, max, mean]) reads the (masked) outputs. Dropout is training-only and not part of the module.
-The n-gram features are computed with numpy alone (ngram_hash, ngram_features), the same uint32
-arithmetic as kernels/common/math/ngram.h. The file is read without the `safetensors` package (its format is 8 bytes of header length, a JSON
-header, raw little-endian float32 data), so only torch and numpy are needed.
+The n-gram features are computed with plain Python ints (ngram_hash, ngram_features), the same
+uint32 arithmetic as kernels/common/math/ngram.h. The file is read without the `safetensors`
+package (its format is 8 bytes of header length, a JSON header, raw little-endian float32 data), so
+only torch and numpy are needed.
 """
 import argparse
 import json
 import struct
 import sys
 
-import numpy as np
 
-
+# numpy and torch are imported where they are used: the n-gram helpers below need neither, so the
+# test (tests/python/checkpoint_pytorch_test.py) checks them on a python that has only the stdlib.
 def read_safetensors(path):
+    import numpy as np
+
     with open(path, "rb") as f:
         blob = f.read()
     (n,) = struct.unpack("<Q", blob[:8])
@@ -93,6 +96,7 @@ def ngram_features(row, vocab_size, ngrams, buckets):
 
 
 def build_model(path):
+    import numpy as np
     import torch
     from torch import nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence

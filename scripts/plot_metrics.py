@@ -6,8 +6,8 @@ record; host/run/trainer.cpp writes it).
     python3 scripts/plot_metrics.py runs/x/metrics.jsonl --out curves.png
     python3 scripts/plot_metrics.py a/metrics.jsonl b/metrics.jsonl --label seed --label best --out cmp.png
 
-Several files draw several runs in the same axes (one colour each). Needs matplotlib (Debian:
-python3-matplotlib, installed by scripts/setup.sh).
+Several files draw several runs in the same axes (one colour each). Needs matplotlib (the project's
+Python has it: .venv/bin/python, made by scripts/setup.sh).
 """
 import argparse
 import json
@@ -81,7 +81,7 @@ def main(argv=None):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise SystemExit("plot_metrics.py needs matplotlib (apt-get install python3-matplotlib, or pip install matplotlib)")
+        raise SystemExit("plot_metrics.py needs matplotlib: run it with .venv/bin/python (scripts/setup.sh), or pip install matplotlib")
     runs = []
     for i, path in enumerate(args.metrics):
         epochs, test = read_metrics(path)

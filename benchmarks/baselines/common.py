@@ -19,7 +19,8 @@ import statistics
 import tarfile
 import time
 
-import numpy as np
+# numpy is imported inside the functions that build arrays: run_all.py and the GPU check read this
+# module's flags and presets with the standard library alone (heavy imports only where used).
 
 # The seed recipe: Embedding(10000, 128) -> LSTM(64) -> Dense(1, sigmoid), Adam(1e-3, clipnorm=0.1),
 # batch 32, maxlen 500 (post padding and truncation), 20 epochs, validation_split 0.2.
@@ -93,6 +94,8 @@ def synthetic_batches(n, batch, maxlen, vocab, seed):
     """n batches of random ids in [3, vocab) after a start token, with IMDB-like true lengths
     (log-normal around a median of ~175 tokens, as the real train split has) capped to maxlen;
     padding after the true length as the seed recipe pads (post). Labels are random 0/1."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
@@ -121,6 +124,8 @@ def load_imdb(data_dir, num_words, maxlen, tokenizer="senti"):
     """The real IMDB with Keras's ids (imdb.load_data(num_words) + pad_sequences(padding/truncating=
     'post')) built from the raw reviews with `tokenizer` (senti's rules by default): returns {"train": (ids, labels, lengths), "test": (...)}, ids int64
     (N, maxlen), each split in the archive's order (pos by id, then neg by id)."""
+    import numpy as np
+
     index = json.load(open(os.path.join(data_dir, "imdb_word_index.json"), encoding="utf-8"))
     name_re = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
     reviews = {"train": [], "test": []}
@@ -152,6 +157,8 @@ def load_imdb(data_dir, num_words, maxlen, tokenizer="senti"):
 
 def real_batches(data, n, batch, seed):
     """n batches drawn from the real train split (a fixed-seed shuffle, cycling)."""
+    import numpy as np
+
     ids, labels, lengths = data["train"]
     order = np.random.default_rng(seed).permutation(len(labels))
     out = []
@@ -163,6 +170,8 @@ def real_batches(data, n, batch, seed):
 
 def shuffled_rows(n, seed, limit=0):
     """A fixed-seed shuffle of 0..n-1 (imdb.load_data shuffles with seed 113), cut to `limit` if > 0."""
+    import numpy as np
+
     order = np.random.default_rng(seed).permutation(n)
     return order[:limit] if limit > 0 else order
 

@@ -3,6 +3,10 @@
 # shellcheck shell=bash
 
 GC_MULTIARCH=x86_64-linux-gnu
+# The Python of the check's helpers (gc_util.py, the probes) and of benchmarks/run_all.py and the
+# PyTorch baselines: $SENTI_PYTHON when set (the gpu-check tests give the project's .venv, which has
+# numpy but no torch), else the python3 on PATH: on the GPU machine the image's, which has torch.
+GC_PY="${SENTI_PYTHON:-python3}"
 
 # ---- results: KEY=VALUE lines in $GC_RESULTS, later lines win --------------------------------
 # No process per call where bash can do it: the summary is rewritten after every stage.
@@ -80,7 +84,7 @@ gc_setup_env() {
     done
   fi
   if [ -z "$CUDNN_INC" ] || [ -z "$CUDNN_LIB" ]; then
-    wheel="$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)"
+    wheel="$("$GC_PY" -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)"
     if [ -n "$wheel" ] && ls "$wheel"/lib/libcudnn.so* >/dev/null 2>&1; then
       # The wheel's library serves at run time even where its headers are missing (then only
       # the prebuilt binaries can use it; a build needs CUDNN_INCLUDE_DIR).

@@ -1,7 +1,7 @@
 # The GPU stages, in the order they run: cuda_tests, train, bench, memcheck.
 # shellcheck shell=bash
 
-gc_util() { python3 "$GC_ROOT/scripts/gpu_check/gc_util.py" "$@"; }
+gc_util() { "$GC_PY" "$GC_ROOT/scripts/gpu_check/gc_util.py" "$@"; }
 
 # ---- CUDA tests: one process per suite, so a crash or a hang keeps the other suites' results ----
 stage_cuda_tests() {
@@ -90,13 +90,13 @@ stage_train() {
   gc_train_one cpu "${SENTI_TRAIN_CPU_CAP:-60}"
   local gv cv min="${SENTI_LEARN_MIN_ACC:-0.70}" learned
   gv="$(result train_cuda_val_acc)"; cv="$(result train_cpu_val_acc)"
-  learned="$(python3 -c "import sys; v=sys.argv[1]; print('yes' if v not in ('', '-') and float(v) >= float(sys.argv[2]) else 'NO')" "$gv" "$min")"
+  learned="$("$GC_PY" -c "import sys; v=sys.argv[1]; print('yes' if v not in ('', '-') and float(v) >= float(sys.argv[2]) else 'NO')" "$gv" "$min")"
   record train_learned "$learned"
   [ "$learned" = yes ] || fail "the GPU run did not learn: val_acc ${gv:-none} < $min"
   if [ -n "$cv" ] && [ "$cv" != - ] && [ -n "$gv" ] && [ "$gv" != - ]; then
-    local gap; gap="$(python3 -c "import sys; print(f'{abs(float(sys.argv[1]) - float(sys.argv[2])):.4f}')" "$gv" "$cv")"
+    local gap; gap="$("$GC_PY" -c "import sys; print(f'{abs(float(sys.argv[1]) - float(sys.argv[2])):.4f}')" "$gv" "$cv")"
     record train_val_acc_gap "$gap"
-    python3 -c "import sys; sys.exit(float(sys.argv[1]) > 0.03)" "$gap" ||
+    "$GC_PY" -c "import sys; sys.exit(float(sys.argv[1]) > 0.03)" "$gap" ||
       note "GPU and CPU val_acc differ by $gap (> 0.03) from the same seed"
   fi
   section "" "Learned (GPU val_acc >= $min): **$learned**. Logs: logs/train_cuda.log, logs/train_cpu.log and their .metrics.jsonl."
@@ -113,7 +113,7 @@ gc_senti_frameworks() {
 
 gc_run_all() {  # CONFIG FRAMEWORKS CAP -> section table, records bench_<config>_<label>
   local config="$1" fws="$2" cap="$3" out="$GC_LOGS/run_all_$1" rc
-  bounded "$cap" python3 "$GC_ROOT/benchmarks/run_all.py" --device cuda --configs "$config" --rounds 1 \
+  bounded "$cap" "$GC_PY" "$GC_ROOT/benchmarks/run_all.py" --device cuda --configs "$config" --rounds 1 \
     --frameworks "$fws" --senti "$(result senti_bin)" --timeout "${SENTI_RUN_ALL_RUN_TIMEOUT:-60}" \
     --out "$out" >"$GC_LOGS/run_all_$config.log" 2>&1 </dev/null
   rc=$?
@@ -148,7 +148,7 @@ stage_bench() {
   gc_run_all seed "$(gc_senti_frameworks),pytorch,pytorch-tf32" "${SENTI_BENCH_RUN_ALL_CAP:-75}"
   local tlog="$GC_LOGS/cudnn_api_pytorch.log" slog="$GC_LOGS/cudnn_api_senti.log" talgo salgo persist=""
   rm -f "$tlog" "$slog"
-  gc_with_cudnn_log "$tlog" bounded 40 python3 "$GC_ROOT/benchmarks/baselines/cudnn_rnn_kernels.py" \
+  gc_with_cudnn_log "$tlog" bounded 40 "$GC_PY" "$GC_ROOT/benchmarks/baselines/cudnn_rnn_kernels.py" \
     --out "$GC_LOGS/pytorch_rnn_kernels.md" >"$GC_LOGS/pytorch_rnn_kernels.log" 2>&1 </dev/null ||
     note "PyTorch RNN kernel probe: $(tail -1 "$GC_LOGS/pytorch_rnn_kernels.log" | cut -c1-160)"
   gc_with_cudnn_log "$slog" bounded 30 "$(result senti_bin)" bench --device cuda --steps 2 --warmup 1 \
@@ -180,7 +180,7 @@ gc_graph_pair() {
     bounded 20 "$(result senti_bin)" bench --device cuda --steps 40 --warmup 5 --split-steps 0 \
       --cuda-graph "$g" --json >"$GC_LOGS/senti_bench_graph_$g.log" 2>&1 </dev/null ||
       note "senti bench --cuda-graph $g failed (see logs/senti_bench_graph_$g.log)"
-    ms="$(python3 -c 'import json, sys
+    ms="$("$GC_PY" -c 'import json, sys
 rows = [l for l in open(sys.argv[1]) if l.startswith("{")]
 print("%.3f" % json.loads(rows[-1])["ms_per_step"])' "$GC_LOGS/senti_bench_graph_$g.log" 2>/dev/null)"
     record "bench_graph_${g}_ms" "${ms:--}"; line="$line${line:+, }$g ${ms:--} ms/step"

@@ -23,10 +23,10 @@ stage_probe() {
   fi
   local nvcc_v cuda_v cudnn_v wheel_v san_v cmake_v ninja_v cxx_v glibc torch_v
   nvcc_v="$(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
-  cuda_v="$(python3 -c 'import json;print(json.load(open("/usr/local/cuda/version.json"))["cuda"]["version"])' 2>/dev/null ||
+  cuda_v="$("$GC_PY" -c 'import json;print(json.load(open("/usr/local/cuda/version.json"))["cuda"]["version"])' 2>/dev/null ||
     readlink -f /usr/local/cuda 2>/dev/null)"
   cudnn_v="$(cudnn_header_version "$CUDNN_INC")"
-  wheel_v="$(python3 -c 'import importlib.metadata as m
+  wheel_v="$("$GC_PY" -c 'import importlib.metadata as m
 for n in ("nvidia-cudnn-cu13", "nvidia-cudnn-cu12"):
     try: print(n, m.version(n)); break
     except Exception: pass' 2>/dev/null)"
@@ -36,12 +36,13 @@ for n in ("nvidia-cudnn-cu13", "nvidia-cudnn-cu12"):
   ninja_v="$(ninja --version 2>/dev/null)"
   cxx_v="$(c++ --version 2>/dev/null | head -1)"
   glibc="$(ldd --version 2>/dev/null | head -1 | awk '{print $NF}')"
-  torch_v="$(bounded 15 python3 -c 'import torch
+  torch_v="$(bounded 15 "$GC_PY" -c 'import torch
 print(torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version(), "GPU seen:", torch.cuda.is_available())' 2>"$GC_LOGS/probe_torch.log")"
   [ -n "$torch_v" ] || torch_v="unavailable ($(tail -1 "$GC_LOGS/probe_torch.log" 2>/dev/null | cut -c1-120))"
   record cuda_nvcc "$nvcc_v"; record cuda_toolkit "$cuda_v"; record cudnn_version "$cudnn_v"
   record cudnn_include "$CUDNN_INC"; record cudnn_library "$CUDNN_LIB"; record cudnn_from "$CUDNN_FROM"
   record cudnn_wheel "$wheel_v"; record compute_sanitizer "$san_v"; record torch "$torch_v"
+  record python "$(bounded 15 "$GC_PY" -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>&1 | tail -1)"
   record glibc "$glibc"; record kernel "$(uname -r)"; record cpus "$GC_JOBS"
   [ -n "$CUDNN_LIB" ] || note "cuDNN not found (set CUDNN_INCLUDE_DIR and CUDNN_LIBRARY)"
   section "## Probe" "" "| what | seen |" "| --- | --- |" \
@@ -52,7 +53,7 @@ print(torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cud
     "| compute-sanitizer | ${san_v:-not found} |" \
     "| cmake / ninja / compiler | ${cmake_v:-none} / ${ninja_v:-none} / ${cxx_v:-none} |" \
     "| glibc / kernel / CPUs | ${glibc:-?} / $(uname -r) / $GC_JOBS |" \
-    "| python3 torch | $torch_v |" \
+    "| python torch ($GC_PY) | $torch_v |" \
     "| LD_LIBRARY_PATH | \`$LD_LIBRARY_PATH\` |"
   record headline_probe "GPU: ${name:-none} (${mem:-?}, cc ${cc:-?}), driver ${drv:-?}, CUDA ${nvcc_v:-?}," \
     "cuDNN ${cudnn_v:-?} ($CUDNN_FROM), compute-sanitizer ${san_v:-none}, torch ${torch_v%% *}"

@@ -121,6 +121,7 @@ class GpuCheckTest(unittest.TestCase):
         e = dict(os.environ, PATH=self.bin + os.pathsep + os.environ["PATH"], SENTI_CARRY=carry or self.carry,
                  SENTI_DEPS_PREFIX=os.path.join(self.tmp, "prefix"),
                  SENTI_GPU_BUILD_DIR=os.path.join(self.tmp, build), SENTI_GPU_CHECK_WORK=work)
+        e.setdefault("SENTI_PYTHON", sys.executable)  # the check's python: ours (ctest: the project's)
         e.update(env or {})
         log = open(os.path.join(self.tmp, name, "stdout"), "w")
         t0 = time.monotonic()
@@ -219,6 +220,7 @@ class FullRun(GpuCheckTest):
         self.assertEqual(r.status("cpu_suite"), "skipped")  # needs 150 s, fewer are left
         self.assertTrue(any("needs at least 150 s" in n for n in r.notes()), r.notes())
         self.assertEqual(r.results["verdict"], "PASSED")
+        self.assertEqual(r.results["python"].split()[0], os.environ.get("SENTI_PYTHON", sys.executable))
         self.assertEqual(r.results["cuda_tests_total"], "8")
         self.assertEqual(r.results["cuda_tests_passed"], "8")
         self.assertEqual(r.results["train_cuda_val_acc"], "0.8100")

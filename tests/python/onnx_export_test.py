@@ -19,7 +19,7 @@ try:
     import numpy as np
     import onnxruntime as ort
 except ImportError as e:
-    print(f"SKIPPED: {e.name} is not installed (pip install onnxruntime numpy to run this test)")
+    print(f"SKIPPED: {e.name} is not installed in {sys.executable} (pip install onnxruntime there to run this test)")
     sys.exit(77)
 
 senti, archive, scratch = sys.argv[1:4]

@@ -14,7 +14,8 @@ import sys
 try:
     import matplotlib  # noqa: F401
 except ImportError:
-    print("SKIPPED: matplotlib is not installed (apt-get install python3-matplotlib)")
+    # The project's Python (.venv, scripts/requirements-test.txt) has it: under ctest this never skips.
+    print(f"SKIPPED: matplotlib is not installed in {sys.executable} (scripts/setup.sh makes .venv with it)")
     sys.exit(77)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

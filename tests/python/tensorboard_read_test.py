@@ -16,7 +16,7 @@ try:
     from tensorboard.backend.event_processing import event_multiplexer
     from tensorboard.plugins.hparams import plugin_data_pb2
 except ImportError:
-    print("SKIPPED: the tensorboard package is not installed (pip install tensorboard to run this test)")
+    print(f"SKIPPED: the tensorboard package is not installed in {sys.executable} (pip install tensorboard there)")
     sys.exit(77)
 
 senti, archive, scratch = sys.argv[1:4]
