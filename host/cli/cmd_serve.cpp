@@ -16,6 +16,7 @@
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 #include "host/cli/serve_server.h"
 
 namespace senti::cli {
@@ -161,23 +162,26 @@ void register_serve(CLI::App& app) {
   add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("--host", f->host, "Address to listen on (loopback unless --allow-remote)")
       ->default_val("127.0.0.1");
-  cmd->add_option("--port", f->port, "Port to listen on; 0 picks a free one")->default_val(8080);
+  add_integer_option(cmd, "--port", f->port,
+                     "Port to listen on; 0 picks a free one")->default_val(8080);
   cmd->add_flag("--allow-remote", f->allow_remote,
                 "Allow a --host other machines can reach (e.g. 0.0.0.0)");
   add_device_flag(cmd, &f->device);
-  cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(64);
-  cmd->add_option("--max-texts", f->max_texts, "Most reviews in one request (1..65536)")
+  add_integer_option(cmd, "--batch", f->batch, "Reviews per forward pass")->default_val(64);
+  add_integer_option(cmd, "--max-texts", f->max_texts, "Most reviews in one request (1..65536)")
       ->default_val(f->max_texts);
-  cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest request body (64 B..1 GiB)")
+  add_integer_option(cmd, "--max-body-bytes", f->max_body_bytes,
+                     "Largest request body (64 B..1 GiB)")
       ->default_val(f->max_body_bytes);
-  cmd->add_option("--max-text-bytes", f->max_text_bytes,
-                  "Longest review in a request (at most --max-body-bytes)")
+  add_integer_option(cmd, "--max-text-bytes", f->max_text_bytes,
+                     "Longest review in a request (at most --max-body-bytes)")
       ->default_val(f->max_text_bytes);
-  cmd->add_option("--threads", f->threads,
-                  "Connection worker threads: each open connection holds one (1..1024)")
+  add_integer_option(cmd, "--threads", f->threads,
+                     "Connection worker threads: each open connection holds one (1..1024)")
       ->default_val(f->threads);
-  cmd->add_option("--request-timeout", f->request_timeout,
-                  "Seconds a client has to send a whole request, and to take its response (1..3600)")
+  add_integer_option(cmd, "--request-timeout", f->request_timeout,
+                     "Seconds a client has to send a whole request, and to take its response "
+                     "(1..3600)")
       ->default_val(f->request_timeout);
   cmd->callback([f] { run_serve(*f); });
 }
