@@ -114,8 +114,11 @@ std::string url_for(const std::string& host, int port) {
 
 void run_serve(const ServeFlags& f) {
   if (!is_loopback_host(f.host) && !f.allow_remote)
-    SENTI_FAIL("--host ", f.host, " is not a loopback address: other machines could reach the "
-               "server. Add --allow-remote to bind it on purpose");
+    SENTI_FAIL("--host ", f.host, " is not a loopback address (127.x.y.z, ::1, ::ffff:127.x.y.z or "
+               "localhost): other machines could reach the server. Add --allow-remote to bind it "
+               "on purpose");
+  // "127.1" binds and is printed as 127.0.0.1, "::ffff:127.0.0.1" as 127.0.0.1, "[::1]" as ::1.
+  const std::string host = canonical_host(f.host);
   check_flags(f);
   ServeLimits limits;
   limits.max_texts = static_cast<size_t>(f.max_texts);
@@ -132,7 +135,7 @@ void run_serve(const ServeFlags& f) {
   Predictor predictor(ckpt, std::move(backend), batch, f.checkpoint);
   PredictServer server(predictor, limits, model_info(ckpt, f.checkpoint, predictor.backend()), http);
 
-  const int port = server.bind(f.host, static_cast<int>(f.port));
+  const int port = server.bind(host, static_cast<int>(f.port));
   StopSignals signals;
   std::thread waiter([&] {
     const int sig = signals.wait();
@@ -140,11 +143,11 @@ void run_serve(const ServeFlags& f) {
     server.stop();
   });
 
-  if (!is_loopback_host(f.host))
+  if (!is_loopback_host(host))
     std::fprintf(stderr, "senti serve: WARNING: listening on %s, reachable from other machines "
-                 "(--allow-remote)\n", f.host.c_str());
+                 "(--allow-remote)\n", host.c_str());
   std::printf("senti serve: listening on %s  (POST /v1/predict, GET /healthz; Ctrl-C stops)\n",
-              url_for(f.host, port).c_str());
+              url_for(host, port).c_str());
   std::fflush(stdout);
   server.run();
   signals.wake();  // run() also returns when the accept loop failed: let the waiter finish
