@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -27,9 +28,11 @@ int configure_cpu_threads() {
   const char* env = std::getenv("SENTI_CPU_THREADS");
   if (env && *env) {
     char* end = nullptr;
+    errno = 0;
     const long v = std::strtol(env, &end, 10);
-    if (*end != '\0' || v < 1 || v > 1024)
-      SENTI_FAIL("SENTI_CPU_THREADS must be a positive integer, got '", env, "'");
+    if (*end != '\0' || errno == ERANGE || v < 1 || v > kMaxCpuThreads)
+      SENTI_FAIL("SENTI_CPU_THREADS must be an integer in 1..", kMaxCpuThreads, ", got '", env,
+                 "'");
     n = static_cast<int>(v);
   }
   openblas_set_num_threads(1);

@@ -15,6 +15,9 @@
 
 namespace senti {
 
+// The most threads $SENTI_CPU_THREADS (or `senti bench --threads`) may ask for.
+constexpr int kMaxCpuThreads = 1024;
+
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts);
 
 }  // namespace senti

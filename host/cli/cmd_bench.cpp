@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/bench.h"
+#include "engine/cpu/cpu_backend.h"
 #include "kernels/common/error.h"
 #include "engine/init.h"
 #include "host/cli/commands.h"
@@ -65,7 +66,11 @@ void validate(CLI::App* cmd, const BenchFlags& f, bool real_data) {
   if (f.bench.warmup < 0) SENTI_FAIL("--warmup must be >= 0, got ", f.bench.warmup);
   if (f.bench.split_steps < 0) SENTI_FAIL("--split-steps must be >= 0, got ", f.bench.split_steps);
   (void)parse_cuda_graph(f.cuda_graph);
-  if (f.threads < 0) SENTI_FAIL("--threads must be >= 0, got ", f.threads);
+  // Checked here, not left to the backend: its message names SENTI_CPU_THREADS, which the user
+  // did not set.
+  if (f.threads < 0 || f.threads > kMaxCpuThreads)
+    SENTI_FAIL("--threads must be in 0..", kMaxCpuThreads, " (0 = the default), got ",
+               f.threads);
   if (real_data && f.synthetic) SENTI_FAIL("--synthetic and --data exclude each other");
   if (real_data && cmd->count("--vocab"))
     SENTI_FAIL("--vocab sets the id range of synthetic data; with --data use --num-words");
@@ -193,21 +198,24 @@ void register_bench(CLI::App& app) {
   add_device_flag(cmd, &f->device);
   add_lstm_flag(cmd, &f->lstm);
   add_cuda_graph_flag(cmd, &f->cuda_graph);
-  cmd->add_option("--batch", f->batch, "B: samples per step");
-  cmd->add_option("--embed", f->embed, "E: embedding width");
-  cmd->add_option("--hidden", f->hidden, "H: LSTM units");
-  cmd->add_option("--vocab", f->vocab, "V: id range of --synthetic data (with --data: --num-words)")
+  add_integer_option(cmd, "--batch", f->batch, "B: samples per step");
+  add_integer_option(cmd, "--embed", f->embed, "E: embedding width");
+  add_integer_option(cmd, "--hidden", f->hidden, "H: LSTM units");
+  add_integer_option(cmd, "--vocab", f->vocab,
+                     "V: id range of --synthetic data (with --data: --num-words)")
       ->capture_default_str();
-  cmd->add_option("--steps", f->bench.steps, "Timed training steps")->capture_default_str();
-  cmd->add_option("--warmup", f->bench.warmup, "Untimed steps before timing")->capture_default_str();
-  cmd->add_option("--split-steps", f->bench.split_steps,
-                  "Extra steps timed with CUDA events for the forward/backward/optimizer/copy split "
-                  "(0 = skip; ignored on the CPU)")
+  add_integer_option(cmd, "--steps", f->bench.steps, "Timed training steps")->capture_default_str();
+  add_integer_option(cmd, "--warmup", f->bench.warmup,
+                     "Untimed steps before timing")->capture_default_str();
+  add_integer_option(cmd, "--split-steps", f->bench.split_steps,
+                     "Extra steps timed with CUDA events for the forward/backward/optimizer/copy "
+                     "split (0 = skip; ignored on the CPU)")
       ->capture_default_str();
-  cmd->add_option("--threads", f->threads, "CPU threads (sets SENTI_CPU_THREADS; 0 = default)");
-  cmd->add_option("--seed", f->seed, "Seed of the initial weights and of synthetic data")
-      ->capture_default_str()
-      ->check(non_negative_integer());
+  add_integer_option(cmd, "--threads", f->threads,
+                     "CPU threads, 0..1024 (sets SENTI_CPU_THREADS; 0 = $SENTI_CPU_THREADS if set, "
+                     "else one per hardware thread)");
+  add_integer_option(cmd, "--seed", f->seed, "Seed of the initial weights and of synthetic data")
+      ->capture_default_str();
   cmd->add_flag("--synthetic", f->synthetic,
                 "Random ids of the configured shape (the default unless --data is given)");
   cmd->add_flag("--nondeterministic", f->nondeterministic,

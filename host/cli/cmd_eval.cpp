@@ -13,6 +13,7 @@
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/data_flags.h"
+#include "host/cli/flag_names.h"
 #include "host/cli/device_flags.h"
 #include "host/text/tokenizer.h"
 
@@ -90,8 +91,9 @@ void register_eval(CLI::App& app) {
   add_checkpoint_flag(cmd, &f.checkpoint);
   add_device_flag(cmd, &f.device);
   add_data_flags(cmd, &f.data);
-  cmd->add_option("--batch", f.batch, "Evaluation batch size")->default_val(256);
-  cmd->add_option("--limit", f.limit, "Evaluate on N test reviews (a seeded sample); -1 = all")
+  add_integer_option(cmd, "--batch", f.batch, "Evaluation batch size")->default_val(256);
+  add_integer_option(cmd, "--limit", f.limit,
+                     "Evaluate on N test reviews (a seeded sample); -1 = all")
       ->default_val(-1);
   cmd->add_flag("--json", f.json, "Print one JSON object instead of text");
   cmd->callback([cmd, flags] { run_eval(cmd, *flags); });

@@ -245,7 +245,7 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)")
       ->check(non_empty_path());
   add_device_flag(cmd, &f->device);
-  cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(128);
+  add_integer_option(cmd, "--batch", f->batch, "Reviews per forward pass")->default_val(128);
   cmd->add_flag("--json", f->json,
                 "Print JSON lines: {\"text\": ..., \"prob_positive\": ..., \"label\": ...}");
   cmd->add_flag("--ids", f->ids,

@@ -16,6 +16,7 @@
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
 #include "host/cli/device_flags.h"
+#include "host/cli/flag_names.h"
 #include "host/cli/serve_server.h"
 
 namespace senti::cli {
@@ -113,8 +114,11 @@ std::string url_for(const std::string& host, int port) {
 
 void run_serve(const ServeFlags& f) {
   if (!is_loopback_host(f.host) && !f.allow_remote)
-    SENTI_FAIL("--host ", f.host, " is not a loopback address: other machines could reach the "
-               "server. Add --allow-remote to bind it on purpose");
+    SENTI_FAIL("--host ", f.host, " is not a loopback address (127.x.y.z, ::1, ::ffff:127.x.y.z or "
+               "localhost): other machines could reach the server. Add --allow-remote to bind it "
+               "on purpose");
+  // "127.1" binds and is printed as 127.0.0.1, "::ffff:127.0.0.1" as 127.0.0.1, "[::1]" as ::1.
+  const std::string host = canonical_host(f.host);
   check_flags(f);
   ServeLimits limits;
   limits.max_texts = static_cast<size_t>(f.max_texts);
@@ -131,7 +135,7 @@ void run_serve(const ServeFlags& f) {
   Predictor predictor(ckpt, std::move(backend), batch, f.checkpoint);
   PredictServer server(predictor, limits, model_info(ckpt, f.checkpoint, predictor.backend()), http);
 
-  const int port = server.bind(f.host, static_cast<int>(f.port));
+  const int port = server.bind(host, static_cast<int>(f.port));
   StopSignals signals;
   std::thread waiter([&] {
     const int sig = signals.wait();
@@ -139,11 +143,11 @@ void run_serve(const ServeFlags& f) {
     server.stop();
   });
 
-  if (!is_loopback_host(f.host))
+  if (!is_loopback_host(host))
     std::fprintf(stderr, "senti serve: WARNING: listening on %s, reachable from other machines "
-                 "(--allow-remote)\n", f.host.c_str());
+                 "(--allow-remote)\n", host.c_str());
   std::printf("senti serve: listening on %s  (POST /v1/predict, GET /healthz; Ctrl-C stops)\n",
-              url_for(f.host, port).c_str());
+              url_for(host, port).c_str());
   std::fflush(stdout);
   server.run();
   signals.wake();  // run() also returns when the accept loop failed: let the waiter finish
@@ -161,23 +165,26 @@ void register_serve(CLI::App& app) {
   add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("--host", f->host, "Address to listen on (loopback unless --allow-remote)")
       ->default_val("127.0.0.1");
-  cmd->add_option("--port", f->port, "Port to listen on; 0 picks a free one")->default_val(8080);
+  add_integer_option(cmd, "--port", f->port,
+                     "Port to listen on; 0 picks a free one")->default_val(8080);
   cmd->add_flag("--allow-remote", f->allow_remote,
                 "Allow a --host other machines can reach (e.g. 0.0.0.0)");
   add_device_flag(cmd, &f->device);
-  cmd->add_option("--batch", f->batch, "Reviews per forward pass")->default_val(64);
-  cmd->add_option("--max-texts", f->max_texts, "Most reviews in one request (1..65536)")
+  add_integer_option(cmd, "--batch", f->batch, "Reviews per forward pass")->default_val(64);
+  add_integer_option(cmd, "--max-texts", f->max_texts, "Most reviews in one request (1..65536)")
       ->default_val(f->max_texts);
-  cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest request body (64 B..1 GiB)")
+  add_integer_option(cmd, "--max-body-bytes", f->max_body_bytes,
+                     "Largest request body (64 B..1 GiB)")
       ->default_val(f->max_body_bytes);
-  cmd->add_option("--max-text-bytes", f->max_text_bytes,
-                  "Longest review in a request (at most --max-body-bytes)")
+  add_integer_option(cmd, "--max-text-bytes", f->max_text_bytes,
+                     "Longest review in a request (at most --max-body-bytes)")
       ->default_val(f->max_text_bytes);
-  cmd->add_option("--threads", f->threads,
-                  "Connection worker threads: each open connection holds one (1..1024)")
+  add_integer_option(cmd, "--threads", f->threads,
+                     "Connection worker threads: each open connection holds one (1..1024)")
       ->default_val(f->threads);
-  cmd->add_option("--request-timeout", f->request_timeout,
-                  "Seconds a client has to send a whole request, and to take its response (1..3600)")
+  add_integer_option(cmd, "--request-timeout", f->request_timeout,
+                     "Seconds a client has to send a whole request, and to take its response "
+                     "(1..3600)")
       ->default_val(f->request_timeout);
   cmd->callback([f] { run_serve(*f); });
 }

@@ -331,10 +331,11 @@ void register_train(CLI::App& app) {
   add_lstm_flag(cmd, &f.lstm);
   add_cuda_graph_flag(cmd, &f.cuda_graph);
   add_data_flags(cmd, &f.data);
-  cmd->add_option("--embed", f.model.embed_dim, "Embedding size E")->default_val(128);
-  cmd->add_option("--hidden", f.model.hidden, "LSTM units H")->default_val(64);
-  cmd->add_option("--batch", f.train.batch_size, "Batch size")->default_val(32);
-  cmd->add_option("--epochs", f.train.epochs, "Epochs (total, also when resuming)")->default_val(20);
+  add_integer_option(cmd, "--embed", f.model.embed_dim, "Embedding size E")->default_val(128);
+  add_integer_option(cmd, "--hidden", f.model.hidden, "LSTM units H")->default_val(64);
+  add_integer_option(cmd, "--batch", f.train.batch_size, "Batch size")->default_val(32);
+  add_integer_option(cmd, "--epochs", f.train.epochs,
+                     "Epochs (total, also when resuming)")->default_val(20);
   cmd->add_option("--lr", f.optimizer.adam.lr, "Adam learning rate")->default_val(1e-3);
   cmd->add_option("--beta1", f.optimizer.adam.beta1, "Adam beta_1")->default_val(0.9);
   cmd->add_option("--beta2", f.optimizer.adam.beta2, "Adam beta_2")->default_val(0.999);
@@ -373,19 +374,21 @@ void register_train(CLI::App& app) {
   cmd->add_option("--dense-dropout", f.model.dense_dropout,
                   "Dropout rate on the classifier input, training only")
       ->default_val(0.0);
-  cmd->add_option("--ngrams", f.model.ngrams,
-                  "N-gram features beside the LSTM: a multi-hot vector of each review's 1..N-grams "
-                  "(Keras TextVectorization(ngrams=N, output_mode='multi_hot')), concatenated to the "
-                  "LSTM features before the Dense layer; word pairs and triples are hashed into "
-                  "--ngram-buckets slots. 0 = off, 1 = words, 2 = + pairs, 3 = + triples")
+  add_integer_option(cmd, "--ngrams", f.model.ngrams,
+                     "N-gram features beside the LSTM: a multi-hot vector of each review's "
+                     "1..N-grams (Keras TextVectorization(ngrams=N, output_mode='multi_hot')), "
+                     "concatenated to the LSTM features before the Dense layer; word pairs and "
+                     "triples are hashed into --ngram-buckets slots. 0 = off, 1 = words, 2 = + "
+                     "pairs, 3 = + triples")
       ->default_val(0);
-  cmd->add_option("--ngram-buckets", f.model.ngram_buckets,
-                  "Hash slots for the word pairs and triples of --ngrams 2 or 3 (each slot is one "
-                  "weight of the Dense kernel)")
+  add_integer_option(cmd, "--ngram-buckets", f.model.ngram_buckets,
+                     "Hash slots for the word pairs and triples of --ngrams 2 or 3 (each slot is "
+                     "one weight of the Dense kernel)")
       ->capture_default_str();  // ModelConfig's default
-  cmd->add_option("--early-stopping", f.train.early_stopping,
-                  "Stop when --monitor has not improved for N epochs and evaluate the test split with "
-                  "the best epoch's weights (Keras EarlyStopping(restore_best_weights=True)); 0 = off")
+  add_integer_option(cmd, "--early-stopping", f.train.early_stopping,
+                     "Stop when --monitor has not improved for N epochs and evaluate the test "
+                     "split with the best epoch's weights (Keras "
+                     "EarlyStopping(restore_best_weights=True)); 0 = off")
       ->default_val(0);
   cmd->add_option("--monitor", f.train.monitor,
                   "The validation figure that picks best.safetensors and drives --early-stopping: "
@@ -400,14 +403,14 @@ void register_train(CLI::App& app) {
                   "holds: blocks of 250 consecutive review ids per class, under which aclImdb keeps "
                   "a movie's reviews; only a boundary movie can fall on both sides)")
       ->capture_default_str();
-  cmd->add_option("--seed", f.train.seed, "Seed for the split, the shuffles and the initial weights")
-      ->default_val(1337)
-      ->check(non_negative_integer());
-  cmd->add_option("--limit", f.train.limit,
-                  "Use only the first N training reviews after the shuffle (0 = all 25,000)")
+  add_integer_option(cmd, "--seed", f.train.seed,
+                     "Seed for the split, the shuffles and the initial weights")
+      ->default_val(1337);
+  add_integer_option(cmd, "--limit", f.train.limit,
+                     "Use only the first N training reviews after the shuffle (0 = all 25,000)")
       ->default_val(0);
-  cmd->add_option("--test-limit", f.train.test_limit,
-                  "Evaluate on N test reviews (a seeded sample); -1 = all 25,000, 0 = skip")
+  add_integer_option(cmd, "--test-limit", f.train.test_limit,
+                     "Evaluate on N test reviews (a seeded sample); -1 = all 25,000, 0 = skip")
       ->default_val(-1);
   cmd->add_option("--out", f.train.out_dir,
                   "Directory for checkpoints (latest.safetensors, best.safetensors) and metrics.jsonl "
@@ -418,8 +421,8 @@ void register_train(CLI::App& app) {
                   "agree with the checkpoint's history on --resume")
       ->check(non_empty_path());
   cmd->add_flag("--resume", f.resume, "Continue from <out>/latest.safetensors");
-  cmd->add_option("--log-every", f.train.log_every,
-                  "When output is not a terminal, also print a progress line every N steps")
+  add_integer_option(cmd, "--log-every", f.train.log_every,
+                     "When output is not a terminal, also print a progress line every N steps")
       ->default_val(0);
   cmd->add_option("--max-loss", f.train.max_loss,
                   "Divergence guard: stop (exit 1, keeping the last good checkpoint) when the "
@@ -430,9 +433,9 @@ void register_train(CLI::App& app) {
                   "per-step loss, per-epoch loss/accuracy/validation, learning rate, gradient norms, "
                   "samples/s, hyper-parameters");
   cmd->add_flag("--no-tensorboard", f.no_tensorboard, "Write no TensorBoard event files");
-  cmd->add_option("--tensorboard-every", f.tensorboard_every,
-                  "Per-step TensorBoard scalars every N steps (mean loss over them; on a GPU each "
-                  "logged step synchronises); 0 = epoch figures only")
+  add_integer_option(cmd, "--tensorboard-every", f.tensorboard_every,
+                     "Per-step TensorBoard scalars every N steps (mean loss over them; on a GPU "
+                     "each logged step synchronises); 0 = epoch figures only")
       ->default_val(10);
   cmd->add_option("--profile-steps", f.profile_steps,
                   "A:B brackets global steps A..B with cudaProfilerStart/Stop (for nsys/ncu "

@@ -36,15 +36,16 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
                   "Folder for the token cache (and the downloaded archive). Default: "
                   "$SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else ~/.cache/senti")
       ->check(non_empty_path());
-  cmd->add_option("--num-words", f->num_words,
-                  "Vocabulary cap: keep word ids < N (0 pad, 1 start, 2 out-of-vocabulary, words from 3); "
-                  "at least 4")
+  add_integer_option(cmd, "--num-words", f->num_words,
+                     "Vocabulary cap: keep word ids < N (0 pad, 1 start, 2 out-of-vocabulary, "
+                     "words from 3); at least 4")
       ->capture_default_str();
   cmd->add_option("--word-index", f->word_index,
                   "Keras imdb_word_index.json: use its ranks for Keras-compatible ids (rank + 3) "
                   "instead of a vocabulary built from the train split")
       ->check(non_empty_path());
-  cmd->add_option("--maxlen", f->maxlen, "Sequence length T: start token + ids, padded/truncated to this")
+  add_integer_option(cmd, "--maxlen", f->maxlen,
+                     "Sequence length T: start token + ids, padded/truncated to this")
       ->capture_default_str();
   cmd->add_option("--padding", f->padding, "Where padding goes when a review is shorter: pre or post")
       ->capture_default_str();

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   senti::cli::register_inspect(app);
   senti::cli::register_diff(app);
   senti::cli::register_export(app);
+  senti::cli::require_integer_checks(app);  // a programming error, not a usage one: it aborts
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "host/cli/serve_api.h"
+#include "host/cli/serve_framing.h"
 #include "kernels/common/error.h"
 
 namespace senti::cli {
@@ -35,6 +36,7 @@ constexpr auto kYieldAfterIdle = std::chrono::milliseconds(1000);
 
 thread_local bool t_shed = false;       // this connection is to be answered 503 (pool full)
 thread_local bool t_timed_out = false;  // the current request's deadline passed while reading
+thread_local bool t_close = false;  // the current request's body cannot be skipped: close after it
 
 int ms_left(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -143,6 +145,21 @@ void answer_busy(socket_t sock) {
       ::send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+// Closes a connection whose request was refused before its body was read: the response first,
+// then our end of the stream, then what the client still sends is read and dropped (for at most
+// half a second) before the close. Closing with unread bytes would send a reset, which can make
+// the client drop the response before reading it.
+void lingering_close(socket_t sock) {
+  ::shutdown(sock, SHUT_WR);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  std::array<char, 4096> sink{};
+  while (Clock::now() < deadline) {
+    pollfd p{sock, POLLIN, 0};
+    if (::poll(&p, 1, ms_left(deadline)) <= 0) continue;
+    if (::recv(sock, sink.data(), sink.size(), 0) <= 0) break;  // the client closed too
+  }
+}
+
 }  // namespace
 
 // httplib's task queue for accepted connections: a fixed set of worker threads and a bounded
@@ -219,6 +236,29 @@ HttpServer::HttpServer(HttpOptions options) : options_(options) {
   set_keep_alive_timeout(options_.keep_alive_s);
   set_read_timeout(options_.request_timeout_s, 0);
   set_write_timeout(options_.request_timeout_s, 0);
+  // Bad body framing (host/cli/serve_framing.h) is answered before httplib reads any of the body,
+  // and closes the connection: where that body ends is unknown, so no next request can be found.
+  set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const FramingError e = check_request_framing(req);
+    if (e.status == 0) return HandlerResponse::Unhandled;
+    res.status = e.status;
+    res.set_content(error_json(e.status, e.message), "application/json");
+    res.set_header("Connection", "close");
+    t_close = true;
+    return HandlerResponse::Handled;
+  });
+  // httplib adds its Keep-Alive header (and a second "Connection: close" on a last request)
+  // whatever the handler set: a closing response says only "Connection: close".
+  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    const auto range = res.headers.equal_range("Connection");
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second != "close") continue;
+      res.headers.erase("Connection");
+      res.headers.erase("Keep-Alive");
+      res.set_header("Connection", "close");
+      return;
+    }
+  });
   new_task_queue = [this] {
     auto* pool = new ConnectionPool(options_.threads, static_cast<size_t>(options_.max_pending));
     pool_ = pool;  // httplib deletes it when the accept loop ends, after shutdown()
@@ -330,16 +370,19 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
         // from their first byte.
         if (served > 0 && !wait_for_request(sock, options_.keep_alive_s * 1000, true)) break;
         t_timed_out = false;
+        t_close = false;
         DeadlineStream stream(sock, Clock::now() + timeout, timeout, [this] { return stopping(); });
         const bool last = served + 1 == max_requests || others_waiting() || stopping();
         bool client_closes = false;
         ok = process_request(stream, last, client_closes, nullptr);
-        if (!ok || client_closes || last) break;
+        if (!ok || client_closes || last || t_close) break;
       }
     } catch (...) {
       ok = false;  // never past the worker thread; the connection is closed below
     }
     t_timed_out = false;
+    if (t_close) lingering_close(sock);
+    t_close = false;
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

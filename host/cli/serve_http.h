@@ -16,7 +16,11 @@
 //     A kept-alive connection gives its worker up when other connections are waiting: it is closed
 //     after the current response (with "Connection: close"), or after a second idle between
 //     requests, so idle clients cannot starve new ones.
-// Routes, handlers and the error handler are httplib's (Server::Get, ...), set by the caller.
+//   - a request whose Content-Length or Transfer-Encoding is bad (host/cli/serve_framing.h) is
+//     answered at once (400, 411 or 501, JSON body) and its connection closed, instead of httplib
+//     misreading the body or waiting for it until the timeout.
+// Routes, handlers and the error handler are httplib's (Server::Get, ...), set by the caller; the
+// pre- and post-routing handlers belong to this class.
 #include <atomic>
 #include <string>
 

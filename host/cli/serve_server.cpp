@@ -1,8 +1,13 @@
 #include "host/cli/serve_server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -203,11 +208,69 @@ void PredictServer::stop() {
   impl_->server.stop();
 }
 
+namespace {
+
+// "[::1]" (the URL spelling) -> "::1".
+std::string unbracketed(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
+
+bool is_localhost_name(const std::string& host) {
+  return strcasecmp(host.c_str(), "localhost") == 0 || strcasecmp(host.c_str(), "localhost.") == 0;
+}
+
+// The address a numeric `host` spells, read as the OS reads it (getaddrinfo with AI_NUMERICHOST:
+// inet_aton's "127.1" and "0x7f.1", IPv6 with an IPv4 tail, ...). Never a DNS query. An IPv4
+// address written in IPv6 form (::ffff:a.b.c.d) comes back as that IPv4 address: it is the same
+// destination, and an AF_INET socket binds it where IPv6 is off.
+bool numeric_address(const std::string& host, sockaddr_storage* out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST;
+  addrinfo* found = nullptr;
+  if (host.empty() || getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  std::memcpy(out, found->ai_addr, found->ai_addrlen);
+  freeaddrinfo(found);
+  if (out->ss_family == AF_INET6) {
+    const auto* a6 = reinterpret_cast<const sockaddr_in6*>(out);
+    if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+      sockaddr_in v4{};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, a6->sin6_addr.s6_addr + 12, 4);
+      std::memset(out, 0, sizeof *out);
+      std::memcpy(out, &v4, sizeof v4);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool is_loopback_host(const std::string& host) {
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  return false;
+  const std::string h = unbracketed(host);
+  if (is_localhost_name(h)) return true;
+  sockaddr_storage a{};
+  if (!numeric_address(h, &a)) return false;
+  if (a.ss_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+  return a.ss_family == AF_INET6 &&
+         IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+}
+
+std::string canonical_host(const std::string& host) {
+  const std::string h = unbracketed(host);
+  sockaddr_storage a{};
+  if (!numeric_address(h, &a)) return h;
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* bytes = a.ss_family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&a)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&a)->sin6_addr);
+  // A scoped IPv6 address (fe80::1%eth0) keeps the user's spelling: inet_ntop would drop the zone.
+  if (h.find('%') != std::string::npos || !inet_ntop(a.ss_family, bytes, text, sizeof text)) return h;
+  return text;
 }
 
 }  // namespace senti::cli

@@ -47,7 +47,13 @@ class PredictServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// True for addresses that only this machine can reach: 127.0.0.0/8, ::1, localhost.
+// True for addresses that only this machine can reach, in every spelling the OS reads as one:
+// 127.0.0.0/8 (127.0.0.1, 127.1, 127.2.3.4, 0x7f.1), ::1, ::ffff:127.x.y.z, localhost; also in
+// brackets ([::1]). Host names other than localhost are not looked up: they count as remote.
 bool is_loopback_host(const std::string& host);
+
+// The numeric form of a numeric `host` ("127.1" -> "127.0.0.1", "::ffff:127.0.0.1" ->
+// "127.0.0.1", "[::1]" -> "::1"): what `senti serve` binds and prints. Names come back unchanged.
+std::string canonical_host(const std::string& host);
 
 }  // namespace senti::cli
