@@ -17,6 +17,7 @@
 
 #include "kernels/common/error.h"
 #include "host/data/hash.h"
+#include "host/text/text_encoding.h"
 
 namespace fs = std::filesystem;
 
@@ -98,6 +99,14 @@ class ReadBudget {
   uint64_t total_ = 0;
 };
 
+// The review as UTF-8 text (a byte-order mark dropped), or an error naming it: UTF-16/32 or NUL
+// bytes read as bytes would turn each letter into a word of its own (host/text/text_encoding.h).
+std::string_view review_text(const std::string& buf, std::string_view name, const std::string& data) {
+  if (const std::string why = text::non_utf8_reason(buf); !why.empty())
+    SENTI_FAIL("--data ", data, ": review ", name, " is ", why, "; ", text::kExpectedUtf8);
+  return text::strip_utf8_bom(buf);
+}
+
 void read_file(const fs::path& file, std::string* buf, ReadBudget* budget) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores the flag.
   const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -168,7 +177,7 @@ void read_directory(const std::string& path,
       if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
         SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
       read_file(e.path(), &buf, &budget);
-      on_review(rf, buf);
+      on_review(rf, review_text(buf, name, path));
     }
   }
 }
@@ -248,7 +257,7 @@ void read_archive(const std::string& path,
     // Compressed bytes read so far (libarchive reads ahead by up to its 1 MiB block).
     if (!size_ec && file_bytes > 0)
       rf.input_fraction = std::min(1.0, static_cast<double>(archive_filter_bytes(a.get(), -1)) / file_bytes);
-    on_review(rf, buf);
+    on_review(rf, review_text(buf, name, path));
   }
   for (size_t k = 0; k < kClassDirs.size(); ++k)
     if (found[k] == 0)
