@@ -17,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "host/data/review_lines.h"
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
 #include "host/run/explainer.h"
@@ -48,6 +50,9 @@ struct PredictFlags {
 
 constexpr int kMaxBatch = 4096;
 constexpr size_t kSnippetChars = 72;
+// Reviews waiting to be scored are scored early once they hold this many bytes, so that a batch of
+// long lines (each up to data::kMaxReviewBytes) stays bounded in memory too.
+constexpr size_t kMaxPendingBytes = size_t{64} << 20;
 
 // The review shortened for the text format: at most kSnippetChars code points, control characters
 // (newlines, tabs) as spaces, never cutting a UTF-8 sequence in half.
@@ -147,17 +152,21 @@ int64_t count_lines(const std::string& path) {
   return lines + (last != '\n');
 }
 
-// Reads one review a line (a trailing \r of CRLF files dropped; empty lines are empty reviews, so
-// output line k always belongs to input line k), scoring every `batch` lines. With `progress`, a
-// task line counts them (the share of positive reviews as the running figure).
-size_t predict_stream(Predictor& predictor, std::istream& in, const std::string& name,
-                      const PredictFlags& f, ProgressLine* progress) {
+// Reads one review a line through data::ReviewLineReader (a trailing \r of CRLF files dropped;
+// empty lines are empty reviews, so output line k always belongs to input line k; a line over the
+// training cap or not UTF-8 text is an error naming it), scoring every `batch` lines. With
+// `progress`, a task line counts them (the share of positive reviews as the running figure).
+size_t predict_stream(Predictor& predictor, int fd, const std::string& name, const PredictFlags& f,
+                      ProgressLine* progress) {
+  data::ReviewLineReader reader(fd, name);
   std::vector<std::string> pending;
+  size_t pending_bytes = 0;
   std::string line;
   Tally tally;
   const auto t0 = std::chrono::steady_clock::now();
   auto score = [&] {
     flush(predictor, &pending, f, &tally);
+    pending_bytes = 0;
     if (!progress) return;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char figures[48];
@@ -165,13 +174,13 @@ size_t predict_stream(Predictor& predictor, std::istream& in, const std::string&
                   tally.reviews ? 100.0 * tally.positive / tally.reviews : 0.0);
     progress->task_update(static_cast<int64_t>(tally.reviews), s, figures);
   };
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  while (reader.next(&line)) {
+    pending_bytes += line.size();
     pending.push_back(std::move(line));
-    line.clear();
-    if (pending.size() == static_cast<size_t>(predictor.batch())) score();
+    line = std::string();
+    if (pending.size() == static_cast<size_t>(predictor.batch()) || pending_bytes >= kMaxPendingBytes)
+      score();
   }
-  if (in.bad()) SENTI_FAIL("'", name, "': read error after ", tally.reviews + pending.size(), " reviews");
   score();
   if (progress) progress->end_task();
   return tally.reviews;
@@ -198,11 +207,14 @@ void run_predict(const PredictFlags& f) {
   if (f.ids && !f.json) SENTI_FAIL("--ids needs --json (the ids go into each JSON line)");
   if (!f.texts.empty() && !f.file.empty())
     SENTI_FAIL("give reviews either as arguments or with --file, not both");
-  std::ifstream file;
+  int file = -1;  // --file's descriptor, closed on the way out
   if (!f.file.empty() && f.file != "-") {
-    file.open(f.file, std::ios::binary);
-    if (!file) SENTI_FAIL("--file '", f.file, "': cannot open it for reading");
+    file = ::open(f.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file < 0) SENTI_FAIL("--file '", f.file, "': cannot open it for reading (", std::strerror(errno), ")");
   }
+  const std::unique_ptr<int, void (*)(int*)> close_file(&file, [](int* fd) {
+    if (*fd >= 0) ::close(*fd);
+  });
 
   const Checkpoint ckpt = load_checkpoint(f.checkpoint);
   check_inference_ready(ckpt, f.checkpoint);
@@ -218,12 +230,12 @@ void run_predict(const PredictFlags& f) {
                                      f.texts.begin() + std::min(f.texts.size(), i + f.batch));
       n += flush(predictor, &chunk, f);
     }
-  } else if (file.is_open()) {
-    n = predict_stream(predictor, file, f.file, f, batch_progress(f).get());
+  } else if (file >= 0) {
+    n = predict_stream(predictor, file, "--file '" + f.file + "'", f, batch_progress(f).get());
   } else {
     if (log && isatty(STDIN_FILENO))
       std::fprintf(log, "senti predict: reading reviews from standard input, one a line (Ctrl-D ends)\n");
-    n = predict_stream(predictor, std::cin, "standard input", f, batch_progress(f).get());
+    n = predict_stream(predictor, STDIN_FILENO, "standard input", f, batch_progress(f).get());
   }
   std::cout.flush();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,7 +254,11 @@ void register_predict(CLI::App& app) {
       "come from the arguments, --file (one per line) or standard input (one per line)");
   add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("texts", f->texts, "Reviews to score (quote each one)");
-  cmd->add_option("--file", f->file, "Read reviews from this file, one per line ('-' = standard input)")
+  cmd->add_option("--file", f->file,
+                  "Read reviews from this file, one per line ('-' = standard input; so is no --file "
+                  "and no texts). UTF-8 text: UTF-16/32 input is refused, naming the line; a line "
+                  "may have at most " + std::to_string(data::kMaxReviewBytes >> 20) +
+                      " MiB, as a training review (a longer one is an error)")
       ->check(non_empty_path());
   add_device_flag(cmd, &f->device);
   add_integer_option(cmd, "--batch", f->batch, "Reviews per forward pass")->default_val(128);

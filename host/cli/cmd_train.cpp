@@ -12,6 +12,7 @@
 
 #include "engine/atomic_file.h"
 #include "host/run/checkpoint.h"
+#include "host/run/run_lock.h"
 #include "kernels/common/error.h"
 #include "engine/init.h"
 #include "engine/optimizer.h"
@@ -234,6 +235,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--tensorboard and --no-tensorboard contradict each other; pass one");
   if (f.tensorboard.empty()) f.tensorboard = (fs::path(f.train.out_dir) / "tb").string();
   const std::string latest = (fs::path(f.train.out_dir) / "latest.safetensors").string();
+  check_can_create_files(f.train.out_dir, "--out");  // not after the first epoch
+  // One writer per run folder, held until this run ends: taken before looking at what the folder
+  // holds, so that two runs started at once cannot both find it empty (or both resume it). A
+  // second run is refused here, at once, naming the holder's PID.
+  RunFolderLock lock(f.train.out_dir, "--out");
   std::error_code ec;
   if (f.resume && !fs::exists(latest, ec))
     SENTI_FAIL("--resume: no checkpoint '", latest, "' to resume from (check --out)");
@@ -241,7 +247,6 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--out '", f.train.out_dir,
                "' already holds a checkpoint (latest.safetensors); pass --resume to continue it or "
                "choose another --out (nothing was overwritten)");
-  check_can_create_files(f.train.out_dir, "--out");  // not after the first epoch
   require_device(f.device);  // before any slow work: --device cuda without a GPU fails now
   if (parse_device(f.device) == Device::Cuda) {  // ... and so do options it cannot run yet
     BackendOptions probe;
@@ -284,9 +289,9 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   if (std::fflush(stdout) != 0 || std::ferror(stdout))  // e.g. >/dev/full: say so before training
     throw Error(detail::concat("cannot write standard output (", std::strerror(errno),
                                "); nothing was trained"));
-  // Only now that everything was checked does the run leave a trace on disk.
-  fs::create_directories(f.train.out_dir, ec);
-  if (ec) SENTI_FAIL("--out: cannot create directory '", f.train.out_dir, "': ", ec.message());
+  // Only now that everything was checked does the run leave a trace on disk (the folder the lock
+  // created is removed again when the run fails before this point).
+  lock.keep();
   if (f.train.metrics_path.empty())
     f.train.metrics_path = (fs::path(f.train.out_dir) / "metrics.jsonl").string();
   std::printf("Model: %s; %zu parameters\n", describe_model(ckpt.model).c_str(),
@@ -414,13 +419,15 @@ void register_train(CLI::App& app) {
       ->default_val(-1);
   cmd->add_option("--out", f.train.out_dir,
                   "Directory for checkpoints (latest.safetensors, best.safetensors) and metrics.jsonl "
-                  "(default runs/train-<date>-<time>)")
+                  "(default runs/train-<date>-<time>). One run writes a folder at a time: a run "
+                  "holds its lock (.senti-lock) until it ends and a second one is refused at once")
       ->check(non_empty_path());
   cmd->add_option("--metrics", f.train.metrics_path,
                   "JSON-lines metrics file (default <out>/metrics.jsonl); appended to, and made to "
                   "agree with the checkpoint's history on --resume")
       ->check(non_empty_path());
-  cmd->add_flag("--resume", f.resume, "Continue from <out>/latest.safetensors");
+  cmd->add_flag("--resume", f.resume,
+                "Continue from <out>/latest.safetensors (refused while another run holds <out>)");
   add_integer_option(cmd, "--log-every", f.train.log_every,
                      "When output is not a terminal, also print a progress line every N steps")
       ->default_val(0);

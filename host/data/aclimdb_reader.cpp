@@ -17,6 +17,7 @@
 
 #include "kernels/common/error.h"
 #include "host/data/hash.h"
+#include "host/text/text_encoding.h"
 
 namespace fs = std::filesystem;
 
@@ -98,6 +99,21 @@ class ReadBudget {
   uint64_t total_ = 0;
 };
 
+// Why the review is not UTF-8 text, as the error naming it, or "": UTF-16/32 or NUL bytes read as
+// bytes would turn each letter into a word of its own (host/text/text_encoding.h).
+std::string text_problem(const std::string& buf, std::string_view name, const std::string& data) {
+  const std::string why = text::non_utf8_reason(buf);
+  return why.empty() ? why
+                     : detail::concat("--data ", data, ": review ", name, " is ", why, "; ",
+                                      text::kExpectedUtf8);
+}
+
+// The review as UTF-8 text (a byte-order mark dropped), or an error naming it.
+std::string_view review_text(const std::string& buf, std::string_view name, const std::string& data) {
+  if (const std::string problem = text_problem(buf, name, data); !problem.empty()) throw UsageError(problem);
+  return text::strip_utf8_bom(buf);
+}
+
 void read_file(const fs::path& file, std::string* buf, ReadBudget* budget) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores the flag.
   const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -168,7 +184,7 @@ void read_directory(const std::string& path,
       if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
         SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
       read_file(e.path(), &buf, &budget);
-      on_review(rf, buf);
+      on_review(rf, review_text(buf, name, path));
     }
   }
 }
@@ -193,7 +209,7 @@ void read_archive(const std::string& path,
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK)
     archive_fail(a.get(), path, "corrupt or truncated archive, or not a tar archive at all");
   std::array<int, 4> found{};
-  std::string buf;
+  std::string buf, not_text;  // not_text: the error of the first review that is not UTF-8 text
   ReadBudget budget(path, limits);
   archive_entry* entry = nullptr;
   std::error_code size_ec;
@@ -248,8 +264,12 @@ void read_archive(const std::string& path,
     // Compressed bytes read so far (libarchive reads ahead by up to its 1 MiB block).
     if (!size_ec && file_bytes > 0)
       rf.input_fraction = std::min(1.0, static_cast<double>(archive_filter_bytes(a.get(), -1)) / file_bytes);
-    on_review(rf, buf);
+    // A corrupt archive inflates to garbage (NUL bytes too) before its checksum fails: a review
+    // that is not text is reported only once the archive was read through intact.
+    if (not_text.empty()) not_text = text_problem(buf, name, path);
+    if (not_text.empty()) on_review(rf, text::strip_utf8_bom(buf));
   }
+  if (!not_text.empty()) throw UsageError(not_text);
   for (size_t k = 0; k < kClassDirs.size(); ++k)
     if (found[k] == 0)
       SENTI_FAIL("--data ", path, ": the archive has no reviews in ", kClassDirs[k].rel, "; ", kLayout);

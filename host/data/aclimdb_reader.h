@@ -3,7 +3,9 @@
 // straight from the .tar.gz (streamed through libarchive, never extracted to disk):
 //   [aclImdb/]{train,test}/{pos,neg}/<id>_<rating>.txt
 // Everything else (README, imdb.vocab, train/unsup, *.feat, urls_*.txt, imdbEr.txt) is ignored.
-// A file inside a pos/neg folder whose name is not <id>_<rating>.txt is an error naming it.
+// A file inside a pos/neg folder whose name is not <id>_<rating>.txt is an error naming it, and so
+// is a review that is not UTF-8 text (UTF-16/32, NUL bytes: host/text/text_encoding.h); a UTF-8
+// byte-order mark is dropped.
 #include <cstdint>
 #include <functional>
 #include <string>
