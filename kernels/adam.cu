@@ -28,7 +28,8 @@ adam_kernel(float* __restrict__ params, float* __restrict__ m, float* __restrict
   const float scale = scales ? scales[k] : 1.f;
   const float alpha = *alpha_in;
   for (int64_t i = begin + threadIdx.x; i < end; i += kThreads)
-    math::adam_update(params + i, m + i, v + i, grads[i] * scale, alpha, rate1, rate2, epsilon);
+    math::adam_update(params + i, m + i, v + i, math::adam_scaled_grad(grads[i], scale), alpha,
+                      rate1, rate2, epsilon);
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 // (sqrtf may set errno, so GCC keeps a scalar call path), so this spells it out with SSE2 (every
 // x86-64) or AVX intrinsics, picked at run time. Every lane performs exactly the operations of
 // math::adam_update in the same order, with no fused multiply-add, so the result is bit-identical
-// to the scalar formula (and to any thread split).
+// to the scalar formula (and to any thread split) and to the CUDA kernel. The intrinsics are plain
+// vector * and + to GCC, which would fuse them where the target has FMA: neither SSE2 nor the
+// "avx" target has it, and engine/CMakeLists.txt builds cpu_adam.cpp with -ffp-contract=off so a
+// build with -march=native cannot add it either.
 #include <cstddef>
 
 #include "kernels/common/math/optim.h"
@@ -14,11 +17,12 @@
 
 namespace senti::cpu {
 
-// The scalar reference: g = grads[k] · scale, then math::adam_update.
+// The scalar reference: g = math::adam_scaled_grad(grads[k], scale), then math::adam_update.
 inline void adam_range_scalar(float* theta, float* m, float* v, const float* grads, size_t n,
                               float scale, float alpha, float rate1, float rate2, float epsilon) {
   for (size_t k = 0; k < n; ++k)
-    math::adam_update(theta + k, m + k, v + k, grads[k] * scale, alpha, rate1, rate2, epsilon);
+    math::adam_update(theta + k, m + k, v + k, math::adam_scaled_grad(grads[k], scale), alpha,
+                      rate1, rate2, epsilon);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -27,11 +27,19 @@ GraphExec StepGraphs::capture(const std::function<void()>& enqueue) {
   }
   const cudaError_t ended = cudaStreamEndCapture(stream_, &raw);
   Graph graph(raw);
-  SENTI_CUDA_CHECK(ended);
   size_t nodes = 0;
-  SENTI_CUDA_CHECK(cudaGraphGetNodes(graph.get(), nullptr, &nodes));
   cudaGraphExec_t exec = nullptr;
-  SENTI_CUDA_CHECK(cudaGraphInstantiate(&exec, graph.get(), 0));
+  try {
+    SENTI_CUDA_CHECK(ended);
+    SENTI_CUDA_CHECK(cudaGraphGetNodes(graph.get(), nullptr, &nodes));
+    SENTI_CUDA_CHECK(cudaGraphInstantiate(&exec, graph.get(), 0));
+  } catch (...) {
+    // The failed call also left its error as the thread's last error, which the eager fallback's
+    // first launch (kernels/launch.cuh) would read and throw as its own: clear it. A sticky device
+    // fault is not cleared by this and still stops the fallback, as it should.
+    (void)cudaGetLastError();
+    throw;
+  }
   stats_.last_nodes = nodes;
   return GraphExec(exec);  // the executable does not need `graph` any more
 }

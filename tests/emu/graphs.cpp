@@ -39,6 +39,15 @@ std::deque<Capture>& captures() {
   return *c;
 }
 
+GraphFault g_graph_fault = GraphFault::None;  // guarded by the runtime mutex
+
+// Whether the injected fault is `f`; it fires once.
+bool take_graph_fault(GraphFault f) {
+  if (g_graph_fault != f) return false;
+  g_graph_fault = GraphFault::None;
+  return true;
+}
+
 void end_capture(Capture* c) {
   for (CUstream_st* m : c->members) {
     m->capture = nullptr;
@@ -85,6 +94,11 @@ cudaError_t capture_node(CUstream_st* stream, OpBody body) {
 }
 
 void invalidate_capture(Capture* capture) { capture->invalidated = true; }
+
+void inject_graph_fault(GraphFault fault) {
+  Lock lock(runtime_mutex());
+  g_graph_fault = fault;
+}
 
 bool any_capture_blocks_sync() {
   bool blocks = false;
@@ -192,6 +206,8 @@ cudaError_t cudaStreamEndCapture(cudaStream_t handle, cudaGraph_t* graph) {
   const bool invalidated = c->invalidated;
   std::vector<GraphNode> nodes = std::move(c->nodes);
   end_capture(c);
+  if (take_graph_fault(GraphFault::EndCapture))
+    return fail(cudaErrorStreamCaptureInvalidated, "injected fault (emu::inject_graph_fault)");
   if (invalidated)
     return fail(cudaErrorStreamCaptureInvalidated, "the capture was invalidated by an earlier call");
   if (unjoined)
@@ -205,6 +221,8 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsig
   Lock lock(runtime_mutex());
   if (const cudaError_t e = sticky_error()) return e;
   if (!exec || !graph) return fail(cudaErrorInvalidValue, "cudaGraphInstantiate: null argument");
+  if (take_graph_fault(GraphFault::Instantiate))
+    return fail(cudaErrorNotSupported, "injected fault (emu::inject_graph_fault)");
   *exec = new CUgraphExec_st{graph->nodes};
   return cudaSuccess;
 }

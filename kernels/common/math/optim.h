@@ -40,15 +40,71 @@ SENTI_HD float adam_alpha(const AdamHyper& h, long long t) {
   return static_cast<float>(h.lr * sqrt(1.0 - b2t) / (1.0 - b1t));
 }
 
+// The Adam update's arithmetic, one IEEE operation each, never fused: the CPU twin and the GPU must
+// round the same sequence (tests demand their parameters bit for bit). Left to itself, nvcc
+// contracts a*b + c into fma.rn.f32 (one rounding instead of two) and GCC does the same in C++
+// (-ffp-contract=fast is its default) wherever the target has FMA (target clones, -march=native).
+// Device: the _rn intrinsics are never contracted and stay IEEE-rounded under --use_fast_math.
+// Host: an empty asm makes the product opaque to the optimizer, so no add can swallow it.
+// docs/testing.md ("Exact where a test demands exact") has the PTX check.
+SENTI_HD float adam_mul(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  float p = a * b;
+#if defined(__GNUC__) && defined(__x86_64__)
+  __asm__("" : "+x"(p));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__("" : "+w"(p));
+#else
+  volatile float opaque = p;  // other compilers: a store the optimizer must not look through
+  p = opaque;
+#endif
+  return p;
+#endif
+}
+SENTI_HD float adam_add(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+SENTI_HD float adam_sub(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+SENTI_HD float adam_div(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+SENTI_HD float adam_sqrt(float a) {
+#if defined(__CUDA_ARCH__)
+  return __fsqrt_rn(a);
+#else
+  return sqrtf(a);
+#endif
+}
+
+// The gradient Adam sees: the raw gradient times its tensor's clip scale (one rounding, unfused).
+SENTI_HD float adam_scaled_grad(float grad, float scale) { return adam_mul(grad, scale); }
+
 // One element: m += (g - m)(1 - b1); v += (g² - v)(1 - b2); θ -= alpha·m / (√v + ε).
-// rate1 = 1 - b1 and rate2 = 1 - b2 come from AdamHyper::rate1/rate2.
+// rate1 = 1 - b1 and rate2 = 1 - b2 come from AdamHyper::rate1/rate2. These IEEE operations in
+// this order and no other (engine/cpu/adam_simd.h repeats them lane by lane).
 SENTI_HD void adam_update(float* theta, float* m, float* v, float g, float alpha, float rate1,
                           float rate2, float epsilon) {
-  float mm = *m + (g - *m) * rate1;
-  float vv = *v + (g * g - *v) * rate2;
+  const float mm = adam_add(*m, adam_mul(adam_sub(g, *m), rate1));
+  const float vv = adam_add(*v, adam_mul(adam_sub(adam_mul(g, g), *v), rate2));
   *m = mm;
   *v = vv;
-  *theta -= alpha * mm / (sqrtf(vv) + epsilon);
+  *theta = adam_sub(*theta, adam_div(adam_mul(alpha, mm), adam_add(adam_sqrt(vv), epsilon)));
 }
 
 }  // namespace senti::math

@@ -29,4 +29,12 @@ enum class StreamOrder { Latest, Random, Fifo };
 StreamOrder stream_order();
 void set_stream_order(StreamOrder order);
 
+// Fault injection for the graph-capture failure path (engine/cuda/step_graph.cpp): the next
+// cudaStreamEndCapture (EndCapture: the capture ends and what it recorded is dropped, as when CUDA
+// invalidates a capture) or cudaGraphInstantiate (Instantiate) fails once, setting the thread's
+// last error as a real failure does. Capture failures that need a real GPU to happen (a driver
+// that cannot instantiate a graph, a library call that is not capturable) take this path.
+enum class GraphFault { None, EndCapture, Instantiate };
+void inject_graph_fault(GraphFault fault);  // None cancels one not yet triggered
+
 }  // namespace senti::emu
