@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/cpu/cascade_sum.h"
 #include "engine/cpu/lstm_cpu_kernels.h"
 #include "engine/cpu/parallel.h"
 #include "engine/cpu/row_gemm.h"
@@ -23,6 +24,7 @@ constexpr int kSlotRowsPerChunk = 512;     // input projection, embedding gradie
 constexpr int kSamplesPerGroup = 16;       // recurrence: samples walked through time together
 constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
 constexpr int kNormRowsPerChunk = 256;     // sparse embedding norm: rows
+constexpr int kRowsPerGemmBlock = 256;     // dR: rows per GEMM, the blocks summed pairwise
 
 size_t at(int64_t row, int width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
 
@@ -50,6 +52,8 @@ LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads)
   for (int d = 0; d < D_; ++d) {
     Direction& r = dir_[d];
     r.slot.resize(BT);
+    r.slot_first.resize(max_u + 1);
+    r.slot_rows.resize(BT);
     r.pu.resize(max_u * G);
     r.gates.resize(BT * G);
     r.hprev.resize(BT * H);
@@ -69,6 +73,12 @@ LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads)
   feat_.resize(B * F_);
   fmask_.resize(B * F_);
   scratch_.resize(static_cast<size_t>(threads) * kNormRowsPerChunk * (G + E));
+  // dR's block and cascade levels, per gate chunk of each direction.
+  const int gate_chunks = chunk_count(static_cast<int>(G), kGateColumnsPerChunk);
+  const size_t dr_width = H * static_cast<size_t>(std::min<size_t>(G, kGateColumnsPerChunk));
+  dr_scratch_per_chunk_ =
+      dr_width * (1 + cpu::CascadeSum::levels_needed((BT + kRowsPerGemmBlock - 1) / kRowsPerGemmBlock));
+  dr_scratch_.resize(static_cast<size_t>(gate_chunks) * D_ * dr_scratch_per_chunk_);
 }
 
 // Slots and each row's slot (forward reading order; the backward direction's via the mirror).
@@ -323,8 +333,12 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   run_chunks(seq_.groups * D_, threads_,
              [&](int chunk) { recurrence_backward(chunk / D_, chunk % D_); });
 
-  // Weight gradients, per direction. First S (U, 4H): the dZ rows summed per slot, rows in order;
-  // db from S (in double), dR over all rows; a range of gate columns per chunk.
+  // Weight gradients, per direction. First S (U, 4H): the dZ rows summed per slot (pairwise where
+  // a slot has many rows); db from S (in double), dR over all rows; a range of gate columns per
+  // chunk.
+  for (int d = 0; d < D_; ++d)
+    cpu::group_rows_by_slot(N, U, dir_[d].slot.data(), dir_[d].slot_first.data(),
+                            dir_[d].slot_rows.data());
   const int gate_chunks = chunk_count(G, kGateColumnsPerChunk);
   run_chunks(gate_chunks * D_, threads_, [&](int chunk) {
     const int d = chunk / gate_chunks;
@@ -334,14 +348,21 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     const int nj = j1 - j0;
     float* S = r.pu.data();  // the forward's P is not needed any more
     const float* dz = r.gates.data();
-    for (int u = 0; u < U; ++u) std::fill_n(S + at(u, G) + j0, nj, 0.f);
-    cpu::sum_rows_per_slot(N, G, j0, j1, dz, r.slot.data(), S);
+    cpu::sum_rows_per_slot(U, G, j0, j1, dz, r.slot_first.data(), r.slot_rows.data(), S);
     cpu::column_sums(U, G, j0, j1, S, r.dbias.data());  // db: dZ over all rows = S over slots
     float* gb = d ? g.bias_back : g.bias;
     for (int j = j0; j < j1; ++j) gb[j] = static_cast<float>(r.dbias[j]);
     // dR (H, 4H) = [the rows' start states]^T (H, N) · dZ (N, 4H).
-    gemm(true, false, H, nj, static_cast<int>(N), 1.f, r.hprev.data(), H, dz + j0, G, 0.f,
-         (d ? g.recurrent_kernel_back : g.recurrent_kernel) + j0, G);
+    // In blocks of rows, summed pairwise: one GEMM over all N rows would add ~N/256 of OpenBLAS's
+    // K-block results one after another into C.
+    float* block = &dr_scratch_[static_cast<size_t>(chunk) * dr_scratch_per_chunk_];
+    cpu::CascadeSum sum(block + static_cast<size_t>(H) * nj, static_cast<size_t>(H) * nj);
+    for (size_t n0 = 0; n0 < N; n0 += kRowsPerGemmBlock) {
+      const int nr = static_cast<int>(std::min<size_t>(kRowsPerGemmBlock, N - n0));
+      gemm(true, false, H, nj, nr, 1.f, &r.hprev[n0 * H], H, dz + n0 * G + j0, G, 0.f, block, nj);
+      sum.add(block);
+    }
+    sum.finish((d ? g.recurrent_kernel_back : g.recurrent_kernel) + j0, H, nj, G);
     // dW (E, 4H) = X^T (E, U) · S (U, 4H).
     gemm(true, false, E, nj, U, 1.f, xu_.data(), E, S + j0, G, 0.f,
          (d ? g.kernel_back : g.kernel) + j0, G);

@@ -72,6 +72,7 @@ class LstmCpu {
  private:
   struct Direction {  // one LSTM direction's activations, in packed rows or member order
     std::vector<int32_t> slot;     // (N) row -> slot
+    std::vector<int32_t> slot_first, slot_rows;  // (U + 1), (N): each slot's rows (backward)
     std::vector<float> pu;         // (U, 4H) X · W + bias; in backward S, the dZ sums per slot
     std::vector<float> gates;      // (N, 4H) h_{s-1}·R -> activated gates -> dZ in backward
     std::vector<float> hprev;      // (N, H) the state each row starts from (0 at step 0)
@@ -113,6 +114,8 @@ class LstmCpu {
   std::vector<float> feat_;   // (B, F) classifier input, sample order, after dense dropout
   std::vector<float> fmask_;  // (B, F) dense dropout factors
   std::vector<float> scratch_;  // per thread: sparse-norm gathers
+  std::vector<float> dr_scratch_;  // per gate chunk: dR's GEMM block and cascade levels
+  size_t dr_scratch_per_chunk_ = 0;
 };
 
 }  // namespace senti

@@ -2,6 +2,10 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "engine/cpu/cascade_sum.h"
 #include "engine/cpu/vec_math.h"
 #include "kernels/common/math/lstm_cell.h"
 
@@ -70,14 +74,51 @@ void cell_backward(int nb, int H, float* __restrict z, const float* __restrict c
   }
 }
 
+void group_rows_by_slot(size_t rows, int U, const int32_t* slot, int32_t* first,
+                        int32_t* rows_of_slot) {
+  std::fill_n(first, U + 1, 0);
+  for (size_t r = 0; r < rows; ++r) ++first[slot[r] + 1];
+  for (int u = 0; u < U; ++u) first[u + 1] += first[u];
+  std::vector<int32_t> next(first, first + U);
+  for (size_t r = 0; r < rows; ++r) rows_of_slot[next[slot[r]]++] = static_cast<int32_t>(r);
+}
+
+namespace {
+constexpr int kBlockRows = 8;    // rows summed one after another before the pairwise merging
+constexpr int kColumnTile = 64;  // columns per pass, so the merge levels stay in L1
+}  // namespace
+
 SENTI_CPU_CLONES
-void sum_rows_per_slot(size_t rows, int G, int j0, int j1, const float* __restrict dz,
-                       const int32_t* __restrict slot, float* __restrict S) {
-  const int nj = j1 - j0;
-  for (size_t r = 0; r < rows; ++r) {
-    const float* __restrict src = dz + r * G + j0;
-    float* __restrict dst = S + static_cast<size_t>(slot[r]) * G + j0;
-    for (int j = 0; j < nj; ++j) dst[j] += src[j];
+void sum_rows_per_slot(int U, int G, int j0, int j1, const float* __restrict dz,
+                       const int32_t* __restrict first, const int32_t* __restrict rows_of_slot,
+                       float* __restrict S) {
+  alignas(64) float levels[CascadeSum::kMaxLevels * kColumnTile];
+  alignas(64) float block[kColumnTile];
+  for (int u = 0; u < U; ++u) {
+    const int32_t* rows = rows_of_slot + first[u];
+    const int n = first[u + 1] - first[u];
+    for (int c0 = j0; c0 < j1; c0 += kColumnTile) {
+      const int nc = std::min(kColumnTile, j1 - c0);
+      float* __restrict dst = S + static_cast<size_t>(u) * G + c0;
+      if (n <= kBlockRows) {  // most slots: in row order
+        for (int c = 0; c < nc; ++c) dst[c] = 0.f;
+        for (int i = 0; i < n; ++i) {
+          const float* __restrict src = dz + static_cast<size_t>(rows[i]) * G + c0;
+          for (int c = 0; c < nc; ++c) dst[c] += src[c];
+        }
+        continue;
+      }
+      CascadeSum sum(levels, static_cast<size_t>(nc));
+      for (int b0 = 0; b0 < n; b0 += kBlockRows) {
+        for (int c = 0; c < nc; ++c) block[c] = 0.f;
+        for (int i = b0; i < std::min(n, b0 + kBlockRows); ++i) {
+          const float* __restrict src = dz + static_cast<size_t>(rows[i]) * G + c0;
+          for (int c = 0; c < nc; ++c) block[c] += src[c];
+        }
+        sum.add(block);
+      }
+      sum.finish(dst, 1, static_cast<size_t>(nc), static_cast<size_t>(nc));
+    }
   }
 }
 

@@ -24,9 +24,17 @@ void cell_forward(int nb, int H, bool hr, float* z, const float* const* pre, con
 void cell_backward(int nb, int H, float* z, const float* c_prev, const float* tc_cur,
                    const float* dh, float* dc);
 
-// Row r of dz (columns [j0, j1)) added to row slot[r] of S, rows in order.
-void sum_rows_per_slot(size_t rows, int G, int j0, int j1, const float* dz, const int32_t* slot,
-                       float* S);
+// The rows of each of U slots in row order (a stable counting sort of slot[rows]): slot u's rows
+// are rows_of_slot[first[u] .. first[u + 1]). first has U + 1 entries.
+void group_rows_by_slot(size_t rows, int U, const int32_t* slot, int32_t* first,
+                        int32_t* rows_of_slot);
+
+// S[u, j0..j1) = the sum of the dz rows of slot u (columns [j0, j1) of rows of width G). A slot
+// of up to 8 rows is summed in row order; a larger one (the padding id of a post-padded batch
+// has thousands) by pairwise summation of 8-row blocks, so its rounding error grows with log2 of
+// its row count, not with the count (issue 23; tests/cpu/gradient_accuracy_test.cpp).
+void sum_rows_per_slot(int U, int G, int j0, int j1, const float* dz, const int32_t* first,
+                       const int32_t* rows_of_slot, float* S);
 
 // db[j0, j1) = column sums of S (U rows) in double, rows in order.
 void column_sums(int U, int G, int j0, int j1, const float* S, double* db);
