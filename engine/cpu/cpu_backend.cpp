@@ -12,6 +12,7 @@
 #include "kernels/common/error.h"
 #include "engine/cpu/lstm_cpu.h"
 #include "engine/cpu/ngram_cpu.h"
+#include "engine/cpu/small_gemm.h"
 #include "engine/init.h"
 #include "kernels/common/math/activations.h"
 #include "engine/cpu/cpu_adam.h"
@@ -20,10 +21,18 @@
 namespace senti {
 namespace {
 
-// The backend's thread count: $SENTI_CPU_THREADS when set, else one per hardware thread. The
-// backend splits its work into that many parts itself and runs OpenBLAS single-threaded inside
-// them (a process-wide OpenBLAS setting), so OpenBLAS's pool never competes with our threads.
+// The backend splits its work into cpu_backend_threads() parts itself and runs OpenBLAS
+// single-threaded inside them (a process-wide OpenBLAS setting), so OpenBLAS's pool never competes
+// with our threads.
 int configure_cpu_threads() {
+  const int n = cpu_backend_threads();
+  openblas_set_num_threads(1);
+  return n;
+}
+
+}  // namespace
+
+int cpu_backend_threads() {
   int n = static_cast<int>(std::thread::hardware_concurrency());
   const char* env = std::getenv("SENTI_CPU_THREADS");
   if (env && *env) {
@@ -35,17 +44,10 @@ int configure_cpu_threads() {
                  "'");
     n = static_cast<int>(v);
   }
-  openblas_set_num_threads(1);
   return n > 0 ? n : 1;
 }
 
-// "OpenBLAS 0.3.21" from openblas_get_config()'s "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
-std::string openblas_version() {
-  const std::string cfg = openblas_get_config();
-  const size_t first = cfg.find(' ');
-  const size_t second = first == std::string::npos ? first : cfg.find(' ', first + 1);
-  return cfg.substr(0, second);
-}
+namespace {
 
 class CpuBackend final : public Backend {
  public:
@@ -63,7 +65,7 @@ class CpuBackend final : public Backend {
   }
 
   std::string describe() const override {
-    return "cpu (" + openblas_version() + ", " + std::to_string(threads_) +
+    return "cpu (" + cpu::gemm_description() + ", " + std::to_string(threads_) +
            (threads_ == 1 ? " thread)" : " threads)");
   }
 

@@ -20,4 +20,8 @@ constexpr int kMaxCpuThreads = 1024;
 
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opts);
 
+// The thread count a CPU backend made now would use: $SENTI_CPU_THREADS when set (throws
+// senti::Error when it is not an integer in 1..kMaxCpuThreads), else one per hardware thread.
+int cpu_backend_threads();
+
 }  // namespace senti

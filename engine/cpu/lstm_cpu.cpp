@@ -7,6 +7,7 @@
 #include "engine/cpu/lstm_cpu_kernels.h"
 #include "engine/cpu/parallel.h"
 #include "engine/cpu/row_gemm.h"
+#include "engine/cpu/small_gemm.h"
 #include "kernels/common/error.h"
 #include "kernels/common/math/dropout.h"
 #include "kernels/common/math/sequence.h"
@@ -14,7 +15,7 @@
 namespace senti {
 namespace {
 
-using cpu::gemm;
+using cpu::gemm;  // engine/cpu/small_gemm.h
 
 // Work chunks, fixed independently of the thread count so results are too (see run_chunks).
 // Large enough that the GEMMs stay efficient and re-read little; at the seed shape (B 32, 4H 256)
@@ -157,12 +158,18 @@ void LstmCpu::project(const ParamViews<const float>& p) {
     for (int d = 0; d < D_; ++d) {
       const float* bias = d ? p.bias_back : p.bias;
       float* P = dir_[d].pu.data();
-      for (int u = u0; u < u1; ++u) std::memcpy(&P[at(u, G)], bias, sizeof(float) * G);
       const float* W = d ? p.kernel_back : p.kernel;
-      if (row_invariant_)
+      if (row_invariant_) {
+        for (int u = u0; u < u1; ++u) std::memcpy(&P[at(u, G)], bias, sizeof(float) * G);
         cpu::gemm_rows(u1 - u0, G, E, &xu_[at(u0, E)], E, W, G, /*accumulate=*/true, &P[at(u0, G)], G);
-      else
-        gemm(false, false, u1 - u0, G, E, 1.f, &xu_[at(u0, E)], E, W, G, 1.f, &P[at(u0, G)], G);
+      } else {
+        // The product first, then the bias: a GEMM that starts its sums from C (libxsmm's with
+        // beta 1) would round every term against the forget gate's bias of 1 instead of against
+        // the small partial sums (seen as 1.5x the float64 distance in gradient_accuracy_test).
+        gemm(false, u1 - u0, G, E, &xu_[at(u0, E)], E, W, G, 0.f, &P[at(u0, G)], G);
+        for (int u = u0; u < u1; ++u)
+          for (int j = 0; j < G; ++j) P[at(u, G) + j] += bias[j];
+      }
     }
   });
 }
@@ -183,7 +190,7 @@ void LstmCpu::recurrence_forward(int g, int d, const float* R) {
       if (row_invariant_)
         cpu::gemm_rows(n, G, H, &r.hprev[at(r0, H)], H, R, G, /*accumulate=*/false, z, G);
       else
-        gemm(false, false, n, G, H, 1.f, &r.hprev[at(r0, H)], H, R, G, 0.f, z, G);
+        gemm(false, n, G, H, &r.hprev[at(r0, H)], H, R, G, 0.f, z, G);
     }
     for (int j = 0; j < n; ++j) pre[j] = &r.pu[at(r.slot[r0 + j], G)];
     // Members still running after this step hand their state to the next step's rows; the
@@ -288,7 +295,7 @@ void LstmCpu::recurrence_backward(int g, int d) {
     float* z = &r.gates[at(r0, G)];  // gates in, dZ_s out
     cpu::cell_backward(n, H, z, &r.cprev[at(r0, H)], &r.tc[at(r0, H)], dh, dc);
     // dL/dh_{s-1} (n, H) = dZ_s (n, 4H) · R^T; h_0 is a constant, so stop at s = 0.
-    if (s > 0) gemm(false, false, n, H, G, 1.f, z, G, r.rt.data(), H, 0.f, dh, H);
+    if (s > 0) gemm(false, n, H, G, z, G, r.rt.data(), H, 0.f, dh, H);
   }
 }
 
@@ -359,12 +366,12 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     cpu::CascadeSum sum(block + static_cast<size_t>(H) * nj, static_cast<size_t>(H) * nj);
     for (size_t n0 = 0; n0 < N; n0 += kRowsPerGemmBlock) {
       const int nr = static_cast<int>(std::min<size_t>(kRowsPerGemmBlock, N - n0));
-      gemm(true, false, H, nj, nr, 1.f, &r.hprev[n0 * H], H, dz + n0 * G + j0, G, 0.f, block, nj);
+      gemm(true, H, nj, nr, &r.hprev[n0 * H], H, dz + n0 * G + j0, G, 0.f, block, nj);
       sum.add(block);
     }
     sum.finish((d ? g.recurrent_kernel_back : g.recurrent_kernel) + j0, H, nj, G);
     // dW (E, 4H) = X^T (E, U) · S (U, 4H).
-    gemm(true, false, E, nj, U, 1.f, xu_.data(), E, S + j0, G, 0.f,
+    gemm(true, E, nj, U, xu_.data(), E, S + j0, G, 0.f,
          (d ? g.kernel_back : g.kernel) + j0, G);
   });
 
@@ -374,7 +381,7 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
     int u0, u1;
     chunk_range(U, kSlotRowsPerChunk, chunk, &u0, &u1);
     for (int d = 0; d < D_; ++d)
-      gemm(false, false, u1 - u0, E, G, 1.f, &dir_[d].pu[at(u0, G)], G, dir_[d].wt.data(), E,
+      gemm(false, u1 - u0, E, G, &dir_[d].pu[at(u0, G)], G, dir_[d].wt.data(), E,
            d ? 1.f : 0.f, &dxu_[at(u0, E)], E);
     if (!drop_embedding_)  // one slot per id: rows are distinct, chunks write disjoint rows
       for (int u = u0; u < u1; ++u)
@@ -410,11 +417,11 @@ double LstmCpu::position_sum_of_squares() {
       int r0, r1;
       chunk_range(rows, kNormRowsPerChunk, chunk, &r0, &r1);
       const int n = r1 - r0;
-      gemm(false, false, n, E, G, 1.f, &dir_[0].gates[at(r0, G)], G, dir_[0].wt.data(), E, 0.f, c, E);
+      gemm(false, n, E, G, &dir_[0].gates[at(r0, G)], G, dir_[0].wt.data(), E, 0.f, c, E);
       if (D_ == 2) {  // the same positions in the backward direction's rows
         for (int i = 0; i < n; ++i)
           std::memcpy(a + at(i, G), &dir_[1].gates[at(seq_.mirror[r0 + i], G)], sizeof(float) * G);
-        gemm(false, false, n, E, G, 1.f, a, G, dir_[1].wt.data(), E, 1.f, c, E);
+        gemm(false, n, E, G, a, G, dir_[1].wt.data(), E, 1.f, c, E);
       }
       double s = 0;
       for (int i = 0; i < n; ++i)

@@ -14,10 +14,12 @@
 // distinct input once, P (U, 4H) = X · W (+ bias), and each row reads its slot's row of P. Without
 // dropout a slot is a distinct token id (U << N for text); with spatial dropout a distinct
 // (sample, id) pair; with element dropout every row is its own slot. Backward uses the identity
-// the other way: with S (U, 4H) the dZ rows summed per slot (in row order), dW = X^T · S and the
+// the other way: with S (U, 4H) the dZ rows summed per slot (pairwise, engine/cpu/cascade_sum.h),
+// dW = X^T · S and the
 // slots' input gradients are S · W^T, scattered to the embedding rows (times the dropout mask).
 //
-// Training's GEMMs go through OpenBLAS (cblas_sgemm), evaluation's through the batch-invariant
+// Training's GEMMs go through cpu::gemm (engine/cpu/small_gemm.h: libxsmm's JIT kernels or
+// OpenBLAS), evaluation's through the batch-invariant
 // cpu::gemm_rows (engine/cpu/row_gemm.h); the per-element cell is engine/cpu/lstm_cpu_kernels.h.
 // Forward keeps tanh(c_t) so backward needs no transcendental function. All reductions run in a
 // fixed order, so results are bit-identical run to run.

@@ -1,7 +1,5 @@
 #include "engine/cpu/lstm_cpu_kernels.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -17,12 +15,6 @@ namespace senti::cpu {
 #else
 #define SENTI_CPU_CLONES
 #endif
-
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-          const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
 
 SENTI_CPU_CLONES
 void cell_forward(int nb, int H, bool hr, float* __restrict z, const float* const* pre,

@@ -1,5 +1,5 @@
 #pragma once
-// The CPU LSTM's inner loops (per-element cell, per-slot sums) and its GEMM wrapper. The cell
+// The CPU LSTM's inner loops (per-element cell, per-slot sums; its GEMMs: small_gemm.h). The cell
 // runs over whole rows with the branch-free exp/sigmoid/tanh of engine/cpu/vec_math.h and the
 // formulas of kernels/common/math/lstm_cell.h (which the CUDA kernels use); the loops are GCC
 // target clones (x86-64-v4 AVX-512, x86-64-v3 AVX2+FMA, baseline) picked once at load time, so
@@ -8,10 +8,6 @@
 #include <cstdint>
 
 namespace senti::cpu {
-
-// C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major (OpenBLAS cblas_sgemm).
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-          const float* b, int ldb, float beta, float* c, int ldc);
 
 // Forward for nb rows at one step: z (nb, 4H) holds h_{t-1}·R (ignored when hr is false: the
 // first step, h_0 = 0); pre[row] (4H) = x·W + bias of the row's token. Overwrites z with the

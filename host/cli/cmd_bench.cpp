@@ -12,6 +12,8 @@
 
 #include "engine/bench.h"
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/peak.h"
+#include "engine/cpu/small_gemm.h"
 #include "kernels/common/error.h"
 #include "engine/init.h"
 #include "host/cli/commands.h"
@@ -35,6 +37,7 @@ struct BenchFlags {
   bool synthetic = false;
   bool nondeterministic = false;  // training runs deterministic (the BackendOptions default)
   bool json = false;
+  bool peak = false;  // CPU only: measure the machine's peak and the step's share of it
   uint64_t seed = 1234;
   BenchOptions bench;
   DataFlags data;  // --data and friends, --maxlen, --num-words
@@ -143,6 +146,45 @@ void print_human(const nlohmann::json& j, const BenchResult& r) {
   }
 }
 
+// --peak: the FMA peak of every thread at once, the GEMM shapes' rates through both libraries,
+// and the step's model FLOP rate as a share of that peak (docs/performance.md, "Roofline").
+nlohmann::json measure_peak(const BenchFlags& f, const BenchResult& r, int threads) {
+  const cpu::FmaPeak fma = cpu::measure_fma_peak(threads);
+  const double flops = cpu::lstm_step_model_flops(r.batch, r.maxlen, f.embed, f.hidden, 1);
+  const double rate = flops / (r.ms_per_step * 1e-3) / 1e9;
+  nlohmann::json gemms = nlohmann::json::array();
+  for (const cpu::GemmRate& g : cpu::measure_gemm_rates(r.batch, f.embed, f.hidden))
+    gemms.push_back({{"shape", g.shape},
+                     {"openblas_gflops", g.openblas_gflops},
+                     {"libxsmm_gflops", g.libxsmm_gflops}});
+  return {{"isa", fma.isa},
+          {"threads", threads},
+          {"fma_gflops_per_thread", fma.gflops_per_thread},
+          {"fma_gflops_all_threads", fma.gflops_all},
+          {"gemm_library", cpu::gemm_description()},
+          {"openblas", cpu::openblas_description()},
+          {"gemms_one_thread", gemms},
+          {"step_model_gflop", flops / 1e9},
+          {"step_gflops", rate},
+          {"step_share_of_peak", rate / fma.gflops_all}};
+}
+
+void print_peak(const nlohmann::json& p) {
+  std::printf("  peak (%s FMA loop): %.1f GFLOP/s one thread, %.1f GFLOP/s on %d threads\n",
+              p["isa"].get<std::string>().c_str(), p["fma_gflops_per_thread"].get<double>(),
+              p["fma_gflops_all_threads"].get<double>(), p["threads"].get<int>());
+  std::printf("  GEMMs, one thread, GFLOP/s (%s runs the training GEMMs; %s):\n",
+              p["gemm_library"].get<std::string>().c_str(),
+              p["openblas"].get<std::string>().c_str());
+  for (const auto& g : p["gemms_one_thread"])
+    std::printf("    %-36s OpenBLAS %6.1f   libxsmm %6.1f\n",
+                g["shape"].get<std::string>().c_str(), g["openblas_gflops"].get<double>(),
+                g["libxsmm_gflops"].get<double>());
+  std::printf("  step: %.2f model GFLOP (6·B·T·(E+H)·4H) at %.1f GFLOP/s = %.0f %% of the peak\n",
+              p["step_model_gflop"].get<double>(), p["step_gflops"].get<double>(),
+              100 * p["step_share_of_peak"].get<double>());
+}
+
 void run_bench_command(CLI::App* cmd, BenchFlags f) {
   apply_preset(cmd, &f);
   const bool real_data = cmd->count("--data") > 0;
@@ -177,11 +219,17 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
   backend->set_state(init_train_state(opts.model, f.seed));
 
   const BenchResult r = run_bench(*backend, pool, f.bench);
-  const nlohmann::json j = to_json(f, opts.model, *backend, device, data_name, r);
-  if (f.json)
+  nlohmann::json j = to_json(f, opts.model, *backend, device, data_name, r);
+  if (f.peak) {
+    SENTI_CHECK(device == "cpu", "--peak measures the CPU: use it with --device cpu");
+    j["peak"] = measure_peak(f, r, cpu_backend_threads());
+  }
+  if (f.json) {
     std::printf("%s\n", j.dump().c_str());
-  else
+  } else {
     print_human(j, r);
+    if (f.peak) print_peak(j["peak"]);
+  }
 }
 
 }  // namespace
@@ -221,6 +269,10 @@ void register_bench(CLI::App& app) {
   cmd->add_flag("--nondeterministic", f->nondeterministic,
                 "Let the backend use non-deterministic kernels (training runs deterministic)");
   cmd->add_flag("--json", f->json, "Print one JSON object instead of text");
+  cmd->add_flag("--peak", f->peak,
+                "CPU only: also measure the machine's FMA peak (all threads), the GEMM shapes' "
+                "rates through OpenBLAS and libxsmm, and the step's model FLOP rate as a share of "
+                "that peak (docs/performance.md, \"Roofline\")");
   add_data_flags(cmd, &f->data);
   cmd->callback([cmd, f] { run_bench_command(cmd, *f); });
 }

@@ -67,6 +67,38 @@ TEST(BenchCli, TextOutputAndPresetB256) {
   EXPECT_NE(out.find("samples/s"), std::string::npos) << out;
 }
 
+// --peak adds the machine's measured FMA peak, the GEMM shapes' rates through both libraries and
+// the step's share of the peak (figures vary by machine; only their presence and sanity here).
+TEST(BenchCli, PeakReportsFmaPeakGemmRatesAndTheStepsShare) {
+  std::string out;
+  ASSERT_EQ(test::run_command(bench("--device cpu --steps 2 --warmup 1 --batch 4 --maxlen 20 "
+                                    "--hidden 8 --embed 8 --threads 1 --peak --json"),
+                              &out),
+            0)
+      << out;
+  const nlohmann::json j = last_line_json(out);
+  ASSERT_TRUE(j.contains("peak")) << out;
+  const nlohmann::json& p = j["peak"];
+  EXPECT_GT(p["fma_gflops_per_thread"].get<double>(), 0.1);
+  EXPECT_EQ(p["threads"].get<int>(), 1);
+  EXPECT_NE(std::string("avx512f avx2+fma scalar").find(p["isa"].get<std::string>()),
+            std::string::npos);
+  ASSERT_EQ(p["gemms_one_thread"].size(), 5u);
+  for (const auto& g : p["gemms_one_thread"]) EXPECT_GT(g["openblas_gflops"].get<double>(), 0);
+  // 6·B·T·(E+H)·4H model FLOPs of a step: 6 · 4 · 20 · 16 · 32.
+  EXPECT_NEAR(p["step_model_gflop"].get<double>(), 6.0 * 4 * 20 * 16 * 32 / 1e9, 1e-12);
+  const double share = p["step_share_of_peak"].get<double>();
+  EXPECT_GT(share, 0);
+  EXPECT_NEAR(share * p["fma_gflops_all_threads"].get<double>(), p["step_gflops"].get<double>(),
+              1e-9 * p["step_gflops"].get<double>());
+  ASSERT_EQ(test::run_command(bench("--device cpu --steps 1 --warmup 0 --batch 2 --maxlen 4 "
+                                    "--hidden 4 --embed 4 --threads 1 --peak"),
+                              &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("% of the peak"), std::string::npos) << out;
+}
+
 TEST(BenchCli, BadValuesNameTheFlagAndExitNonZero) {
   const std::string ok = "--maxlen 4 --hidden 4 --embed 4 ";
   const std::pair<std::string, std::string> cases[] = {

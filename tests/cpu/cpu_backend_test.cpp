@@ -11,6 +11,7 @@
 
 #include "kernels/common/error.h"
 #include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/small_gemm.h"
 #include "engine/init.h"
 #include "test_env.h"
 
@@ -46,10 +47,14 @@ BackendOptions small_options(int V, int E, int H, int max_batch, int maxlen) {
   return o;
 }
 
-TEST(CpuBackend, DescribeNamesOpenBlasAndThreads) {
+TEST(CpuBackend, DescribeNamesGemmLibraryAndThreads) {
   auto be = make_cpu_backend(small_options(10, 4, 3, 2, 3));
   const std::string d = be->describe();
-  EXPECT_EQ(d.rfind("cpu (OpenBLAS ", 0), 0u) << d;
+  EXPECT_EQ(d.rfind(cpu::gemm_library() == cpu::GemmLibrary::Libxsmm ? "cpu (libxsmm 1.17 JIT "
+                                                                      : "cpu (OpenBLAS ",
+                    0),
+            0u)
+      << d;
   EXPECT_NE(d.find("thread"), std::string::npos) << d;
 }
 
