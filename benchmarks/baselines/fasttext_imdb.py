@@ -107,6 +107,5 @@ def main():
                 args.json)
 
 
-
 if __name__ == "__main__":
     main()
