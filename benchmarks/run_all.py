@@ -294,7 +294,8 @@ def main():
     table = fmt_table(rows, args.full, device)
     print("\n" + kernels_md(records) + "\n" + table)
     os.makedirs(args.out, exist_ok=True)
-    mode = (f"full seed recipe, {args.epochs} epochs (fastText: its own), {args.rounds} interleaved rounds"
+    mode = (f"full seed recipe, {args.epochs} epochs (fastText: its --epoch, 5 unless --fasttext-args), "
+            f"{args.rounds} interleaved rounds" + (f", {args.limit} reviews per split" if args.limit else "")
             if args.full else f"{args.rounds} interleaved rounds")
     ratio = ("senti × = the framework's median training wall time ÷ senti's" if args.full else
              "senti × = senti's samples/s ÷ the framework's (median ms/step over the rounds); "
