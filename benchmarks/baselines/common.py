@@ -120,6 +120,44 @@ def senti_words(text: str):
 TOKENIZERS = {"senti": senti_words, "keras": keras_words}
 
 
+_REVIEW_NAME = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+
+
+def read_reviews(data_dir):
+    """The labeled aclImdb reviews: {"train": [(key, label, text)], "test": [...]}, label 1.0 pos and
+    0.0 neg, each split in the archive's order (key = (0 pos / 1 neg, id)). `data_dir` holds
+    aclImdb_v1_labeled.tar.gz (read without extracting) or the extracted files (DIR/aclImdb/train/pos/...
+    or DIR/train/pos/...)."""
+    reviews = {"train": [], "test": []}
+
+    def add(name, raw):
+        m = _REVIEW_NAME.search(name)
+        if m:
+            key = (0 if m.group(2) == "pos" else 1, int(m.group(3)))
+            reviews[m.group(1)].append((key, 1.0 if m.group(2) == "pos" else 0.0,
+                                        raw.decode("utf-8", errors="replace")))
+
+    archive = os.path.join(data_dir, "aclImdb_v1_labeled.tar.gz")
+    if os.path.isfile(archive):
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                if member.isfile() and _REVIEW_NAME.search(member.name):
+                    add(member.name, tar.extractfile(member).read())
+    else:
+        top = os.path.join(data_dir, "aclImdb") if os.path.isdir(os.path.join(data_dir, "aclImdb")) else data_dir
+        for split in reviews:
+            for cls in ("pos", "neg"):
+                folder = os.path.join(top, split, cls)
+                for name in os.listdir(folder) if os.path.isdir(folder) else []:
+                    with open(os.path.join(folder, name), "rb") as f:
+                        add(f"{split}/{cls}/{name}", f.read())
+    if not reviews["train"] or not reviews["test"]:
+        raise SystemExit(f"{data_dir}: no aclImdb_v1_labeled.tar.gz and no train/ and test/ review files")
+    for items in reviews.values():
+        items.sort(key=lambda r: r[0])
+    return reviews
+
+
 def load_imdb(data_dir, num_words, maxlen, tokenizer="senti"):
     """The real IMDB with Keras's ids (imdb.load_data(num_words) + pad_sequences(padding/truncating=
     'post')) built from the raw reviews with `tokenizer` (senti's rules by default): returns {"train": (ids, labels, lengths), "test": (...)}, ids int64
@@ -127,19 +165,9 @@ def load_imdb(data_dir, num_words, maxlen, tokenizer="senti"):
     import numpy as np
 
     index = json.load(open(os.path.join(data_dir, "imdb_word_index.json"), encoding="utf-8"))
-    name_re = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
-    reviews = {"train": [], "test": []}
-    with tarfile.open(os.path.join(data_dir, "aclImdb_v1_labeled.tar.gz"), "r:gz") as tar:
-        for member in tar:
-            m = name_re.match(member.name)
-            if not m:
-                continue
-            text = tar.extractfile(member).read().decode("utf-8", errors="replace")
-            key = (0 if m.group(2) == "pos" else 1, int(m.group(3)))
-            reviews[m.group(1)].append((key, 1.0 if m.group(2) == "pos" else 0.0, text))
+    reviews = read_reviews(data_dir)
     out = {}
     for split, items in reviews.items():
-        items.sort(key=lambda r: r[0])
         ids = np.zeros((len(items), maxlen), dtype=np.int64)
         lengths = np.zeros(len(items), dtype=np.int64)
         for row, (_, _, text) in enumerate(items):

@@ -59,6 +59,16 @@ def device_desc(keras, backend):
     return ("cuda" if dev.platform == "gpu" else "cpu"), f"jax {jax.__version__} ({dev.device_kind})"
 
 
+def cpu_kernels(backend):
+    """The report's line on Keras's CPU math: TensorFlow's Eigen kernels with oneDNN (on by default
+    in its x86 builds; TF_ENABLE_ONEDNN_OPTS=0 turns it off), or JAX's XLA."""
+    if backend == "tensorflow":
+        flag = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+        return dict(library=f"TensorFlow Eigen, oneDNN {'off' if flag == '0' else 'on'} "
+                            f"(TF_ENABLE_ONEDNN_OPTS {flag or 'unset'})")
+    return dict(library="JAX XLA CPU")
+
+
 def set_threads(backend, n):
     if n > 0 and backend == "tensorflow":
         import tensorflow as tf
@@ -121,7 +131,7 @@ def main():
     if args.device == "cuda" and device != "cuda":
         raise SystemExit(f"--device cuda: Keras on {backend} sees no GPU")
     model = build_model(keras, shape)
-    extra = dict(version=f"keras {keras.__version__}", keras_backend=backend)
+    extra = dict(version=f"keras {keras.__version__}", keras_backend=backend, blas=cpu_kernels(backend))
     if args.full:
         extra.update(full_recipe(model, args, shape))
         timing = dict(ms_per_step=1e3 * extra["train_wall_s"] / extra["train_steps"], median_ms=None)

@@ -28,6 +28,7 @@ Keras semantics kept:
 import argparse
 import math
 import os
+import re
 import sys
 import time
 
@@ -150,6 +151,24 @@ def set_tf32(mode):
     return flags
 
 
+def cpu_kernels():
+    """What runs torch's CPU math here: its BLAS (build info), the CPU capability its dispatch chose
+    (ATEN_CPU_CAPABILITY overrides it), whether oneDNN (MKLDNN) is on, the parallel backend, and the
+    environment variables that change any of these."""
+    show = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", show)
+    mkl = re.search(r"Math Kernel Library Version ([\w.]+)", show)
+    onednn = re.search(r"MKL-DNN (v[\d.]+)", show)
+    backend = re.search(r"ATen parallel backend: (.+)", torch.__config__.parallel_info())
+    return dict(library=blas.group(1) if blas else "unknown", detail=f"MKL {mkl.group(1)}" if mkl else None,
+                cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                mkldnn=torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+                onednn=onednn.group(1) if onednn else None,
+                parallel=backend.group(1).strip() if backend else None,
+                env={k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+                                                 "OMP_WAIT_POLICY", "OMP_NUM_THREADS") if k in os.environ})
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -240,7 +259,8 @@ def main():
     train_step = make_trainer(model, opt)
     variant = (("packed" if args.packed else "padded") + ("" if args.adam == "torch" else "+keras-adam")
                + ("" if args.tf32 == "off" else "+tf32-default"))
-    extra = dict(version=torch.__version__, adam=args.adam, tf32=args.tf32, tf32_flags=tf32_flags)
+    extra = dict(version=torch.__version__, adam=args.adam, tf32=args.tf32, tf32_flags=tf32_flags,
+                 threads=torch.get_num_threads(), blas=cpu_kernels())
     if args.full:
         extra.update(full_recipe(args, shape, device, model, train_step))
         timing = dict(ms_per_step=1e3 * extra["train_wall_s"] / extra["train_steps"], median_ms=None)

@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 
 # senti-cudnn / senti-fused: `senti bench --lstm cudnn|fused` (once senti has that flag);
-# pytorch: fp32 with TF32 off (as senti); pytorch-tf32: PyTorch's defaults (cuDNN may use TF32).
+# pytorch: fp32 with TF32 off (as senti); pytorch-tf32: PyTorch's defaults (cuDNN may use TF32);
+# fasttext: fastText's linear bag-of-n-grams model, a time-to-accuracy baseline only (--full).
 FRAMEWORKS = ["senti", "senti-cudnn", "senti-fused", "pytorch", "pytorch-tf32", "pytorch-packed",
-              "pytorch-keras-adam", "keras"]
+              "pytorch-keras-adam", "keras", "fasttext"]
 BASELINES = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -23,6 +24,7 @@ class Env:
     threads: int
     data: str
     timeout: int
+    fasttext_args: tuple = ()  # extra fasttext_imdb.py flags (--epoch, --lr, --dim, --word-ngrams)
 
 
 def find_senti(root):
@@ -36,21 +38,26 @@ def _python_has(env, code):
     return r.returncode == 0, (r.stderr.strip().splitlines() or [""])[-1]
 
 
-def available(env, wanted):
+def available(env, wanted, full=False):
     """Frameworks from `wanted` that can run here, and a note for each one that cannot."""
     ok, notes, cache = [], [], {}
     for fw in wanted:
         if fw not in FRAMEWORKS:
             raise SystemExit(f"--frameworks: unknown framework '{fw}' (known: {', '.join(FRAMEWORKS)})")
+        if fw == "fasttext" and not full:  # no training step of the LSTM's shape to time
+            notes.append("fasttext skipped: a time-to-accuracy baseline, run with --full")
+            continue
         if fw.startswith("senti"):
             if os.access(env.senti, os.X_OK):
                 ok.append(fw)
             else:
                 notes.append(f"senti skipped: no binary at {env.senti} (build it or pass --senti)")
             continue
-        module = "torch" if fw.startswith("pytorch") else "keras"
+        module = "torch" if fw.startswith("pytorch") else "fasttext" if fw == "fasttext" else "keras"
         if module not in cache:
-            if module == "torch":
+            if module == "fasttext":
+                code = "import fasttext"
+            elif module == "torch":
                 code = "import torch" + ("\nassert torch.cuda.is_available(), 'torch sees no GPU'"
                                          if env.device == "cuda" else "")
             else:  # Keras 3 needs one of its backends too
@@ -67,7 +74,7 @@ def available(env, wanted):
 def _label(fw):
     return {"pytorch": "pytorch", "pytorch-tf32": "pytorch tf32-default", "pytorch-packed": "pytorch packed",
             "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti",
-            "senti-cudnn": "senti cudnn", "senti-fused": "senti fused"}[fw]
+            "senti-cudnn": "senti cudnn", "senti-fused": "senti fused", "fasttext": "fasttext"}[fw]
 
 
 def _lstm_flags(fw):
@@ -90,6 +97,9 @@ def _command(env, fw, config, warmup, steps, full, epochs, limit):
         else:
             cmd += ["--synthetic"]
         return cmd
+    if fw == "fasttext":
+        return [env.python, os.path.join(BASELINES, "fasttext_imdb.py"), "--data", env.data,
+                "--threads", str(env.threads), "--limit", str(limit), "--json", *env.fasttext_args]
     script = "pytorch_lstm.py" if fw.startswith("pytorch") else "keras_lstm.py"
     cmd = [env.python, os.path.join(BASELINES, script), "--device", env.device, *_shape_flags(config),
            "--warmup", str(warmup), "--steps", str(steps), "--threads", str(env.threads), "--json", *data]
