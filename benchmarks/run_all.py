@@ -60,6 +60,9 @@ def parse_args(argv=None):
                    help="CPU threads for every framework (default: all cores)")
     p.add_argument("--data", metavar="DIR", help="real IMDB (default for speed: synthetic ids)")
     p.add_argument("--senti", help="the senti binary (default: newest build*/senti under the repo)")
+    p.add_argument("--senti-before", metavar="BINARY", default="",
+                   help="another senti binary (e.g. built from the commit before a change), run as "
+                        "framework senti-before in the same interleaved rounds (added to --frameworks)")
     p.add_argument("--python", default=sys.executable, help="python that runs the baselines")
     p.add_argument("--full", action="store_true", help="time to accuracy: the full seed recipe")
     p.add_argument("--epochs", type=int, default=20, help="epochs for --full (the LSTMs; fastText: 5)")
@@ -246,12 +249,15 @@ def main():
     policy, policy_note = apply_wait_policy(args.omp_wait_policy, os.environ)
     env = runners.Env(root=ROOT, python=args.python, senti=args.senti or runners.find_senti(ROOT),
                       device=device, threads=args.threads, data=args.data, timeout=args.timeout,
-                      fasttext_args=tuple(shlex.split(args.fasttext_args)))
+                      fasttext_args=tuple(shlex.split(args.fasttext_args)),
+                      senti_before=args.senti_before)
     if args.frameworks is None:  # TF32 exists only on the GPU: PyTorch's defaults as a second row there
         # senti runs its fused LSTM by default; senti-cudnn is the cuDNN path of the same binary.
         args.frameworks = ("senti" + (",senti-cudnn,pytorch,pytorch-tf32" if device == "cuda" else ",pytorch")
                            + ",pytorch-packed,keras" + (",fasttext" if args.full else ""))
     wanted = [f for f in args.frameworks.split(",") if f]
+    if args.senti_before and "senti-before" not in wanted:
+        wanted.insert(1 if wanted[:1] == ["senti"] else 0, "senti-before")
     available, notes = runners.available(env, wanted, full=args.full)
     notes = ([policy_note] if policy_note else []) + notes
     for n in notes:
@@ -261,7 +267,8 @@ def main():
     info = sysinfo.machine_info(device, ROOT)
     info["omp_wait_policy"] = policy
     # What senti's BLAS is here (the same environment its runs get, OPENBLAS_CORETYPE included).
-    senti_blas = sysinfo.senti_blas(env.senti) if any(f.startswith("senti") for f in available) else None
+    senti_blas = {fw: sysinfo.senti_blas(runners.senti_binary(env, fw))
+                  for fw in available if fw.startswith("senti")}
     flags = ", ".join(f"{f} {'yes' if v else 'no'}" for f, v in info["cpu_flags"].items())
     print(f"run_all: {device}, {info['cpu']} ({flags}), {args.threads} threads, OMP_WAIT_POLICY {policy}, "
           f"frameworks: {', '.join(available)}; commit {info['commit']}", flush=True)
@@ -279,7 +286,7 @@ def main():
                            omp_wait_policy=policy, cpu=info["cpu"], cpu_flags=info["cpu_flags"])
                 rec.setdefault("threads", args.threads)
                 if fw.startswith("senti"):
-                    rec["blas"] = senti_blas
+                    rec["blas"] = senti_blas[fw]
                 records.append(rec)
                 if "error" in rec:
                     shown = f"error: {rec['error']}"

@@ -10,7 +10,9 @@ import tempfile
 # senti-cudnn / senti-fused: `senti bench --lstm cudnn|fused` (once senti has that flag);
 # pytorch: fp32 with TF32 off (as senti); pytorch-tf32: PyTorch's defaults (cuDNN may use TF32);
 # fasttext: fastText's linear bag-of-n-grams model, a time-to-accuracy baseline only (--full).
-FRAMEWORKS = ["senti", "senti-cudnn", "senti-fused", "pytorch", "pytorch-tf32", "pytorch-packed",
+# senti-before: another senti binary (run_all.py --senti-before), e.g. the build before a change,
+# measured in the same interleaved rounds as the current one.
+FRAMEWORKS = ["senti", "senti-before", "senti-cudnn", "senti-fused", "pytorch", "pytorch-tf32", "pytorch-packed",
               "pytorch-keras-adam", "keras", "fasttext"]
 BASELINES = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,6 +27,11 @@ class Env:
     data: str
     timeout: int
     fasttext_args: tuple = ()  # extra fasttext_imdb.py flags (--epoch, --lr, --dim, --word-ngrams)
+    senti_before: str = ""     # the senti-before binary
+
+
+def senti_binary(env, fw):
+    return env.senti_before if fw == "senti-before" else env.senti
 
 
 def find_senti(root):
@@ -48,10 +55,12 @@ def available(env, wanted, full=False):
             notes.append("fasttext skipped: a time-to-accuracy baseline, run with --full")
             continue
         if fw.startswith("senti"):
-            if os.access(env.senti, os.X_OK):
+            binary = senti_binary(env, fw)
+            if binary and os.access(binary, os.X_OK):
                 ok.append(fw)
             else:
-                notes.append(f"senti skipped: no binary at {env.senti} (build it or pass --senti)")
+                flag = "--senti-before" if fw == "senti-before" else "--senti"
+                notes.append(f"{fw} skipped: no binary at '{binary}' (build it or pass {flag})")
             continue
         module = "torch" if fw.startswith("pytorch") else "fasttext" if fw == "fasttext" else "keras"
         if module not in cache:
@@ -74,12 +83,12 @@ def available(env, wanted, full=False):
 def _label(fw):
     return {"pytorch": "pytorch", "pytorch-tf32": "pytorch tf32-default", "pytorch-packed": "pytorch packed",
             "pytorch-keras-adam": "pytorch keras-adam", "keras": "keras", "senti": "senti",
-            "senti-cudnn": "senti cudnn", "senti-fused": "senti fused", "fasttext": "fasttext"}[fw]
+            "senti-cudnn": "senti cudnn", "senti-before": "senti before", "senti-fused": "senti fused", "fasttext": "fasttext"}[fw]
 
 
 def _lstm_flags(fw):
     """senti-cudnn -> --lstm cudnn; plain senti: whatever senti's default LSTM path is."""
-    return ["--lstm", fw.split("-", 1)[1]] if fw.startswith("senti-") else []
+    return ["--lstm", fw.split("-", 1)[1]] if fw in ("senti-cudnn", "senti-fused") else []
 
 
 def _shape_flags(config):
@@ -89,7 +98,7 @@ def _shape_flags(config):
 def _command(env, fw, config, warmup, steps, full, epochs, limit):
     data = ["--data", env.data] if env.data else ["--synthetic"]
     if fw.startswith("senti"):
-        cmd = [env.senti, "bench", "--device", env.device, *_shape_flags(config), *_lstm_flags(fw),
+        cmd = [senti_binary(env, fw), "bench", "--device", env.device, *_shape_flags(config), *_lstm_flags(fw),
                "--warmup", str(warmup), "--steps", str(steps), "--threads", str(env.threads), "--json"]
         if env.data:  # senti's data flags: the archive folder, vocabulary from the Keras word index
             cmd += ["--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
@@ -118,7 +127,7 @@ def _senti_full(env, fw, config, epochs, limit):
     """`senti train` on the seed recipe; wall time and test accuracy from its metrics file."""
     out = tempfile.mkdtemp(prefix="senti-full-")
     batch = "256" if config == "b256" else "32"
-    cmd = [env.senti, "train", "--device", env.device, *_lstm_flags(fw), "--epochs", str(epochs), "--batch", batch,
+    cmd = [senti_binary(env, fw), "train", "--device", env.device, *_lstm_flags(fw), "--epochs", str(epochs), "--batch", batch,
            "--data", os.path.join(env.data, "aclImdb_v1_labeled.tar.gz"),
            "--word-index", os.path.join(env.data, "imdb_word_index.json"),
            "--out", out]
