@@ -3,8 +3,8 @@
 // 2^k blocks, merged like a binary counter, so each block passes through about log2(blocks)
 // additions instead of one per block that follows it (a running float sum's error grows with the
 // count; this one with its logarithm). The order is fixed by the blocks' order alone, so results
-// are deterministic. The CPU backend's long reductions use it (issue 23; docs/model.md owns the
-// rule, tests/cpu/gradient_accuracy_test.cpp checks it).
+// are deterministic. The CPU backend's long reductions use it (docs/performance.md, "Accurate
+// sums"; tests/cpu/gradient_accuracy_test.cpp checks the result against float64).
 #include <cstddef>
 #include <cstdint>
 
