@@ -89,11 +89,13 @@ class CpuBackend final : public Backend {
   TrainState get_state() override { return state_; }
 
   void train_step(const Batch& batch) override {
+    // The per-position embedding norm costs a (positions, 4H) x (4H, E) product: only for the
+    // sparse rule, which reads it.
+    const bool sparse = opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse;
     double position_sumsq = 0;
-    gradients(batch, grads_.data(), &position_sumsq);
+    gradients(batch, grads_.data(), sparse ? &position_sumsq : nullptr);
     TensorSums sums = grad_sums_of_squares(layout_, grads_.data());
-    if (opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse)
-      sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TensorFlow's IndexedSlices
+    if (sparse) sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TF's IndexedSlices
     apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums, &clip_);
     has_clip_ = true;
   }

@@ -77,7 +77,8 @@ void group_rows_by_slot(size_t rows, int U, const int32_t* slot, int32_t* first,
 
 namespace {
 constexpr int kBlockRows = 8;    // rows summed one after another before the pairwise merging
-constexpr int kColumnTile = 64;  // columns per pass, so the merge levels stay in L1
+constexpr int kColumnTile = 128;  // columns per pass (a whole gate chunk: each row read once)
+constexpr int kPrefetchAhead = 4; // rows: a slot's rows are scattered, the prefetcher cannot guess
 }  // namespace
 
 SENTI_CPU_CLONES
@@ -98,12 +99,19 @@ void sum_rows_per_slot(int U, int G, int j0, int j1, const float* __restrict dz,
           const float* __restrict src = dz + static_cast<size_t>(rows[i]) * G + c0;
           for (int c = 0; c < nc; ++c) dst[c] += src[c];
         }
+        if (u + 1 < U)  // the next slot's first rows
+          for (int i = first[u + 1]; i < std::min(first[u + 2], first[u + 1] + kPrefetchAhead); ++i)
+            for (int c = 0; c < nc; c += 16)
+              __builtin_prefetch(dz + static_cast<size_t>(rows_of_slot[i]) * G + c0 + c);
         continue;
       }
       CascadeSum sum(levels, static_cast<size_t>(nc));
       for (int b0 = 0; b0 < n; b0 += kBlockRows) {
         for (int c = 0; c < nc; ++c) block[c] = 0.f;
         for (int i = b0; i < std::min(n, b0 + kBlockRows); ++i) {
+          if (i + kPrefetchAhead < n)
+            for (int c = 0; c < nc; c += 16)
+              __builtin_prefetch(dz + static_cast<size_t>(rows[i + kPrefetchAhead]) * G + c0 + c);
           const float* __restrict src = dz + static_cast<size_t>(rows[i]) * G + c0;
           for (int c = 0; c < nc; ++c) block[c] += src[c];
         }
