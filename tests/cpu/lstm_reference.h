@@ -146,6 +146,17 @@ inline double loss(const Case& c, const std::vector<double>& theta,
   return sum / c.B;
 }
 
+// dL/dtheta[k] by central differences of the double loss with step h (theta restored after).
+inline double central_difference(const Case& c, std::vector<double>& theta, size_t k, double h) {
+  const double saved = theta[k];
+  theta[k] = saved + h;
+  const double up = loss(c, theta);
+  theta[k] = saved - h;
+  const double down = loss(c, theta);
+  theta[k] = saved;
+  return (up - down) / (2 * h);
+}
+
 // Σ_p |dL/d(embedding output at p)|² over the positions the model reads, by central differences.
 inline double position_sum_of_squares(const Case& c, const std::vector<double>& theta) {
   const int E = c.cfg.embed_dim;
