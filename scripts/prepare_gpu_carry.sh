@@ -8,9 +8,9 @@
 # What goes in:
 #   debs/   the build's dependencies beyond CUDA/cmake/python, fetched with `apt-get download`
 #           (CLI11, nlohmann-json, libarchive + runtime deps, OpenBLAS pthread -dev + runtime,
-#           GoogleTest, OpenSSL, xxHash, cpp-httplib + the .pc/headers its pkg-config file requires, zlib, pkgconf).
-#           Each .deb is slimmed (docs, man pages and static archives other than GoogleTest's
-#           dropped) and rebuilt with dpkg-deb, so it is still a .deb that `dpkg -x` extracts.
+#           GoogleTest, OpenSSL, xxHash, cpp-httplib + the .pc/headers its pkg-config file requires, zlib, pkgconf,
+#           libxsmm). Each .deb is slimmed (docs, man pages and static archives other than
+#           GoogleTest's and libxsmm.a dropped) and rebuilt with dpkg-deb, so it is still a .deb that `dpkg -x` extracts.
 #   aclImdb_v1_labeled.tar.gz, imdb_word_index.json   the dataset (from $SENTI_DATA_DIR, default
 #           ../shared/data/imdb).
 #   prebuilt/  senti and the CUDA test binaries built here for sm_90 (H100/H200) in build-carry/,
@@ -40,8 +40,10 @@ packages=(
   libssl-dev libssl3 libxxhash-dev libxxhash0
   # cpp-httplib: Debian ships it compiled; its .pc requires openssl, zlib and brotli .pc files
   libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libbrotli1
-  # pkg-config, for machines without one (CMake finds cpp-httplib through it)
+  # pkg-config, for machines without one (CMake finds cpp-httplib and libxsmm through it)
   pkgconf-bin libpkgconf3
+  # libxsmm: the CPU backend's JIT GEMMs (a static library only; its libxsmm.a is kept below)
+  libxsmm-dev
 )
 
 for f in aclImdb_v1_labeled.tar.gz imdb_word_index.json; do
@@ -73,7 +75,7 @@ for deb in "$work"/dl/*.deb; do
   rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian" "$root/usr/share/locale"
   # Static archives are not linked (shared libraries are); GoogleTest ships only static ones.
   # (Only archives: .so links point into other packages and must stay.)
-  find "$root" -name '*.a' ! -name 'libgtest*' ! -name 'libgmock*' -delete
+  find "$root" -name '*.a' ! -name 'libgtest*' ! -name 'libgmock*' ! -name 'libxsmm.a' -delete
   rm -f "$root/DEBIAN/md5sums"   # lists removed files; dpkg -x does not read it
   dpkg-deb --root-owner-group -Zxz -b "$root" "$out/debs/$name" >/dev/null
 done

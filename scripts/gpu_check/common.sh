@@ -58,9 +58,10 @@ gc_setup_env() {
   fi
   export CMAKE_PREFIX_PATH="$prefix/usr:$prefix${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   export CPATH="$prefix/usr/include${CPATH:+:$CPATH}"
-  export LIBRARY_PATH="$libdir:$libdir/openblas-pthread:$prefix/lib/$GC_MULTIARCH${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  export LIBRARY_PATH="$libdir:$libdir/openblas-pthread:$prefix/usr/lib:$prefix/lib/$GC_MULTIARCH${LIBRARY_PATH:+:$LIBRARY_PATH}"
   # pkg-config sees only the prefix; the .pc files say prefix=/usr, the sysroot maps that into it.
-  export PKG_CONFIG_LIBDIR="$libdir/pkgconfig:$prefix/usr/share/pkgconfig"
+  # (libxsmm-dev puts its .pc and libxsmm.a in /usr/lib, not the multiarch folder.)
+  export PKG_CONFIG_LIBDIR="$libdir/pkgconfig:$prefix/usr/lib/pkgconfig:$prefix/usr/share/pkgconfig"
   export PKG_CONFIG_SYSROOT_DIR="$prefix"
 
   # cuDNN: the toolkit's, the system's, or the one in python's nvidia-cudnn wheel (the GPU image's
