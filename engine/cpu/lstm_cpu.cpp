@@ -17,16 +17,6 @@ namespace {
 
 using cpu::gemm;  // engine/cpu/small_gemm.h
 
-// Work chunks, fixed independently of the thread count so results are too (see run_chunks).
-// Large enough that the GEMMs stay efficient and re-read little; at the seed shape (B 32, 4H 256)
-// the recurrence and the gate-column phases have an even number of chunks, so two threads split
-// them evenly. Measured best of the sizes tried.
-constexpr int kSlotRowsPerChunk = 512;     // input projection, embedding gradient: slots
-constexpr int kSamplesPerGroup = 16;       // recurrence: samples walked through time together
-constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
-constexpr int kNormRowsPerChunk = 256;     // sparse embedding norm: rows
-constexpr int kRowsPerGemmBlock = 256;     // dR: rows per GEMM, the blocks summed pairwise
-
 size_t at(int64_t row, int width) { return static_cast<size_t>(row) * static_cast<size_t>(width); }
 
 }  // namespace

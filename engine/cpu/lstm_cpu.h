@@ -42,6 +42,17 @@ namespace senti {
 
 class LstmCpu {
  public:
+  // Work chunks, fixed independently of the thread count so results are too (see run_chunks).
+  // Large enough that the GEMMs stay efficient and re-read little; at the seed shape (B 32, 4H
+  // 256) the recurrence and the gate-column phases have an even number of chunks, so two threads
+  // split them evenly. Measured best of the sizes tried. They set the GEMM shapes, which
+  // `senti bench --peak` (engine/cpu/peak.cpp) measures.
+  static constexpr int kSlotRowsPerChunk = 512;     // input projection, embedding gradient: slots
+  static constexpr int kSamplesPerGroup = 16;       // recurrence: samples walked through time together
+  static constexpr int kGateColumnsPerChunk = 128;  // S, dW, dR, db: output columns of the 4H
+  static constexpr int kNormRowsPerChunk = 256;     // sparse embedding norm: rows
+  static constexpr int kRowsPerGemmBlock = 256;     // dR: rows per GEMM, the blocks summed pairwise
+
   // threads: how many threads share the work of each phase (>= 1).
   LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads);
 

@@ -1,7 +1,6 @@
 #include "engine/cpu/lstm_cpu_kernels.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "engine/cpu/cascade_sum.h"
 #include "engine/cpu/vec_math.h"
@@ -71,8 +70,10 @@ void group_rows_by_slot(size_t rows, int U, const int32_t* slot, int32_t* first,
   std::fill_n(first, U + 1, 0);
   for (size_t r = 0; r < rows; ++r) ++first[slot[r] + 1];
   for (int u = 0; u < U; ++u) first[u + 1] += first[u];
-  std::vector<int32_t> next(first, first + U);
-  for (size_t r = 0; r < rows; ++r) rows_of_slot[next[slot[r]]++] = static_cast<int32_t>(r);
+  // first[u] serves as slot u's cursor (it ends at slot u + 1's start), then shifts back.
+  for (size_t r = 0; r < rows; ++r) rows_of_slot[first[slot[r]]++] = static_cast<int32_t>(r);
+  for (int u = U; u > 0; --u) first[u] = first[u - 1];
+  first[0] = 0;
 }
 
 namespace {

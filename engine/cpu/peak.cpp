@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/cpu/lstm_cpu.h"
 #include "engine/cpu/small_gemm.h"
 #include "kernels/common/error.h"
 
@@ -132,7 +133,7 @@ FmaPeak measure_fma_peak(int threads) {
 }
 
 std::vector<GemmRate> measure_gemm_rates(int batch, int embed, int hidden) {
-  const int G = 4 * hidden, group = std::min(batch, 16);  // lstm_cpu.cpp's samples per group
+  const int G = 4 * hidden, group = std::min(batch, LstmCpu::kSamplesPerGroup);
   struct Shape {
     std::string name;
     bool trans_a;
@@ -141,9 +142,10 @@ std::vector<GemmRate> measure_gemm_rates(int batch, int embed, int hidden) {
   const Shape shapes[] = {
       {"recurrence h·R", false, group, G, hidden},
       {"backward dZ·R^T", false, group, hidden, G},
-      {"input projection X·W", false, 512, G, embed},
-      {"dR block h^T·dZ", true, hidden, std::min(G, 128), 256},
-      {"slot gradients S·W^T", false, 512, embed, G},
+      {"input projection X·W", false, LstmCpu::kSlotRowsPerChunk, G, embed},
+      {"dR block h^T·dZ", true, hidden, std::min(G, LstmCpu::kGateColumnsPerChunk),
+       LstmCpu::kRowsPerGemmBlock},
+      {"slot gradients S·W^T", false, LstmCpu::kSlotRowsPerChunk, embed, G},
   };
   std::vector<GemmRate> out;
   for (const Shape& s : shapes) {

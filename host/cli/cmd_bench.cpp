@@ -205,6 +205,7 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
   opts.cuda_graph = parse_cuda_graph(f.cuda_graph);
   std::unique_ptr<Backend> backend = open_backend(f.device, opts, f.json ? nullptr : stderr);
   const std::string device = backend->describe().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+  SENTI_CHECK(!f.peak || device == "cpu", "--peak measures the CPU: use it with --device cpu");
 
   BenchBatches pool(*backend, pool_size(f), f.batch, f.data.maxlen);
   std::string data_name = "synthetic";
@@ -220,10 +221,7 @@ void run_bench_command(CLI::App* cmd, BenchFlags f) {
 
   const BenchResult r = run_bench(*backend, pool, f.bench);
   nlohmann::json j = to_json(f, opts.model, *backend, device, data_name, r);
-  if (f.peak) {
-    SENTI_CHECK(device == "cpu", "--peak measures the CPU: use it with --device cpu");
-    j["peak"] = measure_peak(f, r, cpu_backend_threads());
-  }
+  if (f.peak) j["peak"] = measure_peak(f, r, cpu_backend_threads());
   if (f.json) {
     std::printf("%s\n", j.dump().c_str());
   } else {
