@@ -44,6 +44,8 @@ packages=(
   pkgconf-bin libpkgconf3
   # libxsmm: the CPU backend's JIT GEMMs (a static library only; its libxsmm.a is kept below)
   libxsmm-dev
+  # libcsv: the CSV/TSV reader (host/data/labeled_csv.cpp); ICU: the unicode tokenizer
+  libcsv-dev libcsv3 libicu-dev
 )
 
 for f in aclImdb_v1_labeled.tar.gz imdb_word_index.json; do

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   python3 python3-venv   # the base of the project's Python, .venv/ (scripts/python_env.sh)
-  libcli11-dev nlohmann-json3-dev libarchive-dev libopenblas-dev libxsmm-dev libgtest-dev
+  libcli11-dev nlohmann-json3-dev libicu-dev libcsv-dev libarchive-dev libopenblas-dev libxsmm-dev libgtest-dev
   libcpp-httplib-dev libssl-dev libxxhash-dev zlib1g-dev curl
   libprotobuf-dev protobuf-compiler   # TensorBoard event files, ONNX export
   libboost-context-dev  # fibers of the emulated CUDA device (tests/emu)

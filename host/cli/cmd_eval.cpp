@@ -1,4 +1,4 @@
-// `senti eval`: a saved model's loss and accuracy on the official test split.
+// `senti eval`: a saved model's loss and accuracy on the data's test split.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -53,6 +53,12 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",
                ckpt.vocab.source, ") than the one built now (", corpus.vocab.source,
                "); pass the same --data and --word-index as in training");
+  if (corpus.classes != ckpt.classes)
+    SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained on the classes ", ckpt.classes.front(), ", ",
+               ckpt.classes.back(), " but --data has other classes; pass the data it was trained on");
+  if (corpus.test.size() == 0)
+    SENTI_FAIL("--data: no test split to evaluate (give --test-data, or --test-split > 0 when the data has "
+               "no test part)");
 
   auto backend =
       open_backend(f.device, inference_backend_options(ckpt, f.batch), f.json ? nullptr : stdout);

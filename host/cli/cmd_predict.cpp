@@ -82,9 +82,9 @@ struct Extras {
   const Explanation* explanation = nullptr;  // with --explain
 };
 
-void print_result(const std::string& text, float prob, bool json, const Extras* extras) {
+void print_result(const std::string& text, float prob, const std::string& label, bool json, const Extras* extras) {
   if (json) {
-    nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label_of(prob)}};
+    nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label}};
     if (extras && !extras->ids.empty()) {
       line["ids"] = extras->ids;
       line["length"] = extras->length;
@@ -95,7 +95,7 @@ void print_result(const std::string& text, float prob, bool json, const Extras* 
   } else {
     char prob_text[32];
     std::snprintf(prob_text, sizeof prob_text, "%.4f", prob);
-    std::cout << prob_text << '\t' << label_of(prob) << '\t' << snippet(text) << '\n';
+    std::cout << prob_text << '\t' << label << '\t' << snippet(text) << '\n';
     if (extras && extras->explanation)  // the strongest words, on one indented line
       std::cout << "\twhy (log-odds, leave one word out): "
                 << top_words(*extras->explanation, text, 8) << '\n';
@@ -124,7 +124,7 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, const Pred
       extras.length = predictor.encode((*pending)[i], extras.ids.data());
     }
     extras.explanation = f.explain ? &explanations[i] : nullptr;
-    print_result((*pending)[i], probs[i], f.json, f.ids || f.explain ? &extras : nullptr);
+    print_result((*pending)[i], probs[i], predictor.label_of(probs[i]), f.json, f.ids || f.explain ? &extras : nullptr);
   }
   // A full disk or /dev/full: stop at once rather than score the rest into the void.
   if (!std::cout.flush())

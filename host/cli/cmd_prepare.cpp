@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "kernels/common/error.h"
 #include "host/cli/commands.h"
@@ -25,10 +26,18 @@ std::string with_commas(int64_t v) {
   return v < 0 ? "-" + out : out;
 }
 
-void print_split(const char* name, const data::SplitStats& s, int maxlen) {
-  std::printf("  %-5s %s reviews: %s pos / %s neg (%.1f%% pos)\n", name, with_commas(s.reviews).c_str(),
-              with_commas(s.positive).c_str(), with_commas(s.reviews - s.positive).c_str(),
-              s.reviews ? 100.0 * static_cast<double>(s.positive) / static_cast<double>(s.reviews) : 0.0);
+void print_split(const char* name, const data::SplitStats& s, int maxlen, const std::vector<std::string>& classes) {
+  // Classes in index order, each with its count and share ("pos" last for aclImdb: neg = 0).
+  std::string counts;
+  for (size_t k = 0; k < classes.size() && k < 50; ++k) {
+    char share[32];
+    std::snprintf(share, sizeof(share), " (%.1f%%)",
+                  s.reviews ? 100.0 * static_cast<double>(s.per_class[k]) / static_cast<double>(s.reviews) : 0.0);
+    counts += (k ? " / " : "") + with_commas(s.per_class[k]) + " " + classes[k] + share;
+  }
+  if (classes.size() > 50) counts += " / ... (" + std::to_string(classes.size()) + " classes)";
+  std::printf("  %-5s %s documents: %s\n", name, with_commas(s.reviews).c_str(), counts.c_str());
+  if (s.reviews == 0) return;
   std::printf("        length (start token included): mean %.1f, median %s, p90 %s, max %s; "
               "%.1f%% truncated at maxlen %d\n",
               s.mean_length, with_commas(s.median_length).c_str(), with_commas(s.p90_length).c_str(),
@@ -59,9 +68,16 @@ void run_prepare(DataFlags flags, const std::string& out_dir) {
   progress.end_task();
   const data::Corpus& c = r.corpus;
 
-  std::printf("senti prepare: %s\n", req.data_path.c_str());
-  print_split("train", data::split_stats(c.train, maxlen), maxlen);
-  print_split("test", data::split_stats(c.test, maxlen), maxlen);
+  std::printf("senti prepare: %s\n", req.data.path.c_str());
+  std::printf("  read as %s; %zu classes, label k is: %s\n", c.source.c_str(), c.classes.size(),
+              [&] {
+                std::string names;
+                for (size_t k = 0; k < c.classes.size() && k < 50; ++k) names += (k ? ", " : "") + std::to_string(k) + " " + c.classes[k];
+                return names;
+              }().c_str());
+  print_split("train", data::split_stats(c.train, maxlen, c.classes.size()), maxlen, c.classes);
+  if (c.validation.size()) print_split("valid", data::split_stats(c.validation, maxlen, c.classes.size()), maxlen, c.classes);
+  print_split("test", data::split_stats(c.test, maxlen, c.classes.size()), maxlen, c.classes);
   std::printf("  vocabulary: ids < %s (%s words from id 3; %s distinct words in the train split), source %s\n",
               with_commas(c.vocab.num_words).c_str(), with_commas(static_cast<int64_t>(c.vocab.words.size())).c_str(),
               with_commas(static_cast<int64_t>(r.build.distinct_train_words)).c_str(), c.vocab.source.c_str());
@@ -76,8 +92,8 @@ void run_prepare(DataFlags flags, const std::string& out_dir) {
 
 void register_prepare(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "prepare", "Read the IMDB reviews (aclImdb folder or .tar.gz), build the vocabulary and the token cache, "
-                 "and print counts and length statistics");
+      "prepare", "Read the labeled text (aclImdb, class folders, CSV/TSV/JSON Lines/fastText files), build the "
+                 "vocabulary and the token cache, and print counts and length statistics");
   auto flags = std::make_shared<DataFlags>();
   auto out_dir = std::make_shared<std::string>();
   add_data_flags(cmd, flags.get());

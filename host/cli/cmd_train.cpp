@@ -180,6 +180,8 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
     if (want != have)
       SENTI_FAIL("--resume: the checkpoint '", path, "' was trained with ", flag, " ", have,
                  " but this run has ", flag, " ", want, "; pass the same settings or choose a new --out");
+  if (c.classes != corpus.classes)
+    SENTI_FAIL("--resume: the checkpoint '", path, "' was trained on other classes than --data has");
   if (c.vocab.hash() != corpus.vocab.hash())
     SENTI_FAIL("--resume: the checkpoint '", path,
                "' was trained with another vocabulary than the one built from --data/--word-index");
@@ -219,6 +221,8 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--embedding-clip-norm: expected sparse or dense, got '", f.embedding_clip_norm, "'");
   const auto seq = sequence_options(f.data);
   data::check_num_words(f.data.num_words);
+  if (!f.data.validation_data.empty() && cmd->count("--validation-split"))
+    SENTI_FAIL("--validation-split: not with --validation-data, which is the validation split");
   validate_train_options(f.train, f.model);
   validate_optimizer_config(f.optimizer);
   (void)parse_cuda_graph(f.cuda_graph);
@@ -258,6 +262,10 @@ void run_train(CLI::App* cmd, TrainFlags f) {
 
   const data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
   f.model.vocab_size = corpus.vocab.num_words;
+  if (corpus.classes.size() != 2)
+    SENTI_FAIL("--data ", f.data.data.empty() ? std::string("(default)") : f.data.data, ": ", corpus.classes.size(),
+               " classes; senti's models have one sigmoid output and tell two classes apart (a "
+               "K-class softmax head is not built yet): expected data with two labels");
 
   Checkpoint ckpt;
   if (f.resume) {
@@ -270,6 +278,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     ckpt.optimizer = f.optimizer;
     ckpt.state = init_train_state(f.model, f.train.seed);
     ckpt.vocab = corpus.vocab;
+    ckpt.classes = corpus.classes;
     ckpt.sequence = seq;
     ckpt.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
     ckpt.seed = f.train.seed;

@@ -28,10 +28,34 @@ std::string env(const char* name) {
 
 void add_data_flags(CLI::App* cmd, DataFlags* f) {
   cmd->add_option("--data", f->data,
-                  "The IMDB data: the aclImdb folder or its .tar.gz (read without extracting). "
-                  "Default: $SENTI_DATA, else the official archive downloaded once into the cache "
+                  "The labeled text: the aclImdb folder or its .tar.gz (read without extracting); a "
+                  "folder (or .tar.gz) of class folders, DIR/<class>/*.txt or DIR/{train,test}/<class>/*.txt; "
+                  "or a CSV, TSV, JSON Lines or fastText file, plain or .gz (docs/data.md). "
+                  "Default: $SENTI_DATA, else the official IMDB archive downloaded once into the cache "
                   "folder and verified by sha256")
       ->check(non_empty_path());
+  cmd->add_option("--format", f->format,
+                  "How to read --data: auto (from the file name, or aclImdb / class folders for a "
+                  "folder or archive), aclimdb, folder, csv, tsv, jsonl or fasttext")
+      ->capture_default_str();
+  cmd->add_option("--text-column", f->text_column,
+                  "CSV/TSV/JSON Lines: the column(s) holding the text, comma-separated and joined by a "
+                  "newline (e.g. title,description). Default: text, else sentence")
+      ->check(non_empty_path());
+  cmd->add_option("--label-column", f->label_column,
+                  "CSV/TSV/JSON Lines: the column holding the label. Default: label")
+      ->check(non_empty_path());
+  cmd->add_option("--test-data", f->test_data,
+                  "A labeled file (same formats) used as the test split instead of a held-out share")
+      ->check(non_empty_path());
+  cmd->add_option("--validation-data", f->validation_data,
+                  "A labeled file (same formats) used for validation instead of --validation-split")
+      ->check(non_empty_path());
+  f->test_split_flag = cmd->add_option("--test-split", f->test_split,
+                                       "Share of the documents held out (seeded, fixed) as the test split "
+                                       "when the data has no test part of its own (a single file, class "
+                                       "folders without train/test); 0 keeps every document for training")
+                           ->capture_default_str();
   cmd->add_option("--cache-dir", f->cache_dir,
                   "Folder for the token cache (and the downloaded archive). Default: "
                   "$SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else ~/.cache/senti")
@@ -85,7 +109,23 @@ data::CorpusRequest corpus_request(const DataFlags& f) {
   (void)sequence_options(f);  // validate every flag before touching the data
   data::CorpusRequest req;
   req.cache_dir = f.cache_dir.empty() ? default_cache_dir() : f.cache_dir;
-  req.data_path = resolve_data_path(f, req.cache_dir);
+  req.data.path = resolve_data_path(f, req.cache_dir);
+  req.data.format = f.format;
+  req.data.test_path = f.test_data;
+  req.data.validation_path = f.validation_data;
+  req.data.columns.label_column = f.label_column;
+  for (size_t start = 0; !f.text_column.empty() && start <= f.text_column.size();) {
+    size_t comma = f.text_column.find(',', start);
+    if (comma == std::string::npos) comma = f.text_column.size();
+    const std::string name = f.text_column.substr(start, comma - start);
+    if (name.empty()) SENTI_FAIL("--text-column ", f.text_column, ": an empty column name; expected names separated by commas");
+    req.data.columns.text_columns.push_back(name);
+    start = comma + 1;
+  }
+  const bool test_split_given = f.test_split_flag && f.test_split_flag->count() > 0;
+  if (test_split_given && !f.test_data.empty())
+    SENTI_FAIL("--test-split: not with --test-data, which is the test split");
+  req.data.test_split = f.test_split;
   req.vocab.num_words = f.num_words;
   req.vocab.word_index = f.word_index;
   return req;
@@ -94,9 +134,11 @@ data::CorpusRequest corpus_request(const DataFlags& f) {
 data::Corpus load_corpus(const DataFlags& f, bool verbose) {
   data::CorpusResult r = data::load_or_build_corpus(corpus_request(f));
   if (verbose)
-    std::fprintf(stderr, "senti: %s %s in %.2f s (%zu train / %zu test reviews)\n",
+    std::fprintf(stderr, "senti: %s %s in %.2f s (%s, %zu classes: %zu train / %s%zu test documents)\n",
                  r.from_cache ? "loaded token cache" : "built token cache", r.cache_path.c_str(), r.seconds,
-                 r.corpus.train.size(), r.corpus.test.size());
+                 r.corpus.source.c_str(), r.corpus.classes.size(), r.corpus.train.size(),
+                 r.corpus.validation.size() ? (std::to_string(r.corpus.validation.size()) + " validation / ").c_str() : "",
+                 r.corpus.test.size());
   return std::move(r.corpus);
 }
 

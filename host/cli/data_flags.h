@@ -11,7 +11,12 @@
 namespace senti::cli {
 
 struct DataFlags {
-  std::string data;        // aclImdb folder or .tar.gz; empty: $SENTI_DATA, else the downloaded archive
+  std::string data;        // a folder, archive or labeled file; empty: $SENTI_DATA, else the downloaded archive
+  std::string format = "auto";  // data::DataSpec::format
+  std::string text_column, label_column;  // file formats: column names (text: comma-separated)
+  std::string test_data, validation_data;  // separate labeled files
+  double test_split = 0.1;                 // held out when the data has no test part
+  const CLI::Option* test_split_flag = nullptr;  // set by add_data_flags: was --test-split given?
   std::string cache_dir;   // empty: default_cache_dir()
   int num_words = 10000;
   std::string word_index;  // Keras imdb_word_index.json; empty: vocabulary from the train split
@@ -19,7 +24,8 @@ struct DataFlags {
   std::string padding = "post", truncating = "post";
 };
 
-// Adds --data, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating.
+// Adds --data, --format, --text-column, --label-column, --test-data, --validation-data,
+// --test-split, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating.
 void add_data_flags(CLI::App* cmd, DataFlags* f);
 
 // Validated sequence options: UsageError naming --padding / --truncating, InvalidSetting "maxlen"

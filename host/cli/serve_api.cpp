@@ -110,13 +110,13 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
 }
 
 std::string predict_response(Predictor& predictor, const PredictRequest& request) {
-  if (!request.explain) return predictions_json(predictor.predict(request.texts));
+  if (!request.explain) return predictions_json(predictor.predict(request.texts), predictor.classes());
   const std::vector<Explanation> ex = explain(predictor, request.texts);
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < ex.size(); ++i) {
     const float p = ex[i].prob_positive;
     out.push_back({{"prob_positive", p},
-                   {"label", label_of(p)},
+                   {"label", predictor.label_of(p)},
                    {"explanation", explanation_json(ex[i], request.texts[i])}});
   }
   // Word texts are slices of the reviews: never fail on invalid UTF-8 in them.
@@ -124,9 +124,9 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string predictions_json(const std::vector<float>& probs) {
+std::string predictions_json(const std::vector<float>& probs, const std::vector<std::string>& classes) {
   nlohmann::json out = nlohmann::json::array();
-  for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p)}});
+  for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p, classes)}});
   return nlohmann::json{{"predictions", std::move(out)}}.dump();
 }
 

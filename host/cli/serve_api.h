@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "host/data/dataset.h"
+
 namespace senti {
 class Predictor;
 }
@@ -50,7 +52,8 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
 std::string predict_response(Predictor& predictor, const PredictRequest& request);
 
 // {"predictions": [...]} for these probabilities.
-std::string predictions_json(const std::vector<float>& probs);
+std::string predictions_json(const std::vector<float>& probs,
+                             const std::vector<std::string>& classes = data::imdb_classes());
 
 // {"error": message, "status": status}.
 std::string error_json(int status, std::string_view message);

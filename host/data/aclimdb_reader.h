@@ -13,7 +13,7 @@
 
 namespace senti::data {
 
-enum class SplitName : uint8_t { Train = 0, Test = 1 };
+enum class SplitName : uint8_t { Train = 0, Test = 1, Validation = 2 };
 
 struct ReviewFile {
   SplitName split;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <numeric>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/params.h"
@@ -19,14 +20,14 @@
 namespace senti::data {
 namespace {
 
-struct ReviewRecord {
+struct DocumentRecord {
   SplitName split;
-  uint8_t label;
+  int32_t label;        // provisional: index into the labels in order of first appearance
   uint8_t rating;
   int32_t id;
   uint64_t begin, end;  // into the provisional index buffer
-  uint64_t digest;      // XXH64 of the review bytes
-  std::string name;
+  uint64_t digest;      // XXH64 of the document bytes
+  std::string where;
 };
 
 // Final id of every provisional word index, ranking train words by (count desc, bytes asc).
@@ -72,18 +73,17 @@ std::vector<int32_t> ids_from_word_index(const text::WordTable& table, const Wor
 
 struct Cancelled {};  // thrown inside the reader when the consumer has stopped
 
-// Reads on a second thread (decompression / file I/O) while the calling thread runs `consume`.
-// Errors from either side surface here, on the calling thread, after both have stopped.
-void read_pipelined(const std::string& data_path,
-                    const std::function<void(const ReviewFile&, std::string_view)>& consume) {
+// Reads on a second thread (decompression / file I/O / parsing) while the calling thread runs
+// `consume`. Errors from either side surface here, on the calling thread, after both have stopped.
+void read_pipelined(CorpusSource& source, const std::function<void(const Document&)>& consume) {
   constexpr size_t kBatchBytes = 1 << 20;
   ReviewQueue queue(8);
   std::exception_ptr reader_error;
   std::thread reader([&] {
     try {
       auto batch = queue.empty_batch();
-      read_aclimdb(data_path, [&](const ReviewFile& rf, std::string_view text) {
-        batch->add(rf, text);
+      source.read([&](const Document& d) {
+        batch->add(d);
         if (batch->texts.size() >= kBatchBytes) {
           if (!queue.push(std::move(batch))) throw Cancelled{};
           batch = queue.empty_batch();
@@ -98,11 +98,7 @@ void read_pipelined(const std::string& data_path,
   });
   try {
     while (auto batch = queue.pop()) {
-      for (const ReviewBatch::Meta& m : batch->meta) {
-        const std::string_view name(batch->names.data() + m.name_begin, m.name_end - m.name_begin);
-        const std::string_view text(batch->texts.data() + m.text_begin, m.text_end - m.text_begin);
-        consume(ReviewFile{m.split, m.label, m.id, m.rating, name, m.input_fraction}, text);
-      }
+      for (size_t k = 0; k < batch->meta.size(); ++k) consume(batch->document(k));
       queue.recycle(std::move(batch));
     }
   } catch (...) {
@@ -114,6 +110,43 @@ void read_pipelined(const std::string& data_path,
   if (reader_error) std::rethrow_exception(reader_error);
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t k = 0; k < names.size() && k < 20; ++k) out += (k ? ", " : "") + names[k];
+  if (names.size() > 20) out += ", ... (" + std::to_string(names.size()) + " classes)";
+  return out;
+}
+
+// The final class of every provisional label: the training labels sorted by name (Keras's
+// class-folder order; for aclImdb neg = 0, pos = 1). A test or validation label that training
+// never saw is an error naming the first document that has it.
+std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
+                                        const std::vector<DocumentRecord>& records, const std::string& data,
+                                        std::vector<std::string>* classes) {
+  std::vector<bool> in_train(labels.size(), false);
+  for (const DocumentRecord& r : records)
+    if (r.split == SplitName::Train) in_train[static_cast<size_t>(r.label)] = true;
+  classes->clear();
+  for (size_t k = 0; k < labels.size(); ++k)
+    if (in_train[k]) classes->push_back(labels[k]);
+  std::sort(classes->begin(), classes->end());
+  if (classes->size() < 2)
+    SENTI_FAIL("--data ", data, ": the training documents have ", classes->size(), " class",
+               classes->size() == 1 ? " ('" + classes->front() + "')" : std::string("es"),
+               "; expected at least two classes to tell apart (class folders, or labels in the file)");
+  std::vector<int32_t> final_id(labels.size(), -1);
+  for (size_t k = 0; k < labels.size(); ++k) {
+    if (!in_train[k]) continue;
+    final_id[k] = static_cast<int32_t>(std::lower_bound(classes->begin(), classes->end(), labels[k]) - classes->begin());
+  }
+  for (const DocumentRecord& r : records)
+    if (final_id[static_cast<size_t>(r.label)] < 0)
+      SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(r.label)],
+                 "' never appears in the training data; expected one of the training classes (",
+                 join_names(*classes), ")");
+  return final_id;
+}
+
 }  // namespace
 
 void check_num_words(int num_words) {
@@ -122,7 +155,7 @@ void check_num_words(int num_words) {
                        " (ids 0 pad, 1 start, 2 out-of-vocabulary, 3.. words), got ", num_words);
 }
 
-Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info,
+Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double test_split, BuildInfo* info,
                     const BuildProgress& progress) {
   check_num_words(opts.num_words);
   // Load the word index first: a bad --word-index fails before the slow pass over the data.
@@ -130,67 +163,88 @@ Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts,
   if (!opts.word_index.empty()) wi = load_word_index(opts.word_index);
 
   text::WordTable table;
-  std::vector<int64_t> train_count;
   std::vector<int32_t> provisional;
-  std::vector<ReviewRecord> records;
+  std::vector<DocumentRecord> records;
+  std::vector<std::string> labels;                  // provisional label -> name
+  std::unordered_map<std::string, int32_t> label_of;
   records.reserve(50000);
   provisional.reserve(1 << 24);
   text::TokenList tokens;
   uint64_t input_bytes = 0;
-  auto consume = [&](const ReviewFile& rf, std::string_view review) {
-    text::tokenize(review, &tokens);
-    input_bytes += review.size();
+  auto consume = [&](const Document& d) {
+    text::tokenize(d.text, &tokens);
+    input_bytes += d.text.size();
     const uint64_t begin = provisional.size();
-    const bool train = rf.split == SplitName::Train;
-    for (size_t t = 0; t < tokens.size(); ++t) {
-      const int32_t w = table.intern(tokens[t]);
-      if (static_cast<size_t>(w) == train_count.size()) train_count.push_back(0);
-      if (train) ++train_count[w];
-      provisional.push_back(w);
-    }
-    records.push_back(ReviewRecord{rf.split, rf.label, rf.rating, rf.id, begin, provisional.size(),
-                                   xxh64(review.data(), review.size()), std::string(rf.name)});
-    if (progress) progress(static_cast<int64_t>(records.size()), rf.input_fraction);
+    for (size_t t = 0; t < tokens.size(); ++t) provisional.push_back(table.intern(tokens[t]));
+    auto [it, added] = label_of.try_emplace(std::string(d.label), static_cast<int32_t>(labels.size()));
+    if (added) labels.emplace_back(d.label);
+    records.push_back(DocumentRecord{d.split, it->second, d.rating, d.id, begin, provisional.size(),
+                                     xxh64(d.text.data(), d.text.size()), std::string(d.where)});
+    if (progress) progress(static_cast<int64_t>(records.size()), d.input_fraction);
   };
-  read_pipelined(data_path, consume);
+  read_pipelined(source, consume);
+  const std::string data = source.path();
+  if (records.empty()) SENTI_FAIL("--data: no documents were read; expected labeled text");
+
+  // Hold out the test split before anything is counted: its words must not shape the vocabulary.
+  if (!source.has_test_part() && test_split > 0) {
+    std::vector<int64_t> train_rows;
+    for (size_t k = 0; k < records.size(); ++k)
+      if (records[k].split == SplitName::Train) train_rows.push_back(static_cast<int64_t>(k));
+    std::vector<int64_t> keep, held_out;
+    validation_split(static_cast<int64_t>(train_rows.size()), test_split, kTestSplitSeed, &keep, &held_out);
+    for (int64_t k : held_out) records[static_cast<size_t>(train_rows[static_cast<size_t>(k)])].split = SplitName::Test;
+  }
 
   Corpus corpus;
   corpus.vocab.num_words = opts.num_words;
+  corpus.movie_ids = source.movie_ids();
+  corpus.source = source.kind();
+  const std::vector<int32_t> class_of = classes_from_train(labels, records, data, &corpus.classes);
+  std::vector<int64_t> train_count(table.size(), 0);
+  for (const DocumentRecord& r : records)
+    if (r.split == SplitName::Train)
+      for (uint64_t t = r.begin; t < r.end; ++t) ++train_count[static_cast<size_t>(provisional[t])];
   const std::vector<int32_t> id =
       opts.word_index.empty() ? ids_from_train(table, train_count, opts.num_words, &corpus.vocab)
                               : ids_from_word_index(table, wi, opts.word_index, opts.num_words, &corpus.vocab);
 
-  // Contract order: train then test; within a split pos then neg; within a class by id.
+  // Order: train, validation, test; aclImdb within a split pos then neg, within a class by id
+  // (its contract order, whatever the storage order); other sources as read.
   std::vector<size_t> order(records.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const ReviewRecord& x = records[a];
-    const ReviewRecord& y = records[b];
-    if (x.split != y.split) return x.split < y.split;
-    if (x.label != y.label) return x.label > y.label;
+  auto split_rank = [](SplitName s) { return s == SplitName::Train ? 0 : s == SplitName::Validation ? 1 : 2; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const DocumentRecord& x = records[a];
+    const DocumentRecord& y = records[b];
+    if (x.split != y.split) return split_rank(x.split) < split_rank(y.split);
+    if (!corpus.movie_ids) return false;
+    if (x.label != y.label) return class_of[x.label] > class_of[y.label];
     return x.id < y.id;
   });
   uint64_t digest = 0;
   for (size_t k = 0; k < order.size(); ++k) {
-    const ReviewRecord& r = records[order[k]];
-    if (k > 0) {
-      const ReviewRecord& prev = records[order[k - 1]];
+    const DocumentRecord& r = records[order[k]];
+    if (k > 0 && corpus.movie_ids) {
+      const DocumentRecord& prev = records[order[k - 1]];
       if (prev.split == r.split && prev.label == r.label && prev.id == r.id)
-        SENTI_FAIL("--data ", data_path, ": review id ", r.id, " appears twice in one folder (", prev.name,
-                   " and ", r.name, "); expected unique <id> per folder");
+        SENTI_FAIL("--data ", data, ": review id ", r.id, " appears twice in one folder (", prev.where,
+                   " and ", r.where, "); expected unique <id> per folder");
     }
-    Split& s = r.split == SplitName::Train ? corpus.train : corpus.test;
+    Split& s = r.split == SplitName::Train ? corpus.train : r.split == SplitName::Test ? corpus.test : corpus.validation;
     if (s.offsets.empty()) s.offsets.push_back(0);
     for (uint64_t t = r.begin; t < r.end; ++t) s.tokens.push_back(id[provisional[t]]);
     s.offsets.push_back(s.tokens.size());
-    s.labels.push_back(r.label);
-    s.review_ids.push_back(r.id);
+    const int32_t label = class_of[static_cast<size_t>(r.label)];
+    s.labels.push_back(label);
+    s.review_ids.push_back(corpus.movie_ids ? r.id : static_cast<int32_t>(s.labels.size() - 1));
     s.ratings.push_back(r.rating);
-    const uint64_t key[4] = {static_cast<uint64_t>(r.split), r.label, static_cast<uint64_t>(r.id), r.digest};
+    const uint64_t key[4] = {static_cast<uint64_t>(r.split), static_cast<uint64_t>(label),
+                             static_cast<uint64_t>(r.id), r.digest};
     digest = xxh64(key, sizeof(key), digest);
   }
-  if (corpus.test.offsets.empty()) corpus.test.offsets.push_back(0);
-  if (corpus.train.offsets.empty()) corpus.train.offsets.push_back(0);
+  for (Split* s : {&corpus.train, &corpus.validation, &corpus.test})
+    if (s->offsets.empty()) s->offsets.push_back(0);
   if (info) {
     info->distinct_train_words = static_cast<size_t>(
         std::count_if(train_count.begin(), train_count.end(), [](int64_t c) { return c > 0; }));
@@ -198,6 +252,14 @@ Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts,
     info->content_digest = digest;
   }
   return corpus;
+}
+
+Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info,
+                    const BuildProgress& progress) {
+  DataSpec spec;
+  spec.path = data_path;
+  const std::unique_ptr<CorpusSource> source = open_corpus_source(spec);
+  return build_corpus(*source, opts, spec.test_split, info, progress);
 }
 
 }  // namespace senti::data

@@ -1,13 +1,16 @@
 #pragma once
-// Builds the Corpus (vocabulary + both splits as word ids) from the raw aclImdb data in one pass:
-// every review is tokenized once into provisional word indices, train-split frequencies are
-// counted, then the final ids are assigned (Keras scheme, capped to num_words) and the reviews put
-// in the contract order (pos by id, then neg by id) - so the result does not depend on the order
-// the files were stored in.
+// Builds the Corpus (vocabulary, classes and the splits as word ids) from a CorpusSource in one
+// pass: every document is tokenized once into provisional word indices; then the classes are fixed
+// (the sorted label names of the training documents, as Keras orders class folders), a test split
+// is held out when the source has none, train-split frequencies are counted, the final ids are
+// assigned (Keras scheme, capped to num_words), and the documents put in order: aclImdb in its
+// contract order (pos by id, then neg by id, whatever the storage order), other sources in the
+// order they were read.
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "host/data/corpus_source.h"
 #include "host/data/dataset.h"
 
 namespace senti::data {
@@ -27,9 +30,19 @@ struct BuildInfo {
 // input was read (ReviewFile::input_fraction).
 using BuildProgress = std::function<void(int64_t reviews, double input_fraction)>;
 
-// Throws UsageError (naming the data path, file or flag) on bad input.
+// Throws UsageError (naming the data path, file and line, or flag) on bad input: on top of what
+// the source checks, fewer than two classes, and a test or validation label that training never saw.
+// test_split: the share held out as the test split (seeded, fixed) when the source has no test part.
+Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double test_split, BuildInfo* info,
+                    const BuildProgress& progress = nullptr);
+
+// The same for `data_path` read with --format auto and the default settings (aclImdb: its splits).
 Corpus build_corpus(const std::string& data_path, const VocabularyOptions& opts, BuildInfo* info,
                     const BuildProgress& progress = nullptr);
+
+// The seed of the held-out test split (DataSpec::test_split): fixed, so that the test split of a
+// file never changes with --seed (which moves only the training run).
+constexpr uint64_t kTestSplitSeed = 20140825;
 
 // The one owner of the vocabulary-size rule: InvalidSetting "num_words" unless 4 <= num_words <=
 // kMaxVocabSize (engine/params.h; it becomes the embedding's V).

@@ -11,7 +11,6 @@
 
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
-#include "host/data/aclimdb_reader.h"
 #include "host/data/word_index.h"
 #include "host/text/tokenizer.h"
 
@@ -19,7 +18,8 @@ namespace fs = std::filesystem;
 
 namespace senti::data {
 
-CacheKey cache_key_for(const CorpusRequest& req) {
+namespace {
+CacheKey key_for(const CorpusRequest& req, const CorpusSource& source) {
   check_num_words(req.vocab.num_words);
   CacheKey key;
   key.num_words = req.vocab.num_words;
@@ -28,8 +28,13 @@ CacheKey cache_key_for(const CorpusRequest& req) {
     key.vocab_kind = VocabKind::KerasWordIndex;
     key.vocab_source_hash = word_index_content_hash(req.vocab.word_index);
   }
-  key.data_fingerprint = data_fingerprint(req.data_path);
+  key.data_fingerprint = source.fingerprint();
   return key;
+}
+}  // namespace
+
+CacheKey cache_key_for(const CorpusRequest& req) {
+  return key_for(req, *open_corpus_source(req.data));
 }
 
 void ensure_writable_dir(const std::string& dir, const std::string& flag) {
@@ -45,7 +50,8 @@ void ensure_writable_dir(const std::string& dir, const std::string& flag) {
 CorpusResult load_or_build_corpus(const CorpusRequest& req) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  const CacheKey key = cache_key_for(req);
+  const std::unique_ptr<CorpusSource> source = open_corpus_source(req.data);
+  const CacheKey key = key_for(req, *source);
   remove_stale_temp_files(req.cache_dir);  // caches half-written by processes killed since
   CorpusResult out;
   out.cache_path = (fs::path(req.cache_dir) / cache_file_name(key)).string();
@@ -63,7 +69,7 @@ CorpusResult load_or_build_corpus(const CorpusRequest& req) {
     }
   }
   ensure_writable_dir(req.cache_dir, req.cache_dir_flag);  // fail before the slow part
-  out.corpus = build_corpus(req.data_path, req.vocab, &out.build, req.progress);
+  out.corpus = build_corpus(*source, req.vocab, req.data.test_split, &out.build, req.progress);
   write_token_cache(out.cache_path, key, out.corpus);
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;

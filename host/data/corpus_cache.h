@@ -11,7 +11,7 @@
 namespace senti::data {
 
 struct CorpusRequest {
-  std::string data_path;        // aclImdb folder or .tar.gz (already resolved)
+  DataSpec data;                // what to read (data.path already resolved)
   VocabularyOptions vocab;
   std::string cache_dir;        // where tokens-<key>.bin lives
   std::string cache_dir_flag = "--cache-dir";  // the flag named in error messages

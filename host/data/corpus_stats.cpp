@@ -6,8 +6,9 @@
 
 namespace senti::data {
 
-SplitStats split_stats(const Split& split, int maxlen) {
+SplitStats split_stats(const Split& split, int maxlen, size_t num_classes) {
   SplitStats s;
+  s.per_class.assign(num_classes, 0);
   s.reviews = static_cast<int64_t>(split.size());
   if (s.reviews == 0) return s;
   std::vector<int64_t> lengths(split.size());
@@ -16,7 +17,7 @@ SplitStats split_stats(const Split& split, int maxlen) {
     lengths[r] = split.length(r) + 1;
     total += lengths[r];
     truncated += lengths[r] > maxlen;
-    s.positive += split.labels[r];
+    if (split.labels[r] >= 0 && static_cast<size_t>(split.labels[r]) < num_classes) ++s.per_class[split.labels[r]];
   }
   s.tokens = static_cast<int64_t>(split.tokens.size());
   s.oov_tokens = std::count(split.tokens.begin(), split.tokens.end(), kOovId);

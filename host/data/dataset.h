@@ -30,13 +30,14 @@ constexpr int kMaxMaxlen = 1 << 16;
 // unless 1 <= maxlen <= kMaxMaxlen.
 void validate_sequence_options(const SequenceOptions& opts);
 
-// One split (train or test): reviews in a fixed order (pos files by id, then neg files by id).
+// One split (train, validation or test): documents in a fixed order (aclImdb: pos files by id,
+// then neg files by id; other sources: the order of their files and lines).
 struct Split {
   std::vector<uint64_t> offsets;  // (N+1) review r's ids are tokens[offsets[r] .. offsets[r+1])
   std::vector<int32_t> tokens;    // word ids, no start token, no padding
-  std::vector<uint8_t> labels;    // (N) 1 = pos, 0 = neg
-  std::vector<int32_t> review_ids;// (N) the <id> of <id>_<rating>.txt
-  std::vector<uint8_t> ratings;   // (N) the star rating of the file name
+  std::vector<int32_t> labels;    // (N) class index into Corpus::classes (aclImdb: 1 = pos, 0 = neg)
+  std::vector<int32_t> review_ids;// (N) aclImdb: the <id> of <id>_<rating>.txt; other sources: the row
+  std::vector<uint8_t> ratings;   // (N) aclImdb: the star rating of the file name; other sources: 0
   size_t size() const { return labels.size(); }
   int64_t length(size_t r) const { return static_cast<int64_t>(offsets[r + 1] - offsets[r]); }
 };
@@ -49,10 +50,20 @@ struct Vocabulary {
   uint64_t hash() const;            // FNV-1a over num_words, source kind and the words
 };
 
+// aclImdb's classes, in index order: sorted names, as Keras's text_dataset_from_directory orders
+// class folders, so neg = 0 and pos = 1.
+inline std::vector<std::string> imdb_classes() { return {"neg", "pos"}; }
+
 struct Corpus {
   Vocabulary vocab;
-  Split train;  // the 25,000 official training reviews (before any shuffle)
-  Split test;   // the 25,000 official test reviews
+  std::vector<std::string> classes = imdb_classes();  // label k is classes[k]
+  Split train;       // aclImdb: the 25,000 official training reviews (before any shuffle)
+  Split validation;  // separate validation data (--validation-data); empty: split from train
+  Split test;        // aclImdb: the 25,000 official test reviews
+  // True when review_ids are aclImdb ids, whose blocks stand in for movies
+  // (--validation-split-by movie); other sources have no movie ids.
+  bool movie_ids = true;
+  std::string source;  // what the data was read from, e.g. "aclImdb archive", "csv"
 };
 
 // Builds one padded sequence: [start] + ids, truncated/padded to opts.maxlen.

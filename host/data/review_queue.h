@@ -10,34 +10,50 @@
 #include <string>
 #include <vector>
 
-#include "host/data/aclimdb_reader.h"
+#include "host/data/corpus_source.h"
 
 namespace senti::data {
 
 struct ReviewBatch {
   struct Meta {
     SplitName split;
-    uint8_t label, rating;
+    uint8_t rating;
     int32_t id;
-    uint32_t name_begin, name_end;  // into names
-    uint64_t text_begin, text_end;  // into texts
-    double input_fraction;          // ReviewFile::input_fraction
+    uint32_t where_begin, where_end;  // into wheres
+    uint32_t label_begin, label_end;  // into labels
+    uint64_t text_begin, text_end;    // into texts
+    double input_fraction;            // Document::input_fraction
   };
   std::vector<Meta> meta;
-  std::string names, texts;
+  std::string wheres, labels, texts;
   void clear() {
     meta.clear();
-    names.clear();
+    wheres.clear();
+    labels.clear();
     texts.clear();
   }
-  void add(const ReviewFile& rf, std::string_view text) {
-    Meta m{rf.split, rf.label, rf.rating, rf.id, static_cast<uint32_t>(names.size()), 0, texts.size(), 0,
-           rf.input_fraction};
-    names.append(rf.name);
-    texts.append(text);
-    m.name_end = static_cast<uint32_t>(names.size());
+  void add(const Document& d) {
+    Meta m{d.split, d.rating, d.id, static_cast<uint32_t>(wheres.size()), 0,
+           static_cast<uint32_t>(labels.size()), 0, texts.size(), 0, d.input_fraction};
+    wheres.append(d.where);
+    labels.append(d.label);
+    texts.append(d.text);
+    m.where_end = static_cast<uint32_t>(wheres.size());
+    m.label_end = static_cast<uint32_t>(labels.size());
     m.text_end = texts.size();
     meta.push_back(m);
+  }
+  Document document(size_t k) const {
+    const Meta& m = meta[k];
+    Document d;
+    d.split = m.split;
+    d.rating = m.rating;
+    d.id = m.id;
+    d.where = std::string_view(wheres.data() + m.where_begin, m.where_end - m.where_begin);
+    d.label = std::string_view(labels.data() + m.label_begin, m.label_end - m.label_begin);
+    d.text = std::string_view(texts.data() + m.text_begin, m.text_end - m.text_begin);
+    d.input_fraction = m.input_fraction;
+    return d;
   }
 };
 

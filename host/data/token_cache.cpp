@@ -27,7 +27,7 @@ struct Header {  // exactly kCacheHeaderBytes, written as is (little-endian host
   int32_t num_words;
   uint32_t id_width;  // bytes per stored id: 2 or 4
   uint32_t vocab_kind;
-  uint32_t reserved0;
+  uint32_t flags;     // bit 0: Corpus::movie_ids
   uint64_t vocab_source_hash;
   uint64_t data_fingerprint;
   uint64_t vocab_hash;
@@ -72,11 +72,52 @@ class PayloadReader {
   size_t pos_ = 0;
 };
 
+// A list of strings: count, lengths, then the bytes.
+void write_strings(PayloadWriter* w, const std::vector<std::string>& strings) {
+  const uint64_t count = strings.size();
+  w->append(&count, 8);
+  std::vector<uint32_t> lengths;
+  std::string bytes;
+  for (const std::string& x : strings) {
+    lengths.push_back(static_cast<uint32_t>(x.size()));
+    bytes += x;
+  }
+  w->append(lengths.data(), lengths.size() * 4);
+  const uint64_t size = bytes.size();
+  w->append(&size, 8);
+  w->append(bytes.data(), bytes.size());
+}
+
+bool read_strings(PayloadReader* r, size_t payload_bytes, std::vector<std::string>* out) {
+  const char* count_at = r->take(8);
+  uint64_t count = 0, size = 0;
+  if (!count_at) return false;
+  std::memcpy(&count, count_at, 8);
+  const char* lengths = count < payload_bytes ? r->take(count * 4) : nullptr;
+  const char* size_at = lengths ? r->take(8) : nullptr;
+  if (!size_at) return false;
+  std::memcpy(&size, size_at, 8);
+  const char* bytes = size <= payload_bytes ? r->take(size) : nullptr;
+  if (!bytes) return false;
+  out->assign(count, std::string());
+  uint64_t at = 0;
+  for (uint64_t k = 0; k < count; ++k) {
+    uint32_t len;
+    std::memcpy(&len, lengths + 4 * k, 4);
+    if (len > size - at) return false;
+    (*out)[k].assign(bytes + at, len);
+    at += len;
+  }
+  return true;
+}
+
 void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
-  w->append(s.labels.data(), s.labels.size());
+  w->append(s.labels.data(), s.labels.size() * 4);
   w->append(s.ratings.data(), s.ratings.size());
   w->append(s.review_ids.data(), s.review_ids.size() * 4);
-  w->append(s.offsets.data(), s.offsets.size() * 8);
+  const uint64_t no_documents[1] = {0};  // an empty split may come without its leading 0
+  if (s.offsets.empty()) w->append(no_documents, 8);
+  else w->append(s.offsets.data(), s.offsets.size() * 8);
   if (id_width == 4) {
     w->append(s.tokens.data(), s.tokens.size() * 4);
   } else {
@@ -87,8 +128,8 @@ void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
 
 // Reads one split; false (with *why) on any inconsistency.
 bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width, int32_t num_words,
-                Split* s, std::string* why) {
-  const char* labels = r->take(n);
+                size_t num_classes, Split* s, std::string* why) {
+  const char* labels = r->take(n * 4);
   const char* ratings = labels ? r->take(n) : nullptr;
   const char* ids = ratings ? r->take(n * 4) : nullptr;
   const char* offsets = ids ? r->take((n + 1) * 8) : nullptr;
@@ -97,7 +138,8 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
     *why = "payload shorter than its counts";
     return false;
   }
-  s->labels.assign(labels, labels + n);
+  s->labels.resize(n);
+  if (n > 0) std::memcpy(s->labels.data(), labels, n * 4);
   s->ratings.assign(ratings, ratings + n);
   s->review_ids.resize(n);
   if (n > 0) std::memcpy(s->review_ids.data(), ids, n * 4);  // memcpy(null, ., 0) is UB
@@ -116,7 +158,8 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
     return false;
   }
   for (uint64_t i = 0; i < n; ++i) {
-    if (s->offsets[i] > s->offsets[i + 1] || s->labels[i] > 1) {
+    if (s->offsets[i] > s->offsets[i + 1] || s->labels[i] < 0 ||
+        static_cast<size_t>(s->labels[i]) >= num_classes) {
       *why = "inconsistent offsets or labels";
       return false;
     }
@@ -159,7 +202,7 @@ const char* cache_status_name(CacheStatus s) {
 
 void write_token_cache(const std::string& path, const CacheKey& key, const Corpus& corpus) {
   int32_t max_id = 0;
-  for (const Split* s : {&corpus.train, &corpus.test})
+  for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test})
     for (int32_t t : s->tokens) max_id = std::max(max_id, t);
   const uint32_t id_width = max_id <= 0xFFFF ? 2 : 4;
 
@@ -177,7 +220,12 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   const uint64_t source_size = corpus.vocab.source.size();
   w.append(&source_size, 8);
   w.append(corpus.vocab.source.data(), corpus.vocab.source.size());
+  write_strings(&w, corpus.classes);
+  write_strings(&w, {corpus.source});
+  const uint64_t validation_counts[2] = {corpus.validation.size(), corpus.validation.tokens.size()};
+  w.append(validation_counts, sizeof(validation_counts));
   write_split(&w, corpus.train, id_width);
+  write_split(&w, corpus.validation, id_width);
   write_split(&w, corpus.test, id_width);
   const std::string& payload = w.bytes();
 
@@ -188,6 +236,7 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   h.num_words = key.num_words;
   h.id_width = id_width;
   h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
+  h.flags = corpus.movie_ids ? 1u : 0u;
   h.vocab_source_hash = key.vocab_source_hash;
   h.data_fingerprint = key.data_fingerprint;
   h.vocab_hash = corpus.vocab.hash();
@@ -318,10 +367,25 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
     *why = "vocabulary hash mismatch";
     return CacheStatus::Corrupt;
   }
+  std::vector<std::string> data_source;
+  const char* validation_counts = nullptr;
+  if (!read_strings(&r, payload_bytes, &c.classes) || c.classes.size() < 2 ||
+      !read_strings(&r, payload_bytes, &data_source) || data_source.size() != 1 ||
+      !(validation_counts = r.take(16))) {
+    *why = "classes section truncated or inconsistent";
+    return CacheStatus::Corrupt;
+  }
+  c.source = data_source.front();
+  c.movie_ids = (h.flags & 1u) != 0;
+  uint64_t n_validation = 0, validation_tokens = 0;
+  std::memcpy(&n_validation, validation_counts, 8);
+  std::memcpy(&validation_tokens, validation_counts + 8, 8);
   if (h.n_train > payload_bytes || h.n_test > payload_bytes || h.train_tokens > payload_bytes ||
-      h.test_tokens > payload_bytes ||
-      !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, &c.train, why) ||
-      !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, &c.test, why) || !r.at_end()) {
+      h.test_tokens > payload_bytes || n_validation > payload_bytes || validation_tokens > payload_bytes ||
+      !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, c.classes.size(), &c.train, why) ||
+      !read_split(&r, n_validation, validation_tokens, h.id_width, h.num_words, c.classes.size(), &c.validation, why) ||
+      !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, c.classes.size(), &c.test, why) ||
+      !r.at_end()) {
     if (why->empty()) *why = "split sections inconsistent with the header";
     return CacheStatus::Corrupt;
   }

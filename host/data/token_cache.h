@@ -4,8 +4,9 @@
 //   header (kCacheHeaderBytes): magic "SENTITOK", format version, tokenizer version, num_words, id
 //     width (2 when every id fits 16 bits, else 4), vocabulary kind + source hash, data
 //     fingerprint, vocabulary hash, counts, payload size, XXH64 of the payload, XXH64 of the header
-//   payload: vocabulary words, source string, then per split labels, ratings, review ids, offsets,
-//     tokens; every section starts 8-byte aligned.
+//   payload: vocabulary words, vocabulary source string, class names, the data source kind, the
+//     validation split's counts, then per split (train, validation, test) labels (int32), ratings,
+//     review ids, offsets, tokens; every section starts 8-byte aligned.
 // The key (num_words, tokenizer version, vocabulary source, data fingerprint) decides whether a
 // cache may be used for a request; any mismatch, truncation or checksum error makes it unusable.
 #include <cstdint>
@@ -15,7 +16,7 @@
 
 namespace senti::data {
 
-constexpr uint32_t kCacheFormatVersion = 1;
+constexpr uint32_t kCacheFormatVersion = 2;  // 2: classes, int32 labels, validation split
 constexpr size_t kCacheHeaderBytes = 128;
 
 enum class VocabKind : uint32_t { TrainSplit = 0, KerasWordIndex = 1 };

@@ -75,6 +75,11 @@ void validate_metadata(const Checkpoint& c, const std::string& path) {
   }
   if (c.state.step < 0 || c.epoch < 0)
     SENTI_FAIL("'", path, "': metadata step ", c.state.step, " / epoch ", c.epoch, " is negative");
+  // The model's one sigmoid output tells two classes apart.
+  if (c.classes.size() != 2 || c.classes[0] == c.classes[1])
+    SENTI_FAIL("'", path, "': metadata lists ", c.classes.size(), " class names",
+               c.classes.size() == 2 ? " that are equal" : "",
+               "; expected two different names for the model's one sigmoid output");
 }
 
 // Every tensor must match the XXH64 stored for it at save time.
@@ -203,6 +208,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
                                                {"first_word_id", data::kFirstWordId}}
                                     .dump();
   f.metadata["vocabulary"] = nlohmann::json(c.vocab.words).dump();
+  f.metadata["classes"] = nlohmann::json(c.classes).dump();
   f.metadata["vocabulary_source"] = c.vocab.source;
   f.metadata["vocabulary_hash"] = std::to_string(c.vocab.hash());
   f.metadata["train_config"] = c.train_config.dump();
@@ -257,6 +263,7 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.tokenizer_version = int_field(pre, "tokenizer_version", path);
     c.vocab.words = meta_json(m, "vocabulary", path).get<std::vector<std::string>>();
     c.vocab.source = meta(m, "vocabulary_source", path);
+    if (m.count("classes")) c.classes = meta_json(m, "classes", path).get<std::vector<std::string>>();
     c.train_config = meta_json(m, "train_config", path);
     c.history = meta_json(m, "history", path);
     c.state.step = std::stoll(meta(m, "step", path));

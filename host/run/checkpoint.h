@@ -10,6 +10,7 @@
 // PyTorch reads it with safetensors.torch.load_file (see scripts/checkpoint_to_pytorch.py).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,9 @@ struct Checkpoint {
   TrainState state;               // params always; m, v empty when saved without optimizer state
   data::Vocabulary vocab;         // words for ids 3 .. num_words-1
   data::SequenceOptions sequence; // maxlen, padding, truncating used in training
+  // The class names in label order (metadata "classes"; checkpoints from before it are IMDB's:
+  // neg, pos). Two classes: the model's one output is the probability of classes[1].
+  std::vector<std::string> classes = data::imdb_classes();
   int tokenizer_version = 0;
   int64_t epoch = 0;              // epochs completed
   uint64_t seed = 0;              // the run's seed (shuffles are derived from seed and epoch)

@@ -51,12 +51,19 @@ BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch) 
   return o;
 }
 
+std::string label_of(float prob, const std::vector<std::string>& classes) {
+  if (classes == data::imdb_classes()) return is_positive(prob) ? "positive" : "negative";
+  SENTI_CHECK(classes.size() == 2, "label_of: ", classes.size(), " classes for one probability");
+  return classes[is_positive(prob) ? 1 : 0];
+}
+
 Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, int batch,
                      const std::string& source)
     : backend_(std::move(backend)),
       source_(source),
       batch_(batch),
       seq_(ckpt.sequence),
+      classes_(ckpt.classes),
       encoder_(checked_vocab(ckpt, source)) {
   SENTI_CHECK(backend_ != nullptr, "Predictor: no backend");
   if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);

@@ -31,7 +31,10 @@ BackendOptions inference_backend_options(const Checkpoint& ckpt, int max_batch);
 
 // The decision rule of the metrics (kernels/common/math): positive when p > 0.5.
 inline bool is_positive(float prob) { return prob > 0.5f; }
-inline const char* label_of(float prob) { return is_positive(prob) ? "positive" : "negative"; }
+
+// The label printed for a probability of classes[1]: the class name, except that IMDB's folder
+// names (neg, pos) print as "negative" / "positive", as they always have.
+std::string label_of(float prob, const std::vector<std::string>& classes);
 
 class Predictor {
  public:
@@ -42,6 +45,8 @@ class Predictor {
             const std::string& source);
 
   int batch() const { return batch_; }
+  const std::vector<std::string>& classes() const { return classes_; }
+  std::string label_of(float prob) const { return senti::label_of(prob, classes_); }
   const data::SequenceOptions& sequence() const { return seq_; }
   Backend& backend() { return *backend_; }
 
@@ -72,6 +77,7 @@ class Predictor {
   std::string source_;
   int batch_;
   data::SequenceOptions seq_;
+  std::vector<std::string> classes_;
   text::Encoder encoder_;
   std::vector<int32_t> word_ids_;  // one text's ids, reused
   HostBuffer memory_;              // ids (batch, maxlen), labels (batch), lengths (batch)

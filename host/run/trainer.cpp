@@ -247,7 +247,19 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   const auto run_start = Clock::now();
   const data::SequenceOptions& seq = ckpt.sequence;
   SENTI_CHECK(seq.maxlen <= backend_.options().maxlen, "maxlen larger than the backend's");
-  const SplitRows rows = split_rows(corpus_.train, opts_);
+  // Validation: the separate validation data when there is some (--validation-data: all of it,
+  // and every training row trains), else the tail of the training rows (--validation-split).
+  const bool separate_validation = corpus_.validation.size() > 0;
+  TrainOptions split_opts = opts_;
+  if (separate_validation) split_opts.validation_split = 0;
+  if (!corpus_.movie_ids && split_opts.validation_split_by == "movie") {
+    progress_->message("validation split by review: this data has no movie ids (--validation-split-by movie "
+                       "needs aclImdb)");
+    split_opts.validation_split_by = "review";
+  }
+  SplitRows rows = split_rows(corpus_.train, split_opts);
+  if (separate_validation) rows.validation = sample_rows(static_cast<int64_t>(corpus_.validation.size()), -1, 0);
+  const data::Split& validation_data = separate_validation ? corpus_.validation : corpus_.train;
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
   backend_.set_state(ckpt.state);
   // A masked model's outputs do not depend on the padding: batches are padded to their longest.
@@ -346,7 +358,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
 
     Metrics val;
     if (!rows.validation.empty())
-      val = evaluate(backend_, corpus_.train, rows.validation, opts_.batch_size, seq, &slots);
+      val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots);
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
                             val.count ? val.loss() : -1, val.accuracy());
@@ -451,7 +463,9 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                                           .dump());
   }
 
-  if (opts_.test_limit != 0) {
+  if (opts_.test_limit != 0 && corpus_.test.size() == 0) {
+    progress_->message("test: none (the data has no test split: give --test-data or --test-split > 0)");
+  } else if (opts_.test_limit != 0) {
     const int64_t n = static_cast<int64_t>(corpus_.test.size());
     const std::vector<int64_t> test_rows = sample_rows(n, opts_.test_limit, opts_.seed);
     const auto t0 = Clock::now();

@@ -96,7 +96,7 @@ data::Split two_class_split(int per_class) {
     for (int id = 0; id < per_class; ++id) {
       s.tokens.push_back(3 + id);
       s.offsets.push_back(s.tokens.size());
-      s.labels.push_back(static_cast<uint8_t>(label));
+      s.labels.push_back(static_cast<int32_t>(label));
       s.review_ids.push_back(id);
       s.ratings.push_back(label ? 8 : 2);
     }

@@ -25,7 +25,7 @@ struct Fixture {
     data = test::scratch_dir("cache-data");
     test::write_tree(data, test::small_aclimdb());
     cache = test::scratch_dir("cache");
-    req.data_path = data;
+    req.data.path = data;
     req.cache_dir = cache;
   }
 };

@@ -69,7 +69,7 @@ TEST(CorpusBuilder, ReadsSplitsInContractOrderWithLabelsIdsAndRatings) {
   const Corpus c = build(as_dir(test::small_aclimdb()));
   ASSERT_EQ(c.train.size(), 6u);
   ASSERT_EQ(c.test.size(), 6u);
-  EXPECT_EQ(c.train.labels, (std::vector<uint8_t>{1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(c.train.labels, (std::vector<int32_t>{1, 1, 1, 0, 0, 0}));
   EXPECT_EQ(c.train.review_ids, (std::vector<int32_t>{0, 1, 2, 0, 1, 2}));
   EXPECT_EQ(c.train.ratings, (std::vector<uint8_t>{9, 7, 10, 1, 3, 2}));
   EXPECT_EQ(c.test.ratings, (std::vector<uint8_t>{8, 9, 10, 4, 2, 1}));
@@ -175,11 +175,11 @@ TEST(CorpusBuilder, BadInputNamesThePathAndWhatWasExpected) {
   std::string msg = usage_error([] { build("/nonexistent/aclImdb"); });
   EXPECT_NE(msg.find("/nonexistent/aclImdb"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no such file"), std::string::npos) << msg;
-  // A folder that is not aclImdb.
+  // A folder that is not aclImdb is read as class folders: one class is not enough.
   const std::string other = as_dir({{"notes/readme.txt", "hello"}});
   msg = usage_error([&] { build(other); });
   EXPECT_NE(msg.find(other), std::string::npos) << msg;
-  EXPECT_NE(msg.find("aclImdb"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1 class ('notes'); expected at least two classes"), std::string::npos) << msg;
   // A folder missing one class.
   FileMap no_neg = test::small_aclimdb();
   for (const char* k : {"aclImdb/test/neg/0_4.txt", "aclImdb/test/neg/1_2.txt", "aclImdb/test/neg/2_1.txt"})

@@ -31,7 +31,7 @@ const RealData* real_data() {
     if (!std::filesystem::exists(test::imdb_archive())) return d;
     d = std::make_unique<RealData>();
     CorpusRequest req;
-    req.data_path = test::imdb_archive();
+    req.data.path = test::imdb_archive();
     req.cache_dir = (std::filesystem::path(test::senti_bin()).parent_path() / "test-data-cache").string();
     d->built = load_or_build_corpus(req);
     return d;
@@ -119,7 +119,7 @@ TEST(RealData, EncoderReproducesTheTrainingIds) {
 TEST(RealData, RebuildMatchesTheSharedCache) {
   REQUIRE_REAL_DATA();
   CorpusRequest req;
-  req.data_path = test::imdb_archive();
+  req.data.path = test::imdb_archive();
   req.cache_dir = test::scratch_dir("real-rebuild");
   const CorpusResult rebuilt = load_or_build_corpus(req);
   ASSERT_FALSE(rebuilt.from_cache);

@@ -63,8 +63,8 @@ TEST(PredictCli, TextsFromArgumentsPrintProbabilityAndLabel) {
   const auto lines = lines_of(out);
   ASSERT_EQ(lines.size(), 2u) << out;
   const auto want = fx.expected({"I loved this great film", "Boring plot, awful acting."});
-  EXPECT_EQ(lines[0], fixed4(want[0]) + "\t" + label_of(want[0]) + "\tI loved this great film");
-  EXPECT_EQ(lines[1], fixed4(want[1]) + "\t" + label_of(want[1]) + "\tBoring plot, awful acting.");
+  EXPECT_EQ(lines[0], fixed4(want[0]) + "\t" + label_of(want[0], data::imdb_classes()) + "\tI loved this great film");
+  EXPECT_EQ(lines[1], fixed4(want[1]) + "\t" + label_of(want[1], data::imdb_classes()) + "\tBoring plot, awful acting.");
 }
 
 TEST(PredictCli, JsonLinesCarryTextProbabilityAndLabel) {
@@ -81,7 +81,7 @@ TEST(PredictCli, JsonLinesCarryTextProbabilityAndLabel) {
     const auto j = nlohmann::json::parse(lines[i]);
     EXPECT_EQ(j.at("text"), texts[i]);
     EXPECT_EQ(j.at("prob_positive").get<float>(), want[i]) << lines[i];
-    EXPECT_EQ(j.at("label"), label_of(want[i]));
+    EXPECT_EQ(j.at("label"), label_of(want[i], data::imdb_classes()));
   }
 }
 

@@ -31,8 +31,8 @@ TEST(PrepareCli, ReportsCountsVocabularyLengthsAndTime) {
   const std::string out_dir = test::scratch_dir("cli-out") + "/cache";
   std::string out;
   ASSERT_EQ(prepare("--data " + data + "/small.tar.gz --out " + out_dir + " --maxlen 4", &out), 0) << out;
-  EXPECT_NE(out.find("train 6 reviews: 3 pos / 3 neg (50.0% pos)"), std::string::npos) << out;
-  EXPECT_NE(out.find("test  6 reviews: 3 pos / 3 neg"), std::string::npos) << out;
+  EXPECT_NE(out.find("train 6 documents: 3 neg (50.0%) / 3 pos (50.0%)"), std::string::npos) << out;
+  EXPECT_NE(out.find("test  6 documents: 3 neg (50.0%) / 3 pos"), std::string::npos) << out;
   EXPECT_NE(out.find("median"), std::string::npos) << out;
   EXPECT_NE(out.find("p90"), std::string::npos) << out;
   EXPECT_NE(out.find("truncated at maxlen 4"), std::string::npos) << out;
@@ -46,8 +46,8 @@ TEST(PrepareCli, RealDataTwoRunsGiveIdenticalCacheBytes) {
   const std::string a = test::scratch_dir("cli-real-a"), b = test::scratch_dir("cli-real-b");
   std::string out;
   ASSERT_EQ(prepare("--data " + test::imdb_archive() + " --out " + a, &out), 0) << out;
-  EXPECT_NE(out.find("train 25,000 reviews: 12,500 pos / 12,500 neg (50.0% pos)"), std::string::npos) << out;
-  EXPECT_NE(out.find("test  25,000 reviews: 12,500 pos / 12,500 neg (50.0% pos)"), std::string::npos) << out;
+  EXPECT_NE(out.find("train 25,000 documents: 12,500 neg (50.0%) / 12,500 pos (50.0%)"), std::string::npos) << out;
+  EXPECT_NE(out.find("test  25,000 documents: 12,500 neg (50.0%) / 12,500 pos (50.0%)"), std::string::npos) << out;
   EXPECT_NE(out.find("9,997 words from id 3"), std::string::npos) << out;
   ASSERT_EQ(prepare("--data " + test::imdb_archive() + " --cache-dir " + b, &out), 0) << out;
   ASSERT_EQ(test::count_files(a), 1u);
@@ -75,7 +75,7 @@ TEST(PrepareCli, BadInputExitsNonZeroWithAClearMessageAndNoCache) {
   const std::string good = data + "/good";
   const std::vector<BadCase> cases = {
       {"missing path", "--data " + data + "/nope", data + "/nope: no such file"},
-      {"not aclImdb", "--data " + data + "/other", "not an aclImdb dataset"},
+      {"not aclImdb, no documents", "--data " + data + "/other", "pictures has no .txt documents"},
       {"truncated archive", "--data " + data + "/truncated.tar.gz", "corrupt or truncated"},
       {"num-words below 4", "--data " + good + " --num-words 3", "--num-words must be in 4..16777216"},
       {"maxlen 0", "--data " + good + " --maxlen 0", "--maxlen must be a sequence length in 1..65536, got 0"},

@@ -169,7 +169,7 @@ TEST(ProgressCli, PrepareShowsTheShareOfTheInputReadOnStderr) {
   std::string out;
   ASSERT_EQ(test::run_command("(" + test::senti_bin() + " prepare --data " + dir + "/data/aclImdb --out " + dir +
                                   "/cache 2>" + dir + "/err.txt)", &out), 0) << out;
-  EXPECT_NE(out.find("train 6 reviews"), std::string::npos) << out;
+  EXPECT_NE(out.find("train 6 documents"), std::string::npos) << out;
   EXPECT_EQ(out.find(" reviews ["), std::string::npos) << "the report on stdout has no progress";
   std::ifstream err(dir + "/err.txt");
   const std::string e((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());

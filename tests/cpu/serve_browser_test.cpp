@@ -112,11 +112,11 @@ TEST_F(ServeBrowser, TypingAReviewAndClickingShowsTheLabelAndProbability) {
   const std::string tag = result_tag(dom);
   ASSERT_FALSE(tag.empty()) << dom.substr(0, 3000);
   EXPECT_NE(tag.find("data-state=\"done\""), std::string::npos) << tag;
-  EXPECT_NE(tag.find(std::string("data-label=\"") + label_of(want) + "\""), std::string::npos) << tag;
+  EXPECT_NE(tag.find(std::string("data-label=\"") + label_of(want, data::imdb_classes()) + "\""), std::string::npos) << tag;
   char prob[64];
   std::snprintf(prob, sizeof prob, "probability of positive: %.4f", want);
   EXPECT_NE(dom.find(prob), std::string::npos) << "expected '" << prob << "' in\n" << dom.substr(0, 3000);
-  EXPECT_NE(dom.find(std::string("<div id=\"label\" class=\"") + label_of(want) + "\">" + label_of(want)),
+  EXPECT_NE(dom.find(std::string("<div id=\"label\" class=\"") + label_of(want, data::imdb_classes()) + "\">" + label_of(want, data::imdb_classes())),
             std::string::npos);
   // Each word highlighted with its contribution, in the review's own spelling.
   EXPECT_NE(dom.find(">loved</span>"), std::string::npos) << dom.substr(0, 4000);

@@ -95,7 +95,7 @@ TEST(ServeHttp, PredictReturnsTheModelsProbabilitiesInOrder) {
   ASSERT_EQ(j.at("predictions").size(), texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     EXPECT_EQ(j["predictions"][i]["prob_positive"].get<float>(), want[i]) << texts[i];
-    EXPECT_EQ(j["predictions"][i]["label"], label_of(want[i])) << texts[i];
+    EXPECT_EQ(j["predictions"][i]["label"], label_of(want[i], data::imdb_classes())) << texts[i];
   }
 }
 

@@ -67,7 +67,7 @@ data::Corpus synthetic_corpus(int reviews, int num_words) {
     for (int r = 0; r < reviews; ++r) {
       for (int t = 0; t < 5 + r % 7; ++t) s->tokens.push_back(3 + static_cast<int32_t>(rng() % (num_words - 3)));
       s->offsets.push_back(s->tokens.size());
-      s->labels.push_back(static_cast<uint8_t>(r % 2));
+      s->labels.push_back(static_cast<int32_t>(r % 2));
       s->review_ids.push_back(r);
       s->ratings.push_back(r % 2 ? 8 : 2);
     }

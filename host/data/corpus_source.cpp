@@ -1,0 +1,166 @@
+#include "host/data/corpus_source.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "host/data/class_folders.h"
+#include "host/data/hash.h"
+#include "kernels/common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace senti::data {
+namespace {
+
+// Separate test and validation files (--test-data, --validation-data), in any file format.
+struct ExtraFile {
+  std::string path, flag;
+  SplitName split;
+};
+
+// Reads labeled files (one per split) record by record. Each record must carry exactly one label.
+void read_files(const std::vector<ExtraFile>& files, const std::vector<FileFormat>& formats,
+                const ColumnOptions& columns, const std::function<void(const Document&)>& on_document) {
+  std::string where;
+  for (size_t k = 0; k < files.size(); ++k) {
+    const ExtraFile& f = files[k];
+    read_labeled_file(f.path, formats[k], columns, f.flag, [&](const LabeledRecord& r) {
+      where = detail::concat(f.path, ":", r.line);
+      if (r.labels->size() != 1)
+        SENTI_FAIL(f.flag, " ", where, ": ", r.labels->empty() ? "no label" : "several labels",
+                   "; expected exactly one label per line (several labels need a multi-label "
+                   "head, which senti does not have yet)");
+      Document d;
+      d.split = f.split;
+      d.label = r.labels->front();
+      d.text = r.text;
+      d.where = where;
+      d.input_fraction = (static_cast<double>(k) + r.input_fraction) / static_cast<double>(files.size());
+      on_document(d);
+    });
+  }
+}
+
+uint64_t settings_hash(const DataSpec& spec, const std::string& kind, uint64_t data_identity = 0) {
+  uint64_t h = fnv1a64(kind);
+  h = fnv1a64(spec.format, h);
+  for (const std::string& c : spec.columns.text_columns) h = fnv1a64(c + '\x1f', h);
+  h = fnv1a64(spec.columns.label_column, h);
+  h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(spec.test_split * 1e9 + 0.5), h);
+  h = fnv1a64_value<uint64_t>(data_identity ? data_identity : tree_fingerprint(spec.path, "--data"), h);
+  for (const std::string* p : {&spec.test_path, &spec.validation_path})
+    h = p->empty() ? fnv1a64_value<uint64_t>(0, h) : fnv1a64_value<uint64_t>(tree_fingerprint(*p, "--data"), h);
+  return h;
+}
+
+class AclImdbSource final : public CorpusSource {
+ public:
+  explicit AclImdbSource(DataSpec spec) : spec_(std::move(spec)) {}
+  void read(const std::function<void(const Document&)>& on_document) override {
+    read_aclimdb(spec_.path, [&](const ReviewFile& rf, std::string_view text) {
+      Document d;
+      d.split = rf.split;
+      d.label = rf.label ? "pos" : "neg";
+      d.text = text;
+      d.where = rf.name;
+      d.id = rf.id;
+      d.rating = rf.rating;
+      d.input_fraction = rf.input_fraction;
+      on_document(d);
+    });
+  }
+  // The reviews' identity only (data_fingerprint: the four class folders), so that adding
+  // unrelated files beside them keeps the cache.
+  uint64_t fingerprint() const override { return settings_hash(spec_, kind(), data_fingerprint(spec_.path)); }
+  const std::string& path() const override { return spec_.path; }
+  std::string kind() const override { return "aclimdb"; }
+  bool has_test_part() const override { return true; }
+  bool movie_ids() const override { return true; }
+
+ private:
+  DataSpec spec_;
+};
+
+class FolderSource final : public CorpusSource {
+ public:
+  explicit FolderSource(DataSpec spec) : spec_(std::move(spec)) {}
+  void read(const std::function<void(const Document&)>& on_document) override {
+    read_class_folders(spec_.path, "--data", on_document, &has_test_part_);
+  }
+  uint64_t fingerprint() const override { return settings_hash(spec_, kind()); }
+  const std::string& path() const override { return spec_.path; }
+  std::string kind() const override { return "folder"; }
+  bool has_test_part() const override { return has_test_part_; }
+
+ private:
+  DataSpec spec_;
+  bool has_test_part_ = false;  // known after read()
+};
+
+class FileSource final : public CorpusSource {
+ public:
+  FileSource(DataSpec spec, FileFormat format) : spec_(std::move(spec)), format_(format) {}
+  void read(const std::function<void(const Document&)>& on_document) override {
+    std::vector<ExtraFile> files{{spec_.path, "--data", SplitName::Train}};
+    std::vector<FileFormat> formats{format_};
+    if (!spec_.validation_path.empty()) files.push_back({spec_.validation_path, "--validation-data", SplitName::Validation});
+    if (!spec_.test_path.empty()) files.push_back({spec_.test_path, "--test-data", SplitName::Test});
+    for (size_t k = 1; k < files.size(); ++k) formats.push_back(file_format_of(files[k].path, format_));
+    read_files(files, formats, spec_.columns, on_document);
+  }
+  uint64_t fingerprint() const override { return settings_hash(spec_, kind()); }
+  const std::string& path() const override { return spec_.path; }
+  std::string kind() const override { return format_name(format_); }
+  bool has_test_part() const override { return !spec_.test_path.empty(); }
+
+  // A separate file's format: from its name, else the same as --data's.
+  static FileFormat file_format_of(const std::string& path, FileFormat fallback) {
+    FileFormat f;
+    return format_from_file_name(path, &f) ? f : fallback;
+  }
+
+ private:
+  DataSpec spec_;
+  FileFormat format_;
+};
+
+void check_exists(const std::string& path, const char* flag) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) SENTI_FAIL(flag, " ", path, ": no such file or folder");
+}
+
+}  // namespace
+
+std::unique_ptr<CorpusSource> open_corpus_source(const DataSpec& spec) {
+  if (spec.path.empty()) SENTI_FAIL("--data: empty path");
+  check_exists(spec.path, "--data");
+  if (!spec.test_path.empty()) check_exists(spec.test_path, "--test-data");
+  if (!spec.validation_path.empty()) check_exists(spec.validation_path, "--validation-data");
+  if (!(spec.test_split >= 0 && spec.test_split < 1))
+    SENTI_FAIL("--test-split ", spec.test_split, ": expected a fraction in [0, 1)");
+  std::error_code ec;
+  const bool is_dir = fs::is_directory(spec.path, ec);
+  FileFormat file_format{};
+  std::string format = spec.format;
+  if (format == "auto") {
+    if (!is_dir && format_from_file_name(spec.path, &file_format)) format = format_name(file_format);
+    else format = looks_like_aclimdb(spec.path) ? "aclimdb" : "folder";
+  } else if (format != "aclimdb" && format != "folder" && !parse_format_name(format, &file_format)) {
+    SENTI_FAIL("--format ", spec.format, ": expected ", kFormatNames);
+  }
+  const bool file_format_chosen = format != "aclimdb" && format != "folder";
+  if (file_format_chosen && is_dir)
+    SENTI_FAIL("--data ", spec.path, ": a folder, but --format ", format, " reads a file; expected a ", format,
+               " file, or --format folder / aclimdb");
+  // Separate test and validation data are labeled files; aclImdb and train/test folders bring
+  // their own test split.
+  if (!file_format_chosen && (!spec.test_path.empty() || !spec.validation_path.empty()))
+    SENTI_FAIL(spec.test_path.empty() ? "--validation-data" : "--test-data",
+               ": only with labeled files as --data (csv, tsv, jsonl, fasttext); --data ", spec.path,
+               " is read as ", format, " data");
+  if (format == "aclimdb") return std::make_unique<AclImdbSource>(spec);
+  if (format == "folder") return std::make_unique<FolderSource>(spec);
+  return std::make_unique<FileSource>(spec, file_format);
+}
+
+}  // namespace senti::data
