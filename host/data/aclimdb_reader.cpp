@@ -17,6 +17,7 @@
 
 #include "kernels/common/error.h"
 #include "host/data/hash.h"
+#include "host/data/whole_file.h"
 #include "host/text/text_encoding.h"
 
 namespace fs = std::filesystem;
@@ -115,35 +116,10 @@ std::string_view review_text(const std::string& buf, std::string_view name, cons
 }
 
 void read_file(const fs::path& file, std::string* buf, ReadBudget* budget) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores the flag.
-  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) SENTI_FAIL(file.string(), ": cannot open review: ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    SENTI_FAIL(file.string(), ": not a regular file (a FIFO, device or socket, or a symlink to one); "
-               "expected a review text file");
-  }
-  try {
-    budget->check_review(static_cast<uint64_t>(st.st_size), file.string());
-    budget->charge(static_cast<uint64_t>(st.st_size), file.string());
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  buf->resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < buf->size()) {
-    const ssize_t r = ::read(fd, buf->data() + got, buf->size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      const int err = errno;
-      ::close(fd);
-      SENTI_FAIL(file.string(), ": cannot read review: ", r == 0 ? "file shrank" : std::strerror(err));
-    }
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
+  read_whole_file(file.string(), "review", buf, [&](uint64_t bytes) {
+    budget->check_review(bytes, file.string());
+    budget->charge(bytes, file.string());
+  });
 }
 
 // Review files of one class folder, sorted by name so that directory reads are deterministic.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "host/data/hash.h"
+#include "host/data/whole_file.h"
 #include "host/text/text_encoding.h"
 #include "kernels/common/error.h"
 
@@ -66,34 +67,10 @@ std::string_view document_text(const std::string& buf, std::string_view where, c
 }
 
 void read_document_file(const fs::path& file, std::string* buf, Budget* budget) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores the flag.
-  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) SENTI_FAIL(file.string(), ": cannot open document: ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    SENTI_FAIL(file.string(), ": not a regular file; expected a text document");
-  }
-  try {
-    budget->check_document(static_cast<uint64_t>(st.st_size), file.string());
-    budget->charge(static_cast<uint64_t>(st.st_size), file.string());
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  buf->resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < buf->size()) {
-    const ssize_t r = ::read(fd, buf->data() + got, buf->size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      const int err = errno;
-      ::close(fd);
-      SENTI_FAIL(file.string(), ": cannot read document: ", r == 0 ? "file shrank" : std::strerror(err));
-    }
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
+  read_whole_file(file.string(), "document", buf, [&](uint64_t bytes) {
+    budget->check_document(bytes, file.string());
+    budget->charge(bytes, file.string());
+  });
 }
 
 // Sorted names of the entries of `dir` that pass `keep`.
