@@ -76,7 +76,10 @@ void run_diff(const std::string& path_a, const std::string& path_b) {
             static_cast<int>(b.sequence.padding));
   d.compare("preprocessing.truncating", static_cast<int>(a.sequence.truncating),
             static_cast<int>(b.sequence.truncating));
+  d.compare("preprocessing.tokenizer", std::string(text::tokenizer_name(a.tokenizer)),
+            std::string(text::tokenizer_name(b.tokenizer)));
   d.compare("preprocessing.tokenizer_version", a.tokenizer_version, b.tokenizer_version);
+  d.compare("preprocessing.tokenizer_icu", a.tokenizer_icu, b.tokenizer_icu);
   d.compare("vocabulary.hash", a.vocab.hash(), b.vocab.hash());
   d.compare("vocabulary.source", a.vocab.source, b.vocab.source);
   d.compare("seed", a.seed, b.seed);

@@ -75,6 +75,19 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
       ->capture_default_str();
   cmd->add_option("--truncating", f->truncating, "Which end is cut when a review is longer: pre or post")
       ->capture_default_str();
+  cmd->add_option("--tokenizer", f->tokenizer,
+                  "How text is cut into words: v1 (senti's own rules, Keras/IMDB-compatible ids) or "
+                  "unicode (ICU word boundaries and NFKC case folding: segments Chinese, Japanese, Thai "
+                  "and folds every script). Recorded in the token cache and the checkpoint; predict, "
+                  "serve and eval use the checkpoint's")
+      ->capture_default_str();
+}
+
+text::TokenizerKind tokenizer_kind(const DataFlags& f) {
+  text::TokenizerKind kind;
+  if (!text::parse_tokenizer(f.tokenizer, &kind))
+    SENTI_FAIL("--tokenizer ", f.tokenizer, ": expected ", text::kTokenizerChoices);
+  return kind;
 }
 
 data::SequenceOptions sequence_options(const DataFlags& f) {
@@ -107,6 +120,7 @@ std::string resolve_data_path(const DataFlags& f, const std::string& cache_dir) 
 data::CorpusRequest corpus_request(const DataFlags& f) {
   data::check_num_words(f.num_words);
   (void)sequence_options(f);  // validate every flag before touching the data
+  const text::TokenizerKind tokenizer = tokenizer_kind(f);
   data::CorpusRequest req;
   req.cache_dir = f.cache_dir.empty() ? default_cache_dir() : f.cache_dir;
   req.data.path = resolve_data_path(f, req.cache_dir);
@@ -128,6 +142,7 @@ data::CorpusRequest corpus_request(const DataFlags& f) {
   req.data.test_split = f.test_split;
   req.vocab.num_words = f.num_words;
   req.vocab.word_index = f.word_index;
+  req.vocab.tokenizer = tokenizer;
   return req;
 }
 

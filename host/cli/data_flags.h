@@ -7,6 +7,7 @@
 
 #include "host/data/corpus_cache.h"
 #include "host/data/dataset.h"
+#include "host/text/tokenizers.h"
 
 namespace senti::cli {
 
@@ -22,15 +23,20 @@ struct DataFlags {
   std::string word_index;  // Keras imdb_word_index.json; empty: vocabulary from the train split
   int maxlen = 500;
   std::string padding = "post", truncating = "post";
+  std::string tokenizer = "v1";  // text::TokenizerKind by name: v1 or unicode
 };
 
 // Adds --data, --format, --text-column, --label-column, --test-data, --validation-data,
-// --test-split, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating.
+// --test-split, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating,
+// --tokenizer.
 void add_data_flags(CLI::App* cmd, DataFlags* f);
 
 // Validated sequence options: UsageError naming --padding / --truncating, InvalidSetting "maxlen"
 // (data::validate_sequence_options).
 data::SequenceOptions sequence_options(const DataFlags& f);
+
+// --tokenizer by kind: UsageError naming the flag and the choices.
+text::TokenizerKind tokenizer_kind(const DataFlags& f);
 
 // $SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else $HOME/.cache/senti.
 std::string default_cache_dir();

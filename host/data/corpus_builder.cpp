@@ -14,7 +14,7 @@
 #include "host/data/hash.h"
 #include "host/data/review_queue.h"
 #include "host/data/word_index.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 #include "host/text/word_table.h"
 
 namespace senti::data {
@@ -172,7 +172,7 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
   text::TokenList tokens;
   uint64_t input_bytes = 0;
   auto consume = [&](const Document& d) {
-    text::tokenize(d.text, &tokens);
+    text::tokenize(opts.tokenizer, d.text, &tokens);
     input_bytes += d.text.size();
     const uint64_t begin = provisional.size();
     for (size_t t = 0; t < tokens.size(); ++t) provisional.push_back(table.intern(tokens[t]));

@@ -12,12 +12,14 @@
 
 #include "host/data/corpus_source.h"
 #include "host/data/dataset.h"
+#include "host/text/tokenizers.h"
 
 namespace senti::data {
 
 struct VocabularyOptions {
   int num_words = 10000;       // keep ids < num_words (>= 4)
   std::string word_index;      // Keras word index JSON; empty: build from the train split
+  text::TokenizerKind tokenizer = text::TokenizerKind::V1;  // --tokenizer
 };
 
 struct BuildInfo {

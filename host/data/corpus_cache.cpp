@@ -12,7 +12,7 @@
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
 #include "host/data/word_index.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 
 namespace fs = std::filesystem;
 
@@ -23,7 +23,9 @@ CacheKey key_for(const CorpusRequest& req, const CorpusSource& source) {
   check_num_words(req.vocab.num_words);
   CacheKey key;
   key.num_words = req.vocab.num_words;
-  key.tokenizer_version = text::kTokenizerVersion;
+  key.tokenizer = req.vocab.tokenizer;
+  key.tokenizer_version = text::tokenizer_version(req.vocab.tokenizer);
+  key.tokenizer_data = text::tokenizer_data_version(req.vocab.tokenizer);
   if (!req.vocab.word_index.empty()) {
     key.vocab_kind = VocabKind::KerasWordIndex;
     key.vocab_source_hash = word_index_content_hash(req.vocab.word_index);

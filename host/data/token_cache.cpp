@@ -36,7 +36,7 @@ struct Header {  // exactly kCacheHeaderBytes, written as is (little-endian host
   uint64_t vocab_words;
   uint64_t payload_bytes;
   uint64_t payload_xxh64;
-  uint64_t reserved1;
+  uint64_t tokenizer_id;  // CacheKey::tokenizer_id(): 0 for v1 (was reserved, always 0)
   uint64_t header_xxh64;  // of the 120 bytes before it
 };
 static_assert(sizeof(Header) == kCacheHeaderBytes, "cache header must be 128 bytes");
@@ -175,10 +175,18 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
 
 }  // namespace
 
+uint64_t CacheKey::tokenizer_id() const {
+  if (tokenizer == text::TokenizerKind::V1) return 0;
+  const std::string id = std::string(text::tokenizer_name(tokenizer)) + '\n' + tokenizer_data;
+  const uint64_t h = xxh64(id.data(), id.size());
+  return h ? h : 1;
+}
+
 uint64_t CacheKey::hash() const {
   uint64_t h = fnv1a64_value<uint32_t>(kCacheFormatVersion, kFnvOffset);
   h = fnv1a64_value<uint32_t>(static_cast<uint32_t>(num_words), h);
   h = fnv1a64_value<uint32_t>(tokenizer_version, h);
+  if (const uint64_t id = tokenizer_id()) h = fnv1a64_value<uint64_t>(id, h);
   h = fnv1a64_value<uint32_t>(static_cast<uint32_t>(vocab_kind), h);
   h = fnv1a64_value<uint64_t>(vocab_source_hash, h);
   return fnv1a64_value<uint64_t>(data_fingerprint, h);
@@ -233,6 +241,7 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   std::memcpy(h.magic, kMagic, 8);
   h.format_version = kCacheFormatVersion;
   h.tokenizer_version = key.tokenizer_version;
+  h.tokenizer_id = key.tokenizer_id();
   h.num_words = key.num_words;
   h.id_width = id_width;
   h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
@@ -318,8 +327,9 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
     *why = "header checksum mismatch";
     return CacheStatus::Corrupt;
   }
-  if (h.format_version != kCacheFormatVersion || h.tokenizer_version != expected.tokenizer_version) {
-    *why = "written by another cache format or tokenizer version";
+  if (h.format_version != kCacheFormatVersion || h.tokenizer_version != expected.tokenizer_version ||
+      h.tokenizer_id != expected.tokenizer_id()) {
+    *why = "written by another cache format, tokenizer or tokenizer version";
     return CacheStatus::Stale;
   }
   if (h.num_words != expected.num_words || h.vocab_kind != static_cast<uint32_t>(expected.vocab_kind) ||

@@ -7,12 +7,13 @@
 //   payload: vocabulary words, vocabulary source string, class names, the data source kind, the
 //     validation split's counts, then per split (train, validation, test) labels (int32), ratings,
 //     review ids, offsets, tokens; every section starts 8-byte aligned.
-// The key (num_words, tokenizer version, vocabulary source, data fingerprint) decides whether a
+// The key (num_words, tokenizer kind, version and ICU version, vocabulary source, data fingerprint) decides whether a
 // cache may be used for a request; any mismatch, truncation or checksum error makes it unusable.
 #include <cstdint>
 #include <string>
 
 #include "host/data/dataset.h"
+#include "host/text/tokenizers.h"
 
 namespace senti::data {
 
@@ -24,6 +25,11 @@ enum class VocabKind : uint32_t { TrainSplit = 0, KerasWordIndex = 1 };
 struct CacheKey {
   int32_t num_words = 10000;
   uint32_t tokenizer_version = 0;
+  text::TokenizerKind tokenizer = text::TokenizerKind::V1;
+  std::string tokenizer_data;      // text::tokenizer_data_version: the ICU version for unicode
+  // 0 for v1 (so v1 keys and headers are those of caches written before the choice existed); else
+  // a hash of the tokenizer's name and tokenizer_data, stored in the header and hashed into the key.
+  uint64_t tokenizer_id() const;
   VocabKind vocab_kind = VocabKind::TrainSplit;
   uint64_t vocab_source_hash = 0;  // XXH64 of the word-index file; 0 for the train split
   uint64_t data_fingerprint = 0;   // data_fingerprint() of the input

@@ -6,7 +6,7 @@
 #include "engine/params.h"
 #include "host/onnx/onnx_graph.h"
 #include "host/onnx/onnx_ngram.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 #include "kernels/common/error.h"
 #include "kernels/common/math/ngram.h"
 
@@ -275,7 +275,9 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   meta("padding", side_name(c.sequence.padding));
   meta("truncating", side_name(c.sequence.truncating));
   meta("num_words", std::to_string(c.vocab.num_words));
+  meta("tokenizer", text::tokenizer_name(c.tokenizer));
   meta("tokenizer_version", std::to_string(c.tokenizer_version));
+  if (c.tokenizer != text::TokenizerKind::V1) meta("tokenizer_icu", c.tokenizer_icu);
   meta("epochs_trained", std::to_string(c.epoch));
   meta("mask", c.model.mask ? "true" : "false");
   meta("bidirectional", c.model.bidirectional ? "true" : "false");
@@ -314,7 +316,12 @@ nlohmann::json vocabulary_json(const Checkpoint& c) {
   }
   return {{"format", "senti-vocabulary-v1"},
           {"tokenizer_version", c.tokenizer_version},
-          {"tokenizer", "senti's rules, docs/data.md (lowercase words; <br /> and punctuation separate)"},
+          {"tokenizer", c.tokenizer == text::TokenizerKind::Unicode
+                            ? "senti's unicode rules, docs/data.md (ICU " + c.tokenizer_icu +
+                                  " word boundaries, NFKC_Casefold)"
+                            : std::string("senti's rules, docs/data.md (lowercase words; <br /> and "
+                                          "punctuation separate)")},
+          {"tokenizer_name", text::tokenizer_name(c.tokenizer)},
           {"pad_id", data::kPadId},
           {"start_id", data::kStartId},
           {"oov_id", data::kOovId},

@@ -198,15 +198,17 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   f.metadata["step"] = std::to_string(c.state.step);
   f.metadata["epoch"] = std::to_string(c.epoch);
   f.metadata["seed"] = std::to_string(c.seed);
-  f.metadata["preprocessing"] = nlohmann::json{{"num_words", c.vocab.num_words},
-                                               {"maxlen", c.sequence.maxlen},
-                                               {"padding", side_name(c.sequence.padding)},
-                                               {"truncating", side_name(c.sequence.truncating)},
-                                               {"tokenizer_version", c.tokenizer_version},
-                                               {"start_id", data::kStartId},
-                                               {"oov_id", data::kOovId},
-                                               {"first_word_id", data::kFirstWordId}}
-                                    .dump();
+  nlohmann::json pre = nlohmann::json{{"num_words", c.vocab.num_words},
+                                     {"maxlen", c.sequence.maxlen},
+                                     {"padding", side_name(c.sequence.padding)},
+                                     {"truncating", side_name(c.sequence.truncating)},
+                                     {"tokenizer_version", c.tokenizer_version},
+                                     {"start_id", data::kStartId},
+                                     {"oov_id", data::kOovId},
+                                     {"first_word_id", data::kFirstWordId}};
+  pre["tokenizer"] = text::tokenizer_name(c.tokenizer);
+  if (c.tokenizer != text::TokenizerKind::V1) pre["tokenizer_icu"] = c.tokenizer_icu;
+  f.metadata["preprocessing"] = pre.dump();
   f.metadata["vocabulary"] = nlohmann::json(c.vocab.words).dump();
   f.metadata["classes"] = nlohmann::json(c.classes).dump();
   f.metadata["vocabulary_source"] = c.vocab.source;
@@ -261,6 +263,13 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.sequence.padding = parse_side(pre.at("padding").get<std::string>(), path);
     c.sequence.truncating = parse_side(pre.at("truncating").get<std::string>(), path);
     c.tokenizer_version = int_field(pre, "tokenizer_version", path);
+    if (pre.contains("tokenizer")) {
+      const std::string name = pre.at("tokenizer").get<std::string>();
+      if (!text::parse_tokenizer(name, &c.tokenizer))
+        SENTI_FAIL("'", path, "': metadata has tokenizer '", name, "', which this senti does not have (expected ",
+                   text::kTokenizerChoices, "); use the senti that trained it");
+    }
+    c.tokenizer_icu = pre.value("tokenizer_icu", std::string());
     c.vocab.words = meta_json(m, "vocabulary", path).get<std::vector<std::string>>();
     c.vocab.source = meta(m, "vocabulary_source", path);
     if (m.count("classes")) c.classes = meta_json(m, "classes", path).get<std::vector<std::string>>();

@@ -17,6 +17,7 @@
 #include "engine/model_config.h"
 #include "engine/params.h"
 #include "host/data/dataset.h"
+#include "host/text/tokenizers.h"
 
 namespace senti {
 
@@ -40,7 +41,13 @@ struct Checkpoint {
   // The class names in label order (metadata "classes"; checkpoints from before it are IMDB's:
   // neg, pos). Two classes: the model's one output is the probability of classes[1].
   std::vector<std::string> classes = data::imdb_classes();
+  // The tokenizer the vocabulary and every id came from (metadata "preprocessing": "tokenizer",
+  // absent in checkpoints from before the choice = v1), its version, and for unicode the ICU
+  // version ("tokenizer_icu"). Inference refuses a checkpoint whose tokens this build cannot
+  // reproduce (check_inference_ready).
+  text::TokenizerKind tokenizer = text::TokenizerKind::V1;
   int tokenizer_version = 0;
+  std::string tokenizer_icu;      // text::tokenizer_data_version(tokenizer) at training; "" for v1
   int64_t epoch = 0;              // epochs completed
   uint64_t seed = 0;              // the run's seed (shuffles are derived from seed and epoch)
   nlohmann::json train_config = nlohmann::json::object();  // flags of the run that made it

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "kernels/common/error.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 
 namespace senti {
 namespace {
@@ -20,11 +20,15 @@ size_t align_up(size_t n) { return (n + 63) / 64 * 64; }
 
 }  // namespace
 
-void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
-  if (ckpt.tokenizer_version != static_cast<int>(text::kTokenizerVersion))
-    SENTI_FAIL("'", source, "' was trained with tokenizer version ", ckpt.tokenizer_version,
-               " but this senti tokenizes with version ", text::kTokenizerVersion,
+void check_tokenizer_reproducible(const Checkpoint& ckpt, const std::string& source) {
+  const std::string why = text::tokenizer_mismatch(ckpt.tokenizer, ckpt.tokenizer_version, ckpt.tokenizer_icu);
+  if (!why.empty())
+    SENTI_FAIL("'", source, "' was trained with ", why,
                ": its word ids would not match; retrain or use the senti that trained it");
+}
+
+void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
+  check_tokenizer_reproducible(ckpt, source);
   // ids 0..2 are padding/start/OOV, words start at 3: a usable vocabulary has at least one word.
   if (ckpt.vocab.num_words < data::kFirstWordId + 1 || ckpt.vocab.words.empty())
     SENTI_FAIL("'", source, "' has no vocabulary (num_words ", ckpt.vocab.num_words, ", ",
@@ -64,7 +68,7 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
       batch_(batch),
       seq_(ckpt.sequence),
       classes_(ckpt.classes),
-      encoder_(checked_vocab(ckpt, source)) {
+      encoder_(checked_vocab(ckpt, source), ckpt.tokenizer) {
   SENTI_CHECK(backend_ != nullptr, "Predictor: no backend");
   if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);
   SENTI_CHECK(batch_ <= backend_->options().max_batch, "Predictor: batch ", batch_,

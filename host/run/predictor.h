@@ -1,7 +1,8 @@
 #pragma once
 // Predictor: raw review text -> probability of the positive class, with exactly the preprocessing
 // the model was trained with, all read from the checkpoint so nothing can drift:
-//   text::Encoder (tokenizer rules, checked by version; the checkpoint's vocabulary, OOV -> 2)
+//   text::Encoder (the checkpoint's tokenizer, checked by kind, version and ICU version; the
+//   checkpoint's vocabulary, OOV -> 2)
 //   -> data::make_sequence ([start] + ids, the checkpoint's maxlen / padding / truncating)
 //   -> batched Backend::eval_step.
 // `senti predict` and `senti serve` both go through this class: one preprocessing path. The batches
@@ -20,9 +21,13 @@
 
 namespace senti {
 
+// UsageError naming `source` when this build cannot reproduce the checkpoint's tokens: another
+// tokenizer version, a tokenizer it lacks, or (unicode) another ICU version.
+void check_tokenizer_reproducible(const Checkpoint& ckpt, const std::string& source);
+
 // Throws UsageError naming `source` (the checkpoint path) when the checkpoint cannot be used on raw
-// text: a tokenizer version other than this build's, no vocabulary, a vocabulary larger than the
-// embedding, or a non-positive maxlen.
+// text: a tokenizer it cannot reproduce (check_tokenizer_reproducible), no vocabulary, a vocabulary
+// larger than the embedding, or a non-positive maxlen.
 void check_inference_ready(const Checkpoint& ckpt, const std::string& source);
 
 // Backend options for inference: the checkpoint's model (mask, bidirectional, pooling; dropout

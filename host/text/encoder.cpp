@@ -4,7 +4,8 @@
 
 namespace senti::text {
 
-Encoder::Encoder(const data::Vocabulary& vocab) : num_words_(vocab.num_words) {
+Encoder::Encoder(const data::Vocabulary& vocab, TokenizerKind tokenizer)
+    : num_words_(vocab.num_words), tokenizer_(tokenizer) {
   SENTI_CHECK(vocab.num_words >= 4, "Encoder: num_words must be >= 4, got ", vocab.num_words);
   for (size_t k = 0; k < vocab.words.size(); ++k) {
     const int64_t id = static_cast<int64_t>(k) + data::kFirstWordId;
@@ -16,7 +17,7 @@ Encoder::Encoder(const data::Vocabulary& vocab) : num_words_(vocab.num_words) {
 }
 
 void Encoder::encode(std::string_view text, std::vector<int32_t>* ids) const {
-  tokenize(text, &tokens_);
+  tokenize(tokenizer_, text, &tokens_);
   ids->resize(tokens_.size());
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const int32_t t = table_.find(tokens_[i]);

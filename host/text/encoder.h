@@ -7,14 +7,15 @@
 #include <vector>
 
 #include "host/data/dataset.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 #include "host/text/word_table.h"
 
 namespace senti::text {
 
 class Encoder {
  public:
-  explicit Encoder(const data::Vocabulary& vocab);
+  // `tokenizer`: the one the vocabulary was built with (the checkpoint's).
+  explicit Encoder(const data::Vocabulary& vocab, TokenizerKind tokenizer = TokenizerKind::V1);
   // Replaces *ids with the ids of `text`'s tokens. Not thread-safe (reuses a token buffer); use
   // one Encoder per thread.
   void encode(std::string_view text, std::vector<int32_t>* ids) const;
@@ -25,6 +26,7 @@ class Encoder {
 
  private:
   int num_words_;
+  TokenizerKind tokenizer_;
   WordTable table_;
   std::vector<int32_t> id_of_;  // by table index
   mutable TokenList tokens_;
