@@ -1,11 +1,13 @@
-// `senti eval`: a saved model's loss and accuracy on the data's test split.
+// `senti eval`: a saved model's loss, accuracy and per-class report on the data's test split.
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "host/run/checkpoint.h"
+#include "host/run/class_report.h"
 #include "host/run/predictor.h"
 #include "kernels/common/error.h"
 #include "host/run/progress.h"
@@ -15,7 +17,7 @@
 #include "host/cli/data_flags.h"
 #include "host/cli/flag_names.h"
 #include "host/cli/device_flags.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 
 namespace senti::cli {
 namespace {
@@ -31,9 +33,7 @@ struct EvalFlags {
 
 void run_eval(CLI::App* cmd, EvalFlags f) {
   const Checkpoint ckpt = load_checkpoint(f.checkpoint);
-  if (ckpt.tokenizer_version != static_cast<int>(text::kTokenizerVersion))
-    SENTI_FAIL("--checkpoint '", f.checkpoint, "' was made with tokenizer version ",
-               ckpt.tokenizer_version, " but this senti has version ", text::kTokenizerVersion);
+  check_tokenizer_reproducible(ckpt, "--checkpoint " + f.checkpoint);
   if (f.batch < 1 || f.batch > kMaxTrainBatch)
     SENTI_FAIL("--batch must be in 1..", kMaxTrainBatch, ", got ", f.batch);
   if (f.limit == 0 || f.limit < -1)
@@ -41,13 +41,15 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   // The preprocessing comes from the checkpoint; only the data location (and the word index
   // file, when the model used one) come from the flags.
   if (cmd->count("--num-words") || cmd->count("--maxlen") || cmd->count("--padding") ||
-      cmd->count("--truncating"))
-    SENTI_FAIL("--num-words/--maxlen/--padding/--truncating are read from the checkpoint; do not pass them to eval");
+      cmd->count("--truncating") || cmd->count("--tokenizer"))
+    SENTI_FAIL("--num-words/--maxlen/--padding/--truncating/--tokenizer are read from the checkpoint; do not pass "
+               "them to eval");
   require_device(f.device);
   f.data.num_words = ckpt.vocab.num_words;
   f.data.maxlen = ckpt.sequence.maxlen;
   f.data.padding = ckpt.sequence.padding == data::Side::Pre ? "pre" : "post";
   f.data.truncating = ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post";
+  f.data.tokenizer = text::tokenizer_name(ckpt.tokenizer);
   const data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
   if (corpus.vocab.hash() != ckpt.vocab.hash())
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",
@@ -72,19 +74,27 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   const auto t0 = std::chrono::steady_clock::now();
   // The live line goes to stderr, so stdout keeps only the result (and --json stays parseable).
   ProgressLine progress(stderr, ProgressLine::is_terminal(stderr), 0);
-  const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr, nullptr,
+  std::vector<float> probs;
+  const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr, &probs,
                              &progress, "test");
+  std::vector<int32_t> truth;
+  truth.reserve(rows.size());
+  for (int64_t r : rows) truth.push_back(corpus.test.labels[static_cast<size_t>(r)]);
+  const ClassReport report = class_report(truth, predicted_classes(probs), ckpt.classes);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json) {
     std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()},
                                        {"test_acc", m.accuracy()},
                                        {"test_samples", m.count},
+                                       {"test_macro_f1", report.macro_f1},
+                                       {"report", report.to_json()},
                                        {"seconds", secs}}
                             .dump()
                             .c_str());
   } else {
     std::printf("test: %lld reviews - loss: %.4f - acc: %.4f - %.1fs (%.0f reviews/s)\n",
                 static_cast<long long>(m.count), m.loss(), m.accuracy(), secs, m.count / secs);
+    std::printf("%s", report.table().c_str());
   }
 }
 
@@ -92,7 +102,7 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
 
 void register_eval(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the official test split");
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the data's test split: loss, accuracy, per-class precision/recall/F1, macro-F1 and the confusion matrix");
   EvalFlags& f = *flags;
   add_checkpoint_flag(cmd, &f.checkpoint);
   add_device_flag(cmd, &f.device);

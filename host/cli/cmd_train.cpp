@@ -22,7 +22,7 @@
 #include "host/cli/device_flags.h"
 #include "host/cli/flag_names.h"
 #include "host/tensorboard/training_log.h"
-#include "host/text/tokenizer.h"
+#include "host/text/tokenizers.h"
 
 namespace senti::cli {
 namespace {
@@ -139,7 +139,8 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"spatial_dropout", f.model.spatial_dropout}, {"dense_dropout", f.model.dense_dropout},
           {"ngrams", f.model.ngrams},      {"ngram_buckets", f.model.ngram_buckets},
           {"bucket", f.train.bucket},      {"monitor", f.train.monitor},
-          {"validation_split_by", f.train.validation_split_by}};
+          {"validation_split_by", f.train.validation_split_by},
+          {"tokenizer", f.data.tokenizer}};
 }
 
 // What a checkpoint written before these keys existed implies for them (the seed model, the dense
@@ -150,7 +151,8 @@ const nlohmann::json& legacy_resume_values() {
                                    {"dropout", 0.0},                 {"spatial_dropout", false},
                                    {"dense_dropout", 0.0},           {"bucket", false},
                                    {"ngrams", 0},                    {"ngram_buckets", ModelConfig{}.ngram_buckets},
-                                   {"monitor", "val_acc"},           {"validation_split_by", "review"}};
+                                   {"monitor", "val_acc"},           {"validation_split_by", "review"},
+                                   {"tokenizer", "v1"}};
   return v;
 }
 
@@ -280,7 +282,9 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     ckpt.vocab = corpus.vocab;
     ckpt.classes = corpus.classes;
     ckpt.sequence = seq;
-    ckpt.tokenizer_version = static_cast<int>(text::kTokenizerVersion);
+    ckpt.tokenizer = corpus_request(f.data).vocab.tokenizer;
+    ckpt.tokenizer_version = static_cast<int>(text::tokenizer_version(ckpt.tokenizer));
+    ckpt.tokenizer_icu = text::tokenizer_data_version(ckpt.tokenizer);
     ckpt.seed = f.train.seed;
     ckpt.train_config = resume_key(f);
     ckpt.train_config["preset"] = f.preset;
@@ -406,7 +410,7 @@ void register_train(CLI::App& app) {
       ->default_val(0);
   cmd->add_option("--monitor", f.train.monitor,
                   "The validation figure that picks best.safetensors and drives --early-stopping: "
-                  "val_acc or val_loss")
+                  "val_acc, val_loss or val_macro_f1 (per-class F1 averaged: for unbalanced classes)")
       ->capture_default_str();
   cmd->add_option("--validation-split", f.train.validation_split,
                   "Fraction of the (shuffled) training reviews held out for validation")

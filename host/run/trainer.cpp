@@ -1,4 +1,5 @@
 #include "host/run/trainer.h"
+#include "host/run/class_report.h"
 
 #include <algorithm>
 #include <chrono>
@@ -76,8 +77,8 @@ void validate_train_options(const TrainOptions& o) {
   if (o.log_every < 0) SENTI_FAIL_SETTING("log_every", "must be >= 0 (0 = off), got ", o.log_every);
   if (!(std::isfinite(o.max_loss) && o.max_loss >= 0))
     SENTI_FAIL_SETTING("max_loss", "must be a finite number >= 0 (0 = off), got ", o.max_loss);
-  if (o.monitor != "val_acc" && o.monitor != "val_loss")
-    SENTI_FAIL_SETTING("monitor", "must be val_acc or val_loss, got '", o.monitor, "'");
+  if (o.monitor != "val_acc" && o.monitor != "val_loss" && o.monitor != "val_macro_f1")
+    SENTI_FAIL_SETTING("monitor", "must be val_acc, val_loss or val_macro_f1, got '", o.monitor, "'");
   if (o.early_stopping < 0)
     SENTI_FAIL_SETTING("early_stopping", "must be >= 0 (epochs of patience; 0 = off), got ",
                        o.early_stopping);
@@ -270,7 +271,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   // The monitored quantity (best.safetensors, early stopping): the best value so far and the epochs
   // since it (Keras EarlyStopping's `wait`), also over a resumed run's history.
   const bool by_loss = opts_.monitor == "val_loss";
-  const char* monitor = by_loss ? "val_loss" : "val_acc";
+  const char* monitor = opts_.monitor.c_str();
   auto improves = [&](double value, bool have, double best) {
     return !have || (by_loss ? value < best : value > best);
   };
@@ -357,8 +358,15 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     const double train_seconds = seconds_since(epoch_start);
 
     Metrics val;
-    if (!rows.validation.empty())
-      val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots);
+    double val_macro_f1 = 0;
+    if (!rows.validation.empty()) {
+      std::vector<float> probs;
+      val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots, &probs);
+      std::vector<int32_t> truth;
+      truth.reserve(rows.validation.size());
+      for (int64_t r : rows.validation) truth.push_back(validation_data.labels[static_cast<size_t>(r)]);
+      val_macro_f1 = class_report(truth, predicted_classes(probs), corpus_.classes).macro_f1;
+    }
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
                             val.count ? val.loss() : -1, val.accuracy());
@@ -385,6 +393,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     if (val.count) {
       rec["val_loss"] = val.loss();
       rec["val_acc"] = val.accuracy();
+      rec["val_macro_f1"] = val_macro_f1;
     }
     result.history.push_back(rec);
     if (events_) {
@@ -399,7 +408,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       events_->on_epoch(e);
     }
 
-    const double value = by_loss ? val.loss() : val.accuracy();
+    const double value = by_loss ? val.loss() : opts_.monitor == "val_macro_f1" ? val_macro_f1 : val.accuracy();
     const bool improved = val.count && improves(value, have_best, best_value);
     if (improved) {
       have_best = true, best_value = value, wait = 0;

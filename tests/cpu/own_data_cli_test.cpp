@@ -24,7 +24,8 @@ std::string textclf(const std::string& rel) {
 // Small and fast: the point is the data path, not the accuracy.
 std::string train_cmd(const std::string& data, const std::string& out, const std::string& extra = "") {
   return test::senti_bin() + " train --device cpu --no-tensorboard --data " + data + " --out " + out +
-         " --cache-dir " + out + "-cache --epochs 1 --hidden 8 --embed 8 --maxlen 40 --num-words 2000 " + extra;
+         " --cache-dir " + out + "-cache --hidden 8 --embed 8 --maxlen 40 --num-words 2000 " +
+         (extra.find("--epochs") == std::string::npos ? "--epochs 1 " : "") + extra;
 }
 
 // Two classes of short documents, `n` each, in DIR/<class>/ (or DIR/<split>/<class>/).
@@ -63,6 +64,9 @@ TEST(OwnDataCli, ClassFoldersTrainEvaluateAndPredictWithClassNames) {
               0)
         << log;
     EXPECT_NE(log.find("test: 20 reviews"), std::string::npos) << log;
+    EXPECT_NE(log.find("macro avg"), std::string::npos) << log;
+    EXPECT_NE(log.find("confusion matrix (rows: true class, columns: predicted class)"), std::string::npos) << log;
+    EXPECT_NE(log.find("good"), std::string::npos) << log;
   }
   // predict names the classes of the data, not IMDB's.
   ASSERT_EQ(test::run_command("printf 'lovely great fun\\nawful boring dull\\n' | " + test::senti_bin() +
@@ -121,13 +125,21 @@ TEST(OwnDataCli, SeparateValidationAndTestFiles) {
   write_text(dir + "/test.csv", test_csv);
   std::string log;
   ASSERT_EQ(test::run_command(train_cmd(dir + "/train.csv", dir + "/run",
-                                        "--validation-data " + dir + "/valid.csv --test-data " + dir + "/test.csv"),
+                                        "--validation-data " + dir + "/valid.csv --test-data " + dir +
+                                            "/test.csv --monitor val_macro_f1 --epochs 2"),
                               &log),
             0)
       << log;
   EXPECT_NE(log.find("csv, 2 classes: 120 train / 20 validation / 10 test documents"), std::string::npos) << log;
   EXPECT_NE(log.find("val_acc"), std::string::npos) << log;
   EXPECT_NE(log.find("test: 10 reviews"), std::string::npos) << log;
+  // Every epoch records the validation macro-F1, which may pick best.safetensors.
+  std::ifstream metrics(dir + "/run/metrics.jsonl");
+  int epochs_with_f1 = 0;
+  for (std::string line; std::getline(metrics, line);)
+    epochs_with_f1 += line.find("\"val_macro_f1\"") != std::string::npos;
+  EXPECT_EQ(epochs_with_f1, 2);
+  EXPECT_TRUE(fs::exists(dir + "/run/best.safetensors"));
   // The flags that would contradict the separate files are refused.
   EXPECT_NE(test::run_command(train_cmd(dir + "/train.csv", dir + "/r2",
                                         "--validation-data " + dir + "/valid.csv --validation-split 0.1"),
