@@ -252,7 +252,10 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   // and every training row trains), else the tail of the training rows (--validation-split).
   const bool separate_validation = corpus_.validation.size() > 0;
   TrainOptions split_opts = opts_;
-  if (separate_validation) split_opts.validation_split = 0;
+  if (separate_validation) {
+    split_opts.validation_split = 0;
+    split_opts.early_stopping = 0;  // only the split's own rules are checked below
+  }
   if (!corpus_.movie_ids && split_opts.validation_split_by == "movie") {
     progress_->message("validation split by review: this data has no movie ids (--validation-split-by movie "
                        "needs aclImdb)");

@@ -137,7 +137,7 @@ TEST(OwnDataCli, SeparateValidationAndTestFiles) {
   std::ifstream metrics(dir + "/run/metrics.jsonl");
   int epochs_with_f1 = 0;
   for (std::string line; std::getline(metrics, line);)
-    epochs_with_f1 += line.find("\"val_macro_f1\"") != std::string::npos;
+    epochs_with_f1 += line.find("\"val_macro_f1\":") != std::string::npos;
   EXPECT_EQ(epochs_with_f1, 2);
   EXPECT_TRUE(fs::exists(dir + "/run/best.safetensors"));
   // The flags that would contradict the separate files are refused.
