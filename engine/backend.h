@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/batch.h"
 #include "engine/model_config.h"
@@ -47,6 +48,9 @@ struct BackendOptions {
   // step_graph.h; docs/performance.md). Off: every launch queued from the host each step.
   bool cuda_graph = true;
   uint64_t seed = 0;     // the run's seed: keys the training-mode dropout masks (docs/model.md)
+  // Keras class_weight: (K) factors of each class's training loss and gradient; empty = 1 each.
+  // Training steps only (eval_step's loss is unweighted); not for a multi-label head.
+  std::vector<float> class_weights;
 };
 
 // The one check of a batch against the options a backend was built for, shared by every backend:
@@ -77,7 +81,8 @@ class Backend {
   virtual void train_step(const Batch& batch) = 0;
 
   // Forward only. Accumulates loss/accuracy into the running metrics; if probs is not null, writes
-  // the B probabilities of the positive class to it (this call then synchronises).
+  // the (B, O) probabilities to it (O = model.outputs(): the positive class's for the sigmoid head,
+  // the softmax or each label's sigmoid for K classes); this call then synchronises.
   virtual void eval_step(const Batch& batch, float* probs) = 0;
 
   // Returns the metrics accumulated since the last call and resets them (synchronises).

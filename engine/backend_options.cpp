@@ -50,6 +50,21 @@ void validate_batch(const Batch& b, const BackendOptions& opts) {
   for (int64_t i = 0; i < n; ++i)
     SENTI_CHECK(b.ids[i] >= 0 && b.ids[i] < V, "token id ", b.ids[i], " at position ", i,
                 " (sample ", i / b.maxlen, ", step ", i % b.maxlen, ") outside [0, ", V, ")");
+  // Labels: a class index (or 0/1) per row, or 0/1 per label for a multi-label head.
+  const ModelConfig& m = opts.model;
+  const int64_t label_count = m.head == Head::MultiLabel ? static_cast<int64_t>(b.batch) * m.classes : b.batch;
+  const float top = m.head == Head::Softmax ? static_cast<float>(m.classes - 1) : 1.f;
+  for (int64_t i = 0; i < label_count; ++i) {
+    const float y = b.labels[i];
+    SENTI_CHECK(y >= 0.f && y <= top && y == static_cast<float>(static_cast<int>(y)), "label ", y,
+                " at ", i, " is not ", m.head == Head::Softmax ? "a class index in 0.." : "0 or ",
+                m.head == Head::Softmax ? m.classes - 1 : 1);
+  }
+  if (!opts.class_weights.empty()) {
+    SENTI_CHECK(m.head != Head::MultiLabel, "class weights are not defined for a multi-label head");
+    SENTI_CHECK(static_cast<int>(opts.class_weights.size()) == m.classes, opts.class_weights.size(),
+                " class weights for ", m.classes, " classes");
+  }
   if (!opts.model.mask) return;
   // A masked model reads the real tokens from the lengths (docs/model.md); they must say where
   // the padding is, or the model would silently read padding or skip text.

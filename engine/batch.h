@@ -10,7 +10,8 @@ enum class PadSide : uint8_t { Post, Pre };
 
 struct Batch {
   const int32_t* ids = nullptr;      // (B, T) row-major token ids in [0, V); 0 = padding
-  const float* labels = nullptr;     // (B) 0 or 1
+  const float* labels = nullptr;     // (B) 0/1 (sigmoid head) or the class index (softmax head);
+                                     // (B, K) 0/1 per label (multi-label head)
   const int32_t* lengths = nullptr;  // (B) true lengths (start token included), 1 <= len <= T
   int batch = 0;                     // B (the last batch of an epoch may be smaller)
   int maxlen = 0;                    // T: the padded sequence length
@@ -19,8 +20,8 @@ struct Batch {
 
 // Sums over the samples seen since the last Backend::take_metrics().
 struct Metrics {
-  double loss_sum = 0;  // sum of per-sample binary cross-entropy
-  int64_t correct = 0;  // predictions with (p > 0.5) == label
+  double loss_sum = 0;  // sum of per-sample losses (kernels/common/math/head.h for K outputs)
+  int64_t correct = 0;  // right predictions: (p > 0.5) == label, argmax == class, all labels right
   int64_t count = 0;    // samples
   double loss() const { return count ? loss_sum / count : 0.0; }
   double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }

@@ -116,9 +116,9 @@ void init_params(const ParamLayout& layout, uint64_t seed, float* params) {
   // Keras's glorot_uniform over the whole kernel: its fan-in is every input of the Dense layer,
   // the n-gram slots included (Concatenate()([pooled, multi_hot]) -> Dense(1)).
   fill_uniform(stream(ParamId::DenseKernel),
-               init_detail::glorot_limit(static_cast<int>(cfg.dense_inputs()), 1),
+               init_detail::glorot_limit(static_cast<int>(cfg.dense_inputs()), cfg.outputs()),
                p.dense_kernel, layout[ParamId::DenseKernel].size);
-  p.dense_bias[0] = 0.f;
+  std::fill_n(p.dense_bias, layout[ParamId::DenseBias].size, 0.f);
 }
 
 TrainState init_train_state(const ModelConfig& cfg, uint64_t seed) {

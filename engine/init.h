@@ -7,7 +7,7 @@
 //   kernel            glorot_uniform, fan_in E, fan_out 4H         Keras LSTM kernel default
 //   recurrent_kernel  orthogonal (H, 4H): rows orthonormal         Keras LSTM recurrent default
 //   bias              zeros, forget block [H, 2H) = 1              unit_forget_bias=True
-//   dense_kernel      glorot_uniform, fan_in F, fan_out 1          Keras Dense default (F = H for
+//   dense_kernel      glorot_uniform, fan_in F, fan_out O          Keras Dense default (F = H for
 //                                                                  the seed model)
 //   backward LSTM     as the forward one, own streams              bidirectional models only
 //   dense_bias        zeros

@@ -23,6 +23,24 @@ bool parse_pool(const std::string& s, Pool* out) {
   return false;
 }
 
+const char* head_name(Head h) {
+  switch (h) {
+    case Head::Sigmoid: return "sigmoid";
+    case Head::Softmax: return "softmax";
+    case Head::MultiLabel: return "multi-label";
+  }
+  return "?";
+}
+
+bool parse_head(const std::string& s, Head* out) {
+  for (Head h : {Head::Sigmoid, Head::Softmax, Head::MultiLabel})
+    if (s == head_name(h)) {
+      *out = h;
+      return true;
+    }
+  return false;
+}
+
 const char* embedding_clip_norm_name(EmbeddingClipNorm r) {
   return r == EmbeddingClipNorm::Sparse ? "sparse" : "dense";
 }
@@ -52,7 +70,12 @@ std::string describe_model(const ModelConfig& c) {
   if (c.ngrams > 0)
     s += " -> concat multi_hot(" + std::string(c.ngrams == 1 ? "words" : "1.." + std::to_string(c.ngrams) + "-grams") +
          ", " + std::to_string(c.ngram_width()) + ")";
-  return s + " -> Dense(1, sigmoid)";
+  switch (c.head) {
+    case Head::Sigmoid: return s + " -> Dense(1, sigmoid)";
+    case Head::Softmax: return s + " -> Dense(" + std::to_string(c.classes) + ", softmax)";
+    case Head::MultiLabel: return s + " -> Dense(" + std::to_string(c.classes) + ", sigmoid)";
+  }
+  return s;
 }
 
 }  // namespace senti

@@ -13,6 +13,15 @@ namespace senti {
 // How the classifier input is read off the LSTM outputs (masked: over each row's real tokens).
 enum class Pool { Last, Max, Mean, Concat };  // concat = [last, max, mean]
 
+// The classifier's output layer and loss (docs/model.md, "Heads"):
+//   Sigmoid     Dense(1, sigmoid) + binary cross-entropy: two classes (the seed model)
+//   Softmax     Dense(K) + softmax + sparse categorical cross-entropy from logits: K classes
+//   MultiLabel  Dense(K, sigmoid) + binary cross-entropy per label, averaged over the K labels
+//               (Keras binary_crossentropy): any subset of K labels per document
+enum class Head { Sigmoid, Softmax, MultiLabel };
+const char* head_name(Head h);                      // "sigmoid", "softmax", "multi-label"
+bool parse_head(const std::string& s, Head* out);  // the inverse; false for anything else
+
 const char* pool_name(Pool p);
 // "last", "max", "mean" or "concat"; false for anything else.
 bool parse_pool(const std::string& s, Pool* out);
@@ -32,6 +41,10 @@ struct ModelConfig {
   // Dense layer; the n >= 2 grams are hashed into ngram_buckets slots. 0 = off (the seed model).
   int ngrams = 0;
   int ngram_buckets = 1 << 20;
+  Head head = Head::Sigmoid;
+  int classes = 2;  // K: class names live with the checkpoint; Sigmoid means exactly 2
+  // O: the Dense layer's width (1 for the sigmoid head, else K).
+  int outputs() const { return head == Head::Sigmoid ? 1 : classes; }
   int gates() const { return 4 * hidden; }  // 4H, Keras gate order i, f, c, o
   int directions() const { return bidirectional ? 2 : 1; }
   // F: width of the classifier input (dense kernel rows).

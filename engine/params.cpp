@@ -38,8 +38,20 @@ void validate_model_config(const ModelConfig& cfg) {
     SENTI_FAIL_SETTING("ngrams", "must be in 0..", math::kMaxNgram, " (0 = off), got ", cfg.ngrams);
   if (cfg.ngram_buckets < 1 || cfg.ngram_buckets > kMaxNgramBuckets)
     SENTI_FAIL_SETTING("ngram_buckets", "must be in 1..", kMaxNgramBuckets, ", got ", cfg.ngram_buckets);
+  switch (cfg.head) {
+    case Head::Sigmoid:
+      if (cfg.classes != 2)
+        SENTI_FAIL_SETTING("classes", "a sigmoid head has 2 classes, got ", cfg.classes);
+      break;
+    case Head::Softmax: in_range("classes", cfg.classes, kMaxClasses);
+      if (cfg.classes < 2) SENTI_FAIL_SETTING("classes", "a softmax head needs at least 2 classes, got ", cfg.classes);
+      break;
+    case Head::MultiLabel: in_range("classes", cfg.classes, kMaxClasses); break;
+  }
+  const uint64_t O = static_cast<uint64_t>(cfg.outputs());
+  // dense_inputs() < 2^27 and O <= 2^16: the product fits.
   const uint64_t total = V * E + directions * (E * 4 * H + H * 4 * H + 4 * H) +
-                         static_cast<uint64_t>(cfg.dense_inputs()) + 1;
+                         static_cast<uint64_t>(cfg.dense_inputs()) * O + O;
   if (total > kMaxParameters)
     SENTI_FAIL_SETTING("model", "has ", total, " parameters (vocabulary ", V, " x embedding ", E,
                        ", LSTM ", H, "), more than the ", kMaxParameters, " this senti supports");
@@ -55,7 +67,8 @@ ParamLayout::ParamLayout(const ModelConfig& cfg) : cfg_(cfg) {
   validate_model_config(cfg);
   const int64_t V = cfg.vocab_size, E = cfg.embed_dim, H = cfg.hidden, G = 4 * H;
   const int64_t F = cfg.dense_inputs();  // the LSTM features, then the n-gram slots
-  std::vector<std::vector<int64_t>> shapes{{V, E}, {E, G}, {H, G}, {G}, {F, 1}, {1}};
+  const int64_t O = cfg.outputs();       // 1, or K classes
+  std::vector<std::vector<int64_t>> shapes{{V, E}, {E, G}, {H, G}, {G}, {F, O}, {O}};
   if (cfg.bidirectional) shapes.insert(shapes.end(), {{E, G}, {H, G}, {G}});
   const char* const* names = cfg.bidirectional ? kBidirectionalNames : kUnidirectionalNames;
   for (size_t i = 0; i < shapes.size(); ++i) {

@@ -6,9 +6,10 @@
 //   kernel            (E, 4H)   Keras "lstm/lstm_cell/kernel", gate blocks i|f|c|o along columns
 //   recurrent_kernel  (H, 4H)   Keras "lstm/lstm_cell/recurrent_kernel"
 //   bias              (4H)      Keras "lstm/lstm_cell/bias"
-//   dense_kernel      (F+W, 1)  Keras "dense/kernel"; F = ModelConfig::features() (H for the seed),
-//                               then W = ngram_width() rows for the n-gram features (0 without)
-//   dense_bias        (1)       Keras "dense/bias"
+//   dense_kernel      (F+W, O)  Keras "dense/kernel"; F = ModelConfig::features() (H for the seed),
+//                               then W = ngram_width() rows for the n-gram features (0 without);
+//                               O = ModelConfig::outputs(): 1 (sigmoid head) or K classes
+//   dense_bias        (O)       Keras "dense/bias"
 // and for a bidirectional model three more at the end (the forward LSTM's tensors above are then
 // named "bidirectional/forward_lstm/lstm_cell/...", these "bidirectional/backward_lstm/..."):
 //   kernel_back, recurrent_kernel_back, bias_back   the backward direction's LSTM
@@ -47,12 +48,15 @@ constexpr int kMaxVocabSize = 1 << 24;         // V
 constexpr int kMaxEmbedDim = 1 << 16;          // E
 constexpr int kMaxHidden = 1 << 16;            // H (4H gates must fit an int)
 constexpr int kMaxNgramBuckets = 1 << 26;      // hashed n-gram slots
+constexpr int kMaxClasses = 1 << 16;           // K
 constexpr size_t kMaxParameters = size_t{1} << 30;  // 4 GiB of float32 weights (x4 with Adam, grads)
 
 // The one owner of the model rules: throws InvalidSetting named "vocab_size", "embed_dim",
 // "hidden" or "model" (the total) when a dimension is not positive or a limit above is exceeded,
 // and "dropout", "dense_dropout", "spatial_dropout" for a rate outside [0, 1) or a spatial
-// dropout without a rate, "ngrams" outside 0..3, "ngram_buckets" outside 1..kMaxNgramBuckets.
+// dropout without a rate, "ngrams" outside 0..3, "ngram_buckets" outside 1..kMaxNgramBuckets,
+// "classes" for a sigmoid head without exactly 2 classes, a softmax head with fewer than 2 or a
+// multi-label head with fewer than 1 (at most kMaxClasses).
 void validate_model_config(const ModelConfig& cfg);
 
 class ParamLayout {
@@ -79,8 +83,8 @@ struct ParamViews {
   T* kernel;            // (E, 4H)
   T* recurrent_kernel;  // (H, 4H)
   T* bias;              // (4H)
-  T* dense_kernel;      // (F+W, 1): the LSTM features' F rows, then the n-gram slots' W
-  T* dense_bias;        // (1)
+  T* dense_kernel;      // (F+W, O): the LSTM features' F rows, then the n-gram slots' W
+  T* dense_bias;        // (O)
   T* kernel_back = nullptr;            // (E, 4H), bidirectional only
   T* recurrent_kernel_back = nullptr;  // (H, 4H), bidirectional only
   T* bias_back = nullptr;              // (4H), bidirectional only

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/common/error.h"
+#include "engine/cpu/head_cpu.h"
 #include "engine/cpu/lstm_cpu.h"
 #include "engine/cpu/ngram_cpu.h"
 #include "engine/cpu/small_gemm.h"
@@ -57,8 +58,8 @@ class CpuBackend final : public Backend {
         threads_(configure_cpu_threads()),
         lstm_(opts.model, opts.max_batch, opts.maxlen, threads_),
         grads_(layout_.total()),
-        logits_(opts.max_batch),
-        dlogits_(opts.max_batch) {
+        logits_(static_cast<size_t>(opts.max_batch) * opts.model.outputs()),
+        dlogits_(static_cast<size_t>(opts.max_batch) * opts.model.outputs()) {
     validate_optimizer_config(opts.optimizer);
     validate_model_config(opts.model);
     state_ = init_train_state(opts.model, 0);  // a valid model until set_state() replaces it
@@ -114,9 +115,9 @@ class CpuBackend final : public Backend {
     validate_batch(batch, opts_);
     lstm_.forward(params(), batch, /*dropout=*/nullptr, logits_.data());
     add_ngram_logits(batch);
-    accumulate_metrics(batch);
-    if (probs)
-      for (int b = 0; b < batch.batch; ++b) probs[b] = math::sigmoid(logits_[b]);
+    // Evaluation's loss is unweighted (Keras applies class_weight to training only).
+    accumulate_metrics(batch, head_loss(opts_.model, logits_.data(), batch.batch, batch.labels,
+                                        nullptr, nullptr, probs));
   }
 
   Metrics take_metrics() override {
@@ -138,38 +139,41 @@ class CpuBackend final : public Backend {
     const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step)};
     lstm_.forward(params(), batch, &key, logits_.data());
     add_ngram_logits(batch);
-    const double loss_sum = accumulate_metrics(batch);
-    // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B.
-    for (int b = 0; b < B; ++b)
-      dlogits_[b] = math::bce_with_logit_grad(logits_[b], batch.labels[b]) / static_cast<float>(B);
+    // The head's loss and dL/dlogits of the batch mean (engine/cpu/head_cpu.h).
+    const HeadSums sums = head_loss(opts_.model, logits_.data(), B, batch.labels, class_weights(),
+                                    dlogits_.data(), nullptr);
+    accumulate_metrics(batch, sums);
     const ParamViews<float> g = make_views(grads, layout_);
     lstm_.backward(params(), dlogits_.data(), g, position_sumsq);
+    const int O = opts_.model.outputs();
     if (opts_.model.ngrams > 0)
-      ngrams_.gradient(dlogits_.data(), opts_.model.ngram_width(), g.dense_kernel + opts_.model.features());
-    return loss_sum / B;
+      ngrams_.gradient(dlogits_.data(), O, opts_.model.ngram_width(),
+                       g.dense_kernel + static_cast<int64_t>(opts_.model.features()) * O);
+    return sums.loss_sum / B;
   }
 
   // The n-gram part of the logits (engine/cpu/ngram_cpu.h), after the LSTM's.
   void add_ngram_logits(const Batch& batch) {
     if (opts_.model.ngrams == 0) return;
     ngrams_.compute(batch, opts_.model);
-    ngrams_.add_logits(params().dense_kernel + opts_.model.features(), logits_.data());
+    const int O = opts_.model.outputs();
+    ngrams_.add_logits(params().dense_kernel + static_cast<int64_t>(opts_.model.features()) * O, O,
+                       logits_.data());
   }
 
   ParamViews<const float> params() const {
     return make_views(static_cast<const float*>(state_.params.data()), layout_);
   }
 
-  // Adds the batch's loss and accuracy (from logits_) to the running metrics; returns its loss sum.
-  double accumulate_metrics(const Batch& batch) {
-    double loss_sum = 0;
-    for (int b = 0; b < batch.batch; ++b) {
-      loss_sum += math::bce_with_logit(logits_[b], batch.labels[b]);
-      metrics_.correct += math::correct_prediction(logits_[b], batch.labels[b]);
-    }
-    metrics_.loss_sum += loss_sum;
+  // Adds the batch's loss and accuracy to the running metrics.
+  void accumulate_metrics(const Batch& batch, const HeadSums& sums) {
+    metrics_.loss_sum += sums.loss_sum;
+    metrics_.correct += sums.correct;
     metrics_.count += batch.batch;
-    return loss_sum;
+  }
+
+  const float* class_weights() const {
+    return opts_.class_weights.empty() ? nullptr : opts_.class_weights.data();
   }
 
   ParamLayout layout_;
@@ -181,8 +185,8 @@ class CpuBackend final : public Backend {
   std::vector<float> grads_;    // ParamLayout, the last step's gradient
   ClipReport clip_;             // the last train_step's gradient norms and clip factors
   bool has_clip_ = false;
-  std::vector<float> logits_;   // (max_batch)
-  std::vector<float> dlogits_;  // (max_batch)
+  std::vector<float> logits_;   // (max_batch, O)
+  std::vector<float> dlogits_;  // (max_batch, O)
 };
 
 }  // namespace

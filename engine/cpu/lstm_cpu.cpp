@@ -249,11 +249,14 @@ void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
       for (int j = 0; j < F_; ++j) f[j] *= fm[j];
     }
   }
-  for (int b = 0; b < B; ++b) {
-    float s = 0.f;
-    for (int j = 0; j < F_; ++j) s += feat_[at(b, F_) + j] * p.dense_kernel[j];
-    logits[b] = s + p.dense_bias[0];
-  }
+  // logits (B, O) = feat (B, F) · kernel (F, O) + bias, each sum in feature order.
+  const int O = cfg_.outputs();
+  for (int b = 0; b < B; ++b)
+    for (int o = 0; o < O; ++o) {
+      float s = 0.f;
+      for (int j = 0; j < F_; ++j) s += feat_[at(b, F_) + j] * p.dense_kernel[at(j, O) + o];
+      logits[at(b, O) + o] = s + p.dense_bias[o];
+    }
   B_ = B;
   T_ = T;
 }
@@ -296,19 +299,25 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
   const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
   const size_t N = static_cast<size_t>(seq_.rows);
 
-  // Dense: logit_b = feat_b · k + bias; then through dense dropout to the pooled outputs.
-  float dbias_dense = 0.f;
-  for (int j = 0; j < F_; ++j) g.dense_kernel[j] = 0.f;
-  for (int b = 0; b < B; ++b) {
-    dbias_dense += dlogits[b];
-    for (int j = 0; j < F_; ++j) g.dense_kernel[j] += dlogits[b] * feat_[at(b, F_) + j];
+  // Dense: logits_b = feat_b · k + bias (O outputs); then through dense dropout to the pooled
+  // outputs. Every sum runs over the batch (or the outputs) in order.
+  const int O = cfg_.outputs();
+  for (int o = 0; o < O; ++o) {
+    float dbias_dense = 0.f;
+    for (int b = 0; b < B; ++b) dbias_dense += dlogits[at(b, O) + o];
+    g.dense_bias[o] = dbias_dense;
   }
-  g.dense_bias[0] = dbias_dense;
+  for (int j = 0; j < F_ * O; ++j) g.dense_kernel[j] = 0.f;
+  for (int b = 0; b < B; ++b)
+    for (int j = 0; j < F_; ++j)
+      for (int o = 0; o < O; ++o)
+        g.dense_kernel[at(j, O) + o] += dlogits[at(b, O) + o] * feat_[at(b, F_) + j];
   for (int m = 0; m < B; ++m) {
     const int b = seq_.order[m];
     auto dfeat = [&](int block, int e) {
       const int j = block * H + e;
-      const float v = dlogits[b] * p.dense_kernel[j];
+      float v = dlogits[at(b, O)] * p.dense_kernel[at(j, O)];
+      for (int o = 1; o < O; ++o) v += dlogits[at(b, O) + o] * p.dense_kernel[at(j, O) + o];
       return drop_dense_ ? v * fmask_[at(b, F_) + j] : v;
     };
     int block = 0;

@@ -62,7 +62,7 @@ class LstmCpu {
     uint64_t step = 0;  // the optimizer step this batch trains
   };
 
-  // Runs the model on the batch; writes the B logits (before the sigmoid). Keeps the activations
+  // Runs the model on the batch; writes the (B, O) logits (before the head). Keeps the activations
   // for backward(). dropout: null = evaluation (no dropout), else training-mode masks from the
   // key. Throws if an id is outside [0, V) or the shape exceeds the maxima. Evaluation is batch
   // invariant: its GEMMs are cpu::gemm_rows (engine/cpu/row_gemm.h), so a sample's logit is the
@@ -71,7 +71,7 @@ class LstmCpu {
   void forward(const ParamViews<const float>& p, const Batch& batch, const DropoutKey* dropout,
                float* logits);
 
-  // Backpropagates dL/dlogit (B) through the last forward(); overwrites every tensor of `g`
+  // Backpropagates dL/dlogits (B, O) through the last forward(); overwrites every tensor of `g`
   // (ParamLayout views) with the gradient. The embedding gradient is dense (V, E): each slot's
   // input gradient summed into its id's row (without a mask padding id 0 included). When
   // position_sumsq is not null it receives Σ_p |g_p|² over the positions read (the sparse

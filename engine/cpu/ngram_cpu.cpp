@@ -29,18 +29,21 @@ void NgramFeatures::compute(const Batch& batch, const ModelConfig& cfg) {
   }
 }
 
-void NgramFeatures::add_logits(const float* w, float* logits) const {
-  for (int b = 0; b < rows(); ++b) {
-    float s = 0.f;
-    for (const int32_t* f = begin(b); f != end(b); ++f) s += w[*f];
-    logits[b] += s;
-  }
+void NgramFeatures::add_logits(const float* w, int O, float* logits) const {
+  for (int b = 0; b < rows(); ++b)
+    for (int o = 0; o < O; ++o) {
+      float s = 0.f;
+      for (const int32_t* f = begin(b); f != end(b); ++f) s += w[static_cast<int64_t>(*f) * O + o];
+      logits[static_cast<int64_t>(b) * O + o] += s;
+    }
 }
 
-void NgramFeatures::gradient(const float* dlogits, int64_t W, float* dw) const {
-  std::memset(dw, 0, static_cast<size_t>(W) * sizeof(float));
+void NgramFeatures::gradient(const float* dlogits, int O, int64_t W, float* dw) const {
+  std::memset(dw, 0, static_cast<size_t>(W) * static_cast<size_t>(O) * sizeof(float));
   for (int b = 0; b < rows(); ++b)
-    for (const int32_t* f = begin(b); f != end(b); ++f) dw[*f] += dlogits[b];
+    for (const int32_t* f = begin(b); f != end(b); ++f)
+      for (int o = 0; o < O; ++o)
+        dw[static_cast<int64_t>(*f) * O + o] += dlogits[static_cast<int64_t>(b) * O + o];
 }
 
 }  // namespace senti

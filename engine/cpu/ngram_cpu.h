@@ -3,9 +3,9 @@
 // feature set (kernels/common/math/ngram.h) and the W dense-kernel rows that read it. The CPU
 // backend's implementation and the CPU twin of the CUDA kernels (kernels/ngram_features.cuh).
 //
-//   w       (W)   the n-gram rows of the dense kernel (dense_kernel + F)
-//   logit_b += Σ_{f ∈ S_b} w[f]            S_b: row b's features, each once, ascending
-//   dw[f]    = Σ_{b : f ∈ S_b} dlogit_b     summed over the rows in batch order
+//   w       (W, O)  the n-gram rows of the dense kernel (dense_kernel + F·O); O outputs
+//   logit_bo += Σ_{f ∈ S_b} w[f, o]           S_b: row b's features, each once, ascending
+//   dw[f, o]  = Σ_{b : f ∈ S_b} dlogit_bo     summed over the rows in batch order
 #include <cstdint>
 #include <vector>
 
@@ -24,10 +24,10 @@ class NgramFeatures {
   const int32_t* begin(int b) const { return features_.data() + offsets_[b]; }
   const int32_t* end(int b) const { return features_.data() + offsets_[b + 1]; }
 
-  // logits[b] += Σ_{f ∈ S_b} w[f], the features taken in ascending order.
-  void add_logits(const float* w, float* logits) const;
-  // Overwrites dw (W floats) with the gradient of the n-gram rows.
-  void gradient(const float* dlogits, int64_t W, float* dw) const;
+  // logits[b, o] += Σ_{f ∈ S_b} w[f, o], the features taken in ascending order; logits (B, O).
+  void add_logits(const float* w, int O, float* logits) const;
+  // Overwrites dw (W, O) with the gradient of the n-gram rows; dlogits (B, O).
+  void gradient(const float* dlogits, int O, int64_t W, float* dw) const;
 
  private:
   std::vector<int64_t> offsets_;   // (B+1)

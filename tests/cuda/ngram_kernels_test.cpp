@@ -64,8 +64,8 @@ TEST_P(NgramKernels, FeaturesLogitsAndGradientMatchCpuTwin) {
   const auto w = test::random_floats(static_cast<size_t>(W), -1.f, 1.f, 8);
   const auto dz = test::random_floats(static_cast<size_t>(c.B), -1.f, 1.f, 9);
   std::vector<float> logits_ref(c.B, 0.f), dw_ref(static_cast<size_t>(W));
-  ref.add_logits(w.data(), logits_ref.data());
-  ref.gradient(dz.data(), W, dw_ref.data());
+  ref.add_logits(w.data(), 1, logits_ref.data());
+  ref.gradient(dz.data(), 1, W, dw_ref.data());
 
   // A workspace sized for a larger batch and longer rows, as the backend's is.
   const size_t ws_ints = kernels::ngram_workspace_ints(c.B + 3, c.T + 5, c.ngrams);
