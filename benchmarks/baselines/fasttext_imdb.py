@@ -19,7 +19,6 @@ train_supervised, which reads the file and builds the dictionary too, as the CLI
 """
 import argparse
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -28,22 +27,16 @@ from importlib import metadata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
+import fasttext_text  # noqa: E402
 
-# fasttext is imported in main() only: the normalisation below is tested with the standard library.
-
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_PUNCT = re.compile(r"([.!?,'/()])")  # the tutorial's sed class
-
-
-def normalise(text):
-    """One review as fastText's input wants it: lower case, <br /> gone, punctuation split off,
-    single spaces (a newline would end the example early)."""
-    return " ".join(_PUNCT.sub(r" \1 ", _BR.sub(" ", text).lower()).split())
+# fasttext is imported in main() only: the normalisation (fasttext_text.py) is tested with the
+# standard library.
+normalise = fasttext_text.normalise
 
 
 def label_line(label, text):
     """`__label__pos <words>` for label 1.0, `__label__neg <words>` for 0.0."""
-    return f"__label__{'pos' if label else 'neg'} {normalise(text)}"
+    return fasttext_text.label_line(fasttext_text.label_token("pos" if label else "neg"), text)
 
 
 def write_split(path, items, rows):
