@@ -25,7 +25,9 @@ std::string cuda_unsupported(const BackendOptions& opts) {
   // means in every build: engine/cuda/device_lstm.h). cuDNN adds per-row lengths (--mask, post
   // padding) and dL/dy (--pool) but not the bidirectional layer; the CPU stand-in (emulated device
   // only) implements the seed model's LSTM. What the backend does around the LSTM (dropout, the
-  // sparse embedding clip norm, the n-gram features of --ngrams) works with any of them.
+  // sparse embedding clip norm, the n-gram features of --ngrams, every head: sigmoid, softmax and
+  // multi-label over up to kMaxClasses outputs, with or without class weights) works with any of
+  // them, so none of those is refused here.
   if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const ModelConfig& m = opts.model;
   const bool cudnn = opts.lstm == LstmKind::Cudnn;

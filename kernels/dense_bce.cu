@@ -3,6 +3,7 @@
 
 #include "kernels/common/error.h"
 #include "kernels/common/math/activations.h"
+#include "kernels/common/math/head.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/launch.cuh"
 
@@ -18,7 +19,8 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
                  const float* __restrict__ bias, const float* __restrict__ labels,
                  DeviceMetrics* __restrict__ metrics, float* __restrict__ probs,
                  float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias,
-                 const float* __restrict__ extra_logits, float* __restrict__ dz_out) {
+                 const float* __restrict__ extra_logits, float* __restrict__ dz_out,
+                 const float* __restrict__ class_weights) {
   SENTI_DYNAMIC_SHARED(float, smem);
   float* dz = smem;                            // [B]
   float* loss = smem + B;                      // [B]
@@ -36,9 +38,17 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
       if (extra_logits) z += extra_logits[b];  // (h·w + bias) + the n-gram part, as the CPU adds
       const float y = labels[b];
       if (probs) probs[b] = math::sigmoid(z);
-      loss[b] = math::bce_with_logit(z, y);
+      const float bce = math::bce_with_logit(z, y);
+      const float g = math::bce_with_logit_grad(z, y) / static_cast<float>(B);
       correct[b] = math::correct_prediction(z, y);
-      dz[b] = math::bce_with_logit_grad(z, y) / static_cast<float>(B);
+      if (class_weights) {  // sample b's loss and gradient times w[y_b] (engine/cpu/head_cpu.cpp)
+        const float cw = class_weights[math::class_of_label(y)];
+        loss[b] = cw * bce;
+        dz[b] = g * cw;
+      } else {
+        loss[b] = bce;
+        dz[b] = g;
+      }
       if (dz_out) dz_out[b] = dz[b];
     }
   }
@@ -73,14 +83,15 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
 
 void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
                const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
-               float* dbias, cudaStream_t stream, const float* extra_logits, float* dz) {
+               float* dbias, cudaStream_t stream, const float* extra_logits, float* dz,
+               const float* class_weights) {
   SENTI_CHECK(B > 0 && B <= kDenseBceMaxBatch && H > 0, "dense_bce: bad shape B=", B, " H=", H,
               " (B at most ", kDenseBceMaxBatch, ")");
   SENTI_CHECK(h && w && bias && labels && metrics, "dense_bce: null input");
   SENTI_CHECK(!dh || (dw && dbias), "dense_bce: backward needs dh, dw and dbias");
   const size_t shared = static_cast<size_t>(B) * (2 * sizeof(float) + sizeof(int));
   launch(dense_bce_kernel, 1, kThreads, shared, stream, h, B, H, w, bias, labels, metrics, probs, dh,
-         dw, dbias, extra_logits, dz);
+         dw, dbias, extra_logits, dz, class_weights);
 }
 
 }  // namespace senti::kernels

@@ -27,9 +27,11 @@ constexpr int kDenseBceMaxBatch = 2048;  // single block: 12 bytes of shared mem
 // Backward when dh != null: dh [B, H] (overwritten), dw [H] and dbias [1] (overwritten).
 // extra_logits: device [B] added to z_b before the sigmoid (the n-gram part,
 // kernels/ngram_features.cuh), or null. dz: device [B], overwritten with dL/dz_b, or null.
+// class_weights: device [2] (Keras class_weight: sample b's loss and dz_b times w[y_b]; training
+// only), or null: then the arithmetic is exactly the unweighted one.
 void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
                const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
                float* dbias, cudaStream_t stream, const float* extra_logits = nullptr,
-               float* dz = nullptr);
+               float* dz = nullptr, const float* class_weights = nullptr);
 
 }  // namespace senti::kernels

@@ -92,6 +92,20 @@ ngram_logits_kernel(const int32_t* __restrict__ features, const int32_t* __restr
   if (threadIdx.x == 0) logits[b] = sum;
 }
 
+// O > 1 outputs: a thread per (row, output) adds w[f, o] over the row's features in ascending
+// order (the CPU twin's order: equal bit for bit); the threads of a block read adjacent outputs.
+static __global__ void __launch_bounds__(kThreads)
+ngram_logits_wide_kernel(const int32_t* __restrict__ features, const int32_t* __restrict__ counts,
+                         int capacity, const float* __restrict__ w, int O,
+                         float* __restrict__ logits) {
+  const int b = blockIdx.y, o = blockIdx.x * kThreads + threadIdx.x;
+  if (o >= O) return;
+  const int32_t* r = features + static_cast<int64_t>(b) * capacity;
+  float sum = 0.f;
+  for (int i = 0; i < counts[b]; ++i) sum += w[static_cast<int64_t>(r[i]) * O + o];
+  logits[static_cast<int64_t>(b) * O + o] = sum;
+}
+
 // The gradient's pairs: key = the feature (W for an empty slot, which sorts after every feature),
 // value = its row; in (row, slot) order, so the stable sort keeps each feature's rows in batch order.
 static __global__ void ngram_pairs_kernel(const int32_t* __restrict__ features, int64_t n,
@@ -117,6 +131,26 @@ static __global__ void ngram_run_sums_kernel(const uint32_t* __restrict__ keys,
   float sum = 0.f;
   for (int64_t j = i; j < n && keys[j] == f; ++j) sum += dz[rows[j]];
   dw[f] = sum;
+}
+
+// O > 1 outputs: a block per kPairsPerBlock sorted pairs; for each pair that starts a feature's
+// run, the block's threads take the outputs o (adjacent threads, adjacent o) and add dz[row, o]
+// over the run in batch order, as the O = 1 kernel does for its one output.
+constexpr int kPairsPerBlock = 32;
+static __global__ void __launch_bounds__(kThreads)
+ngram_run_sums_wide_kernel(const uint32_t* __restrict__ keys, const int32_t* __restrict__ rows,
+                           int64_t n, uint32_t W, const float* __restrict__ dz, int O,
+                           float* __restrict__ dw) {
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * kPairsPerBlock;
+  for (int64_t i = first; i < n && i < first + kPairsPerBlock; ++i) {
+    const uint32_t f = keys[i];
+    if (f == W || (i > 0 && keys[i - 1] == f)) continue;  // the same for every thread
+    for (int o = threadIdx.x; o < O; o += kThreads) {
+      float sum = 0.f;
+      for (int64_t j = i; j < n && keys[j] == f; ++j) sum += dz[static_cast<int64_t>(rows[j]) * O + o];
+      dw[static_cast<int64_t>(f) * O + o] = sum;
+    }
+  }
 }
 
 void check_rows(const NgramRows& rows) {
@@ -193,28 +227,44 @@ void ngram_collect(const int32_t* ids, int T, int ngrams, int vocab, int buckets
          rows.capacity, rows.features, rows.scratch, rows.counts);
 }
 
-void ngram_logits(const NgramRows& rows, const float* w, float* logits, cudaStream_t stream) {
+void ngram_logits(const NgramRows& rows, const float* w, int outputs, float* logits,
+                  cudaStream_t stream) {
   check_rows(rows);
-  SENTI_CHECK(w && logits, "ngram_logits: null argument");
-  launch(ngram_logits_kernel, rows.B, kThreads, 0, stream, rows.features, rows.counts,
-         rows.capacity, w, logits);
+  SENTI_CHECK(w && logits && outputs >= 1, "ngram_logits: bad arguments outputs=", outputs);
+  if (outputs == 1) {
+    launch(ngram_logits_kernel, rows.B, kThreads, 0, stream, rows.features, rows.counts,
+           rows.capacity, w, logits);
+    return;
+  }
+  SENTI_CHECK(rows.B <= 65535, "ngram_logits: ", rows.B, " rows, at most 65535 with ", outputs,
+              " outputs");
+  const dim3 grid((outputs + kThreads - 1) / kThreads, rows.B);
+  launch(ngram_logits_wide_kernel, grid, kThreads, 0, stream, rows.features, rows.counts,
+         rows.capacity, w, outputs, logits);
 }
 
-void ngram_gradient(const NgramRows& rows, const float* dz, float* dw, int64_t W,
+void ngram_gradient(const NgramRows& rows, const float* dz, int outputs, float* dw, int64_t W,
                     cudaStream_t stream) {
   check_rows(rows);
-  SENTI_CHECK(dz && dw && W > 0 && W < INT32_MAX, "ngram_gradient: bad arguments W=", W);
+  SENTI_CHECK(dz && dw && W > 0 && W < INT32_MAX && outputs >= 1,
+              "ngram_gradient: bad arguments W=", W, " outputs=", outputs);
   const int64_t n = static_cast<int64_t>(rows.B) * rows.capacity;
   const uint32_t empty = static_cast<uint32_t>(W);
   uint32_t* keys_in = reinterpret_cast<uint32_t*>(rows.scratch);  // collect is done with it
-  SENTI_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(W) * sizeof(float), stream));
+  SENTI_CUDA_CHECK(cudaMemsetAsync(
+      dw, 0, static_cast<size_t>(W) * static_cast<size_t>(outputs) * sizeof(float), stream));
   const int64_t blocks = (n + kThreads - 1) / kThreads;
   launch(ngram_pairs_kernel, blocks, kThreads, 0, stream, rows.features, n, rows.capacity, empty,
          keys_in, rows.rows_in);
   sort_pairs(rows.sort_temp, rows.sort_bytes, keys_in, rows.keys_out, rows.rows_in, rows.rows_out,
              n, sort_key_bits(W + 1), stream);
-  launch(ngram_run_sums_kernel, blocks, kThreads, 0, stream, rows.keys_out, rows.rows_out, n,
-         empty, dz, dw);
+  if (outputs == 1) {
+    launch(ngram_run_sums_kernel, blocks, kThreads, 0, stream, rows.keys_out, rows.rows_out, n,
+           empty, dz, dw);
+    return;
+  }
+  launch(ngram_run_sums_wide_kernel, (n + kPairsPerBlock - 1) / kPairsPerBlock, kThreads, 0,
+         stream, rows.keys_out, rows.rows_out, n, empty, dz, outputs, dw);
 }
 
 }  // namespace senti::kernels

@@ -8,12 +8,14 @@
 
 namespace senti::cuda {
 
-BatchPipeline::BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths)
-    : compute_(compute), with_lengths_(with_lengths) {
+BatchPipeline::BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths,
+                             int labels_per_row)
+    : compute_(compute), with_lengths_(with_lengths), labels_per_row_(labels_per_row) {
+  SENTI_CHECK(labels_per_row >= 1, "batch pipeline: ", labels_per_row, " labels per row");
   const size_t BT = static_cast<size_t>(max_batch) * maxlen;
   for (Slot& s : slots_) {
     s.ids.resize(BT);
-    s.labels.resize(static_cast<size_t>(max_batch));
+    s.labels.resize(static_cast<size_t>(max_batch) * static_cast<size_t>(labels_per_row));
     if (with_lengths) s.lengths.resize(static_cast<size_t>(max_batch));
   }
 }
@@ -30,7 +32,8 @@ BatchPipeline::Slot& BatchPipeline::upload(const Batch& b) {
   SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.ids.get(), b.ids,
                                    sizeof(int32_t) * static_cast<size_t>(b.batch) * b.maxlen,
                                    cudaMemcpyHostToDevice, copy_));
-  SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.labels.get(), b.labels, sizeof(float) * b.batch,
+  SENTI_CUDA_CHECK(cudaMemcpyAsync(slot.labels.get(), b.labels,
+                                   sizeof(float) * static_cast<size_t>(b.batch) * labels_per_row_,
                                    cudaMemcpyHostToDevice, copy_));
   if (with_lengths_) {
     SENTI_CHECK(b.lengths != nullptr, "batch without lengths for a masked model");

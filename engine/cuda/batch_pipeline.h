@@ -30,7 +30,7 @@ class BatchPipeline {
  public:
   struct Slot {
     DeviceBuffer<int32_t> ids;   // (max_batch, maxlen) row-major, as the host batch
-    DeviceBuffer<float> labels;  // (max_batch)
+    DeviceBuffer<float> labels;  // (max_batch, labels_per_row): K for a multi-label head, else 1
     DeviceBuffer<int32_t> lengths;  // (max_batch), copied only by a pipeline made with_lengths
     PadSide padding = PadSide::Post;  // the batch's (a host value: where its lengths' padding is)
     Event copied, consumed;
@@ -39,7 +39,10 @@ class BatchPipeline {
 
   // compute: the stream that reads the slots (the backend's); it must outlive the pipeline.
   // with_lengths: copy Batch::lengths too (masked models; the batch must have them).
-  BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths = false);
+  // labels_per_row: the floats of Batch::labels a row has (ModelConfig::classes for a multi-label
+  // head, else 1).
+  BatchPipeline(cudaStream_t compute, int max_batch, int maxlen, bool with_lengths = false,
+                int labels_per_row = 1);
   ~BatchPipeline();  // waits for queued copies: they write the slots
 
   // Queues the copy of a validated batch into the next slot and makes the compute stream wait for
@@ -57,6 +60,7 @@ class BatchPipeline {
  private:
   cudaStream_t compute_;
   bool with_lengths_;
+  int labels_per_row_;
   Stream copy_;
   std::array<Slot, 2> slots_;
   int next_slot_ = 0;

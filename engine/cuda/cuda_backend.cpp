@@ -13,7 +13,8 @@
 // One step on the compute stream: embedding gather (-> embedding dropout) -> LSTM forward (masked
 // by the batch's lengths with --mask; both directions with --bidirectional) (-> pooling over time
 // -> dense dropout) (+ with --ngrams the n-gram logits: kernels/ngram_features.cuh) -> dense +
-// sigmoid + BCE (loss, metrics and dL/dfeatures in one launch) ->
+// the head's loss (sigmoid + BCE: kernels/dense_bce, loss, metrics and dL/dfeatures in one launch;
+// softmax or multi-label over K outputs: kernels/dense_softmax_ce) ->
 // the same backwards -> embedding gradient (with --embedding-clip-norm sparse also its
 // per-position squared norm, a device value clipping reads) -> clip scales -> Adam.
 // Metrics accumulate on the device; take_metrics() is the only sync. The optimizer step the
@@ -70,13 +71,15 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       E_(opts.model.embed_dim),
       H_(opts.model.hidden),
       D_(opts.model.directions()),
+      O_(opts.model.outputs()),
       head_(opts.model, opts.seed, opts.max_batch, opts.maxlen),
       lstm_(cuda::make_device_lstm(opts.lstm,
                                    {E_, H_, opts.max_batch, opts.maxlen, D_, opts.model.mask,
                                     head_.sequence_gradient()},
                                    compute_, opts.deterministic)),
       describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe()),
-      pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask),
+      pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask,
+                opts.model.head == Head::MultiLabel ? opts.model.classes : 1),
       graphs_(compute_) {
   validate_optimizer_config(opts.optimizer);
   validate_model_config(opts.model);
@@ -121,14 +124,28 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   y_.resize(BT * DH);
   hy_.resize(maxB * DH);
   dhy_.resize(maxB * DH);
-  probs_.resize(opts.max_batch);
+  const size_t BO = maxB * static_cast<size_t>(O_);
+  probs_.resize(BO);
+  if (opts.model.head != Head::Sigmoid) {
+    static_assert(kernels::kDenseSoftmaxCeMaxClasses == kMaxClasses, "the head kernel's K limit");
+    head_workspace_.resize(kernels::dense_softmax_ce_workspace_bytes(opts.max_batch, O_));
+  }
+  if (!opts.class_weights.empty()) {  // uploaded once; pageable: staged at the call
+    SENTI_CHECK(opts.model.head != Head::MultiLabel,
+                "class weights are not defined for a multi-label head");
+    SENTI_CHECK(static_cast<int>(opts.class_weights.size()) == opts.model.classes,
+                opts.class_weights.size(), " class weights for ", opts.model.classes, " classes");
+    class_weights_.resize(opts.class_weights.size());
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(class_weights_.get(), opts.class_weights.data(),
+                                     class_weights_.bytes(), cudaMemcpyHostToDevice, compute_));
+  }
   embedding_workspace_.resize(
       kernels::embedding_backward_workspace_bytes(static_cast<int64_t>(BT), V_, E_));
   if (opts.model.ngrams > 0) {
     ngram_workspace_.resize(kernels::ngram_workspace_ints(opts.max_batch, opts.maxlen,
                                                           opts.model.ngrams));
-    ngram_logits_.resize(maxB);
-    dlogits_.resize(maxB);
+    ngram_logits_.resize(BO);
+    dlogits_.resize(BO);
   }
   step_dev_.resize(1);
   alpha_dev_.resize(1);
@@ -136,7 +153,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   call_metrics_.resize(1);
   SENTI_CUDA_CHECK(cudaMemsetAsync(metrics_.get(), 0, metrics_.bytes(), compute_));
   metrics_host_ = PinnedBuffer<DeviceMetrics>(1);
-  probs_host_ = PinnedBuffer<float>(opts.max_batch);
+  probs_host_ = PinnedBuffer<float>(BO);
 
   // cuDNN's per-shape cache frees its descriptors and length buffers when it grows past its bound,
   // which a graph captured earlier would still use: graphs only with senti's own LSTM kernels.

@@ -28,6 +28,7 @@
 #include "kernels/common/nvtx.h"
 #include "kernels/cuda_check.h"
 #include "kernels/dense_bce.cuh"
+#include "kernels/dense_softmax_ce.cuh"
 #include "kernels/dropout.cuh"
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
@@ -88,6 +89,8 @@ class CudaBackend final : public Backend {
     return pipeline_.upload(batch);
   }
   void forward(const Slot& slot, int B, int T, bool training);
+  // The dense layer and the head's loss: dense_bce (sigmoid head) or dense_softmax_ce (softmax,
+  // multi-label); class weights (if any) in training (backward) only, as the CPU backend.
   void dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs, bool backward);
   void backward(const Slot& slot, int B, int T);
   // The train step's work on the compute stream once the batch is in `slot`, through Adam and
@@ -121,6 +124,7 @@ class CudaBackend final : public Backend {
 
   ParamLayout layout_;
   int V_, E_, H_, D_;
+  int O_;  // the dense layer's outputs: 1 (sigmoid head) or K (ModelConfig::outputs())
   cuda::ClassifierInput head_;  // pooling and dense dropout (before the LSTM: it sizes its shape)
   Stream compute_;  // declared before everything that queues work on it
   std::unique_ptr<cuda::DeviceLstm> lstm_;
@@ -148,9 +152,11 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> y_;        // [T, B, D·H]
   DeviceBuffer<float> hy_, dhy_; // [B, D·H]
   const float* features_ = nullptr;  // the dense layer's input of the last forward
-  DeviceBuffer<float> probs_;    // [B]
+  DeviceBuffer<float> probs_;    // [B, O]
+  DeviceBuffer<float> class_weights_;  // [K] BackendOptions::class_weights; empty = none
+  DeviceBuffer<char> head_workspace_;  // dense_softmax_ce's (softmax and multi-label heads)
   DeviceBuffer<char> embedding_workspace_;
-  // --ngrams: the feature lists (kernels/ngram_features.cuh), their logits and dL/dlogit [B].
+  // --ngrams: the feature lists (kernels/ngram_features.cuh), their logits and dL/dlogit [B, O].
   DeviceBuffer<int32_t> ngram_workspace_;
   DeviceBuffer<float> ngram_logits_, dlogits_;
 

@@ -25,7 +25,8 @@ void CudaBackend::forward(const Slot& slot, int B, int T, bool training) {
   if (cfg.ngrams > 0) {  // the n-gram part of the logits, which dense() adds
     const kernels::NgramRows ngrams = ngram_rows(B, T);
     kernels::ngram_collect(slot.ids.get(), T, cfg.ngrams, V_, cfg.ngram_buckets, ngrams, compute_);
-    kernels::ngram_logits(ngrams, p.dense_kernel + cfg.features(), ngram_logits_.get(), compute_);
+    kernels::ngram_logits(ngrams, p.dense_kernel + static_cast<int64_t>(cfg.features()) * O_, O_,
+                          ngram_logits_.get(), compute_);
   }
 }
 
@@ -33,15 +34,43 @@ void CudaBackend::dense(const Slot& slot, int B, DeviceMetrics* metrics, float* 
                         bool backward) {
   const ParamViews<float> p = make_views(params_.get(), layout_);
   const ParamViews<float> g = make_views(grads_.get(), layout_);
-  const bool ngrams = opts_.model.ngrams > 0;
+  const ModelConfig& cfg = opts_.model;
+  const bool ngrams = cfg.ngrams > 0;
+  // Keras applies class_weight to training only: evaluation's loss is unweighted.
+  const float* weights = backward && class_weights_.size() > 0 ? class_weights_.get() : nullptr;
   // The first F rows of the kernel (and of its gradient) read the features, the n-gram rows after.
-  kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
-                     slot.labels.get(), metrics, probs,
-                     backward ? head_.input_gradient(dhy_.get()) : nullptr,
-                     backward ? g.dense_kernel : nullptr,
-                     backward ? g.dense_bias : nullptr, compute_,
-                     ngrams ? ngram_logits_.get() : nullptr,
-                     ngrams && backward ? dlogits_.get() : nullptr);
+  if (cfg.head == Head::Sigmoid) {
+    kernels::dense_bce(features_, B, head_.features(), p.dense_kernel, p.dense_bias,
+                       slot.labels.get(), metrics, probs,
+                       backward ? head_.input_gradient(dhy_.get()) : nullptr,
+                       backward ? g.dense_kernel : nullptr,
+                       backward ? g.dense_bias : nullptr, compute_,
+                       ngrams ? ngram_logits_.get() : nullptr,
+                       ngrams && backward ? dlogits_.get() : nullptr, weights);
+    return;
+  }
+  kernels::DenseSoftmaxCeArgs a;
+  a.head = cfg.head == Head::Softmax ? kernels::DenseHead::Softmax : kernels::DenseHead::MultiLabel;
+  a.B = B;
+  a.F = head_.features();
+  a.K = O_;
+  a.h = features_;
+  a.w = p.dense_kernel;
+  a.bias = p.dense_bias;
+  a.labels = slot.labels.get();
+  a.class_weights = weights;
+  a.extra_logits = ngrams ? ngram_logits_.get() : nullptr;
+  a.metrics = metrics;
+  a.probs = probs;
+  if (backward) {
+    a.dh = head_.input_gradient(dhy_.get());
+    a.dw = g.dense_kernel;
+    a.dbias = g.dense_bias;
+    a.dz = ngrams ? dlogits_.get() : nullptr;  // the n-gram gradient's input
+  }
+  a.workspace = head_workspace_.get();
+  a.workspace_bytes = head_workspace_.bytes();
+  kernels::dense_softmax_ce(a, compute_);
 }
 
 // After a training forward (dropout on) and dense(backward) of the same batch.
@@ -49,7 +78,8 @@ void CudaBackend::backward(const Slot& slot, int B, int T) {
   const ModelConfig& cfg = opts_.model;
   const ParamViews<float> g = make_views(grads_.get(), layout_);
   if (cfg.ngrams > 0)  // the n-gram rows of the dense kernel's gradient, from dense()'s dL/dlogit
-    kernels::ngram_gradient(ngram_rows(B, T), dlogits_.get(), g.dense_kernel + cfg.features(),
+    kernels::ngram_gradient(ngram_rows(B, T), dlogits_.get(), O_,
+                            g.dense_kernel + static_cast<int64_t>(cfg.features()) * O_,
                             cfg.ngram_width(), compute_);
   const float* dy = head_.backward(rows(slot, B, T), dhy_.get(), step_dev_.get(), compute_);
   lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
@@ -130,11 +160,12 @@ void CudaBackend::eval_step(const Batch& b, float* probs) {
   forward(slot, b.batch, b.maxlen, /*training=*/false);
   dense(slot, b.batch, metrics_.get(), probs ? probs_.get() : nullptr, /*backward=*/false);
   pipeline_.release(slot);
-  if (probs) {
-    SENTI_CUDA_CHECK(cudaMemcpyAsync(probs_host_.get(), probs_.get(), sizeof(float) * b.batch,
+  if (probs) {  // (B, O)
+    const size_t bytes = sizeof(float) * static_cast<size_t>(b.batch) * static_cast<size_t>(O_);
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(probs_host_.get(), probs_.get(), bytes,
                                      cudaMemcpyDeviceToHost, compute_));
     compute_.synchronize();
-    std::memcpy(probs, probs_host_.get(), sizeof(float) * b.batch);
+    std::memcpy(probs, probs_host_.get(), bytes);
   }
   pipeline_.wait_copied(slot);
 }

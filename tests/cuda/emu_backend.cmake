@@ -20,6 +20,7 @@ target_link_libraries(senti_backends_emu PUBLIC senti_kernels_emu senti_engine)
 add_executable(senti_cuda_emu_backend_tests
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_model_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_head_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/device_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/fused_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/factory_test.cpp

@@ -3,7 +3,8 @@
 // Cases: rows with pre and post padding in one batch (ngram.h: padding is never part of an
 // n-gram, so the side does not matter to the rule), ids from a tiny range (many repeated words and
 // phrases: each feature once), bucket counts of 1 and 3 (every or most n-grams collide), ngrams 1,
-// 2 and 3, a row of padding only, a row of one word, T = 1 and a T whose N·T is not a power of two.
+// 2 and 3, a row of padding only, a row of one word, T = 1 and a T whose N·T is not a power of two;
+// each with O = 1, 3 and 257 outputs (the dense kernel's (W, O) n-gram rows).
 // Runs on a GPU and on the emulated device.
 #include <gtest/gtest.h>
 
@@ -61,11 +62,6 @@ TEST_P(NgramKernels, FeaturesLogitsAndGradientMatchCpuTwin) {
   batch.maxlen = c.T;
   NgramFeatures ref;
   ref.compute(batch, cfg);
-  const auto w = test::random_floats(static_cast<size_t>(W), -1.f, 1.f, 8);
-  const auto dz = test::random_floats(static_cast<size_t>(c.B), -1.f, 1.f, 9);
-  std::vector<float> logits_ref(c.B, 0.f), dw_ref(static_cast<size_t>(W));
-  ref.add_logits(w.data(), 1, logits_ref.data());
-  ref.gradient(dz.data(), 1, W, dw_ref.data());
 
   // A workspace sized for a larger batch and longer rows, as the backend's is.
   const size_t ws_ints = kernels::ngram_workspace_ints(c.B + 3, c.T + 5, c.ngrams);
@@ -73,12 +69,7 @@ TEST_P(NgramKernels, FeaturesLogitsAndGradientMatchCpuTwin) {
   SENTI_CUDA_CHECK(cudaMemset(ws.get(), 0x7f, ws.bytes()));  // garbage the kernels must overwrite
   const kernels::NgramRows rows = kernels::ngram_rows(ws.get(), ws_ints, c.B, c.T, c.ngrams);
   auto d_ids = to_device(ids);
-  auto d_w = to_device(w), d_dz = to_device(dz);
-  cuda::DeviceBuffer<float> logits(c.B), dw(static_cast<size_t>(W));
-  SENTI_CUDA_CHECK(cudaMemset(dw.get(), 0x7f, dw.bytes()));
   kernels::ngram_collect(d_ids.get(), c.T, c.ngrams, c.vocab, c.buckets, rows, nullptr);
-  kernels::ngram_logits(rows, d_w.get(), logits.get(), nullptr);
-  kernels::ngram_gradient(rows, d_dz.get(), dw.get(), W, nullptr);
 
   const auto counts = to_host(rows.counts, c.B);
   const auto features = to_host(rows.features, static_cast<size_t>(c.B) * rows.capacity);
@@ -89,9 +80,29 @@ TEST_P(NgramKernels, FeaturesLogitsAndGradientMatchCpuTwin) {
     EXPECT_EQ(std::vector<int32_t>(got, got + counts[b]), want) << "row " << b;
   }
   EXPECT_EQ(counts[0], 0) << "a row of padding has no features";
-  EXPECT_TRUE(all_close(logits_ref, to_host(logits), 1e-5, 1e-5, "n-gram logits"));
-  // Summed in the CPU's order (batch order): equal bit for bit.
-  EXPECT_EQ(dw_ref, to_host(dw)) << "n-gram gradient";
+
+  // O outputs: 1 (the sigmoid head), 3 and 257 (K-output heads: more outputs than a block's threads).
+  for (const int O : {1, 3, 257}) {
+    const size_t WO = static_cast<size_t>(W) * O, BO = static_cast<size_t>(c.B) * O;
+    const auto w = test::random_floats(WO, -1.f, 1.f, 8 + O);
+    const auto dz = test::random_floats(BO, -1.f, 1.f, 9 + O);
+    std::vector<float> logits_ref(BO, 0.f), dw_ref(WO);
+    ref.add_logits(w.data(), O, logits_ref.data());
+    ref.gradient(dz.data(), O, W, dw_ref.data());
+    auto d_w = to_device(w), d_dz = to_device(dz);
+    cuda::DeviceBuffer<float> logits(BO), dw(WO);
+    SENTI_CUDA_CHECK(cudaMemset(dw.get(), 0x7f, dw.bytes()));
+    kernels::ngram_logits(rows, d_w.get(), O, logits.get(), nullptr);
+    kernels::ngram_gradient(rows, d_dz.get(), O, dw.get(), W, nullptr);
+    const std::string at = " (O = " + std::to_string(O) + ")";
+    if (O == 1) {  // a tree sum over the row's features
+      EXPECT_TRUE(all_close(logits_ref, to_host(logits), 1e-5, 1e-5, "n-gram logits" + at));
+    } else {  // a thread per output adds the features in the CPU's order: equal bit for bit
+      EXPECT_EQ(logits_ref, to_host(logits)) << "n-gram logits" << at;
+    }
+    // Summed in the CPU's order (batch order): equal bit for bit.
+    EXPECT_EQ(dw_ref, to_host(dw)) << "n-gram gradient" << at;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

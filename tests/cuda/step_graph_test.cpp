@@ -1,6 +1,7 @@
 // The train step as a CUDA graph (engine/cuda/step_graph.h, BackendOptions::cuda_graph): replayed
 // steps give bit-identical parameters, Adam moments, step count and metrics to eager steps from the
-// same state (both batch slots, a second batch shape, set_state in between); the device step
+// same state (both batch slots, a second batch shape, set_state in between; the K-output heads);
+// the device step
 // counter and Adam's step size equal the host's formula; a failed capture falls back to eager steps
 // (emulated device: injected); timing and profiling run eagerly; and --cuda-graph's values. Runs on a real GPU and on the emulated device (tests/emu).
 #include <gtest/gtest.h>
@@ -162,6 +163,46 @@ TEST(CudaStepGraph, ReplayMatchesEagerWithNgrams) {
   const TrainState s8 = p.graph->get_state();
   const float* after = s8.params.data() + k.offset + o.model.features();
   EXPECT_NE(std::memcmp(before, after, ngram_rows * sizeof(float)), 0) << "n-gram rows unchanged";
+}
+
+// The K-output heads (kernels/dense_softmax_ce: its workspace, the (B, K) n-gram logits and dz, the
+// uploaded class weights): softmax K = 5 with class weights, every model option and --ngrams 2, and
+// multi-label K = 4 (its (B, K) labels in the batch slots); two shapes, both slots.
+TEST(CudaStepGraph, ReplayMatchesEagerWithKOutputHeads) {
+  SENTI_REQUIRE_GPU();
+  for (const Head head : {Head::Softmax, Head::MultiLabel}) {
+    SCOPED_TRACE(head_name(head));
+    BackendOptions o = tiny_options(true, /*every_option=*/head == Head::Softmax,
+                                    head == Head::Softmax ? 2 : 0);
+    o.model.head = head;
+    o.model.classes = head == Head::Softmax ? 5 : 4;
+    if (head == Head::Softmax) o.class_weights = {1.f, 0.5f, 2.f, 1.5f, 0.25f};
+    BackendOptions e = o;
+    e.cuda_graph = false;
+    auto graph = make_cuda_backend(o), eager = make_cuda_backend(e);
+    const TrainState s0 = init_train_state(o.model, 19);
+    graph->set_state(s0);
+    eager->set_state(s0);
+    const int K = o.model.classes;
+    auto batch = [&](int B, int T, uint64_t seed) {
+      HostBatch b = make_batch(B, T, o.model.vocab_size, seed);
+      b.labels.clear();
+      std::mt19937_64 rng(seed);
+      for (int i = 0; i < (head == Head::Softmax ? B : B * K); ++i)
+        b.labels.push_back(static_cast<float>(rng() % (head == Head::Softmax ? K : 2)));
+      return b;
+    };
+    for (int s = 0; s < 7; ++s) {
+      const HostBatch b = s == 4 || s == 5 ? batch(5, 13, 800 + s) : batch(12, 20, 800 + s);
+      graph->train_step(b.view());
+      eager->train_step(b.view());
+    }
+    expect_same_metrics(*graph, *eager, "after 7 steps");
+    expect_same_state(*graph, *eager, "after 7 steps");
+    const StepGraphs::Stats g = stats_of(*graph);
+    EXPECT_EQ(g.captures, 3) << "B12 in both slots, B5 in one";
+    EXPECT_EQ(g.replays, 2);
+  }
 }
 
 // set_state rewrites the buffers the graphs use in place (and the device step counter): the graphs
