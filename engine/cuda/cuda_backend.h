@@ -2,7 +2,8 @@
 // The CUDA backend, and the map of engine/cuda (every piece, and where its parts live):
 //
 //   cuda_backend.h/.cpp    CudaBackend: parameters and Adam state as one flat device buffer in
-//                          ParamLayout order; the step (gather -> LSTM -> dense+BCE -> LSTM
+//                          ParamLayout order; the step (gather -> LSTM -> dense + the head's
+//                          loss (sigmoid, softmax or multi-label; class weights) -> LSTM
 //                          backward -> embedding gradient -> clip -> Adam) on the compute stream,
 //                          with every model option (mask, BiLSTM, pooling, dropout, sparse clip
 //                          norm; docs/model.md "CUDA backend"); metrics kept on the device until
@@ -26,7 +27,8 @@
 //   device_buffer.h, stream.h  RAII device/pinned memory, streams, events.
 //
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
-// dense_bce, clip_norms, adam, weight_map, lstm_fused*, and for the model options sequence_pool,
+// dense_bce, dense_softmax_ce (the K-output heads), clip_norms, adam, weight_map, lstm_fused*, and
+// for the model options ngram_features, sequence_pool,
 // dropout, sum_of_squares (the sparse embedding norm), sequence_mask (cuDNN's dx); ParamTiles in
 // kernels/param_tiles.h, workspace alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
 // kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
