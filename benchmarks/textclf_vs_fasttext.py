@@ -427,8 +427,15 @@ def report_md(args, info, senti_id, ft_version, rows, records, loads):
     for r in ok:
         if r["tool"] == "senti" and r.get("recipe"):
             recipes.setdefault(r["set"], r)
+    def said(r, prefix):
+        return next((l for l in r.get("recipe", []) if l.startswith(prefix)), "")
+
     recipe_md = "".join(
-        f"- senti on {s}: {'; '.join(r['recipe'])}; epochs run {r.get('epochs_run')}\n" for s, r in recipes.items())
+        f"- senti on {s} (round 1): {said(r, 'senti: --preset').replace('senti: ', '', 1).split(' (')[0]} "
+        f"(said on stderr); {said(r, 'Model:')}; epochs run {r.get('epochs_run')}\n" for s, r in recipes.items())
+    backend = next((said(r, "senti: backend") for r in recipes.values()), "")
+    if backend:
+        recipe_md = f"- senti {backend.replace('senti: ', '', 1)}\n" + recipe_md
     flags = ", ".join(f"{f} {'yes' if v else 'no'}" for f, v in info["cpu_flags"].items())
     return (f"# senti beside fastText, same splits, same machine\n\n"
             f"- date: {info['date']}\n"
