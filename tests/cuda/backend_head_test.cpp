@@ -4,8 +4,9 @@
 // bidirectional LSTM and concat pooling; multi-label K = 4, plain and with --ngrams and a mask; the
 // sigmoid head with class weights (dense_bce's weighted path). For each: one batch's loss and every
 // gradient (loss_and_gradients, weighted as training is), the (B, K) evaluation probabilities
-// (unweighted), three Adam steps' parameters and the metrics. Tiny shapes: the emulated device is
-// slow. Runs on a GPU and on the emulated device.
+// (unweighted), three Adam steps' parameters and the metrics; the head under the CPU stand-in LSTM;
+// evaluation unweighted. Tiny shapes: the emulated device is slow. Runs on a GPU and on the
+// emulated device.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -176,6 +177,31 @@ std::vector<HeadModelCase> head_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Heads, CudaBackendHead, ::testing::ValuesIn(head_cases()),
                          [](const ::testing::TestParamInfo<HeadModelCase>& i) { return i.param.name; });
+
+#if defined(SENTI_CUDA_EMU)
+// The head does not depend on the LSTM: a softmax head with class weights under the other LSTM kind
+// (the CPU stand-in; on a GPU, cuDNN runs the same head) is accepted (cuda_unsupported refuses no
+// head) and matches the CPU backend.
+TEST(CudaBackendHead, SoftmaxWithStandInLstmMatchesCpu) {
+  SENTI_REQUIRE_GPU();
+  HeadModelCase c = make("x", Head::Softmax, 5);
+  c.weights = true;
+  BackendOptions o = options_for(c);
+  o.lstm = LstmKind::StandIn;
+  EXPECT_EQ(cuda_unsupported(o), "");
+  const ParamLayout L(o.model);
+  auto cpu = make_cpu_backend(o);
+  auto gpu = make_cuda_backend(o);
+  const TrainState s0 = init_train_state(o.model, 8);
+  cpu->set_state(s0);
+  gpu->set_state(s0);
+  const HostBatch b = head_batch(c, 7, 9, 4);
+  std::vector<float> gc(L.total()), gg(L.total());
+  const double lc = cpu->loss_and_gradients(b.view(), gc.data());
+  EXPECT_NEAR(gpu->loss_and_gradients(b.view(), gg.data()), lc, 1e-5 * std::fabs(lc));
+  expect_grads_close(L, gc, gg, "gradient");
+}
+#endif
 
 // Evaluation is unweighted (Keras applies class_weight to training only): the same model with and
 // without class weights gives the same evaluation loss, and a different training loss.
