@@ -8,6 +8,7 @@
 
 #include "host/run/checkpoint.h"
 #include "host/run/class_report.h"
+#include "host/data/class_order.h"
 #include "host/run/predictor.h"
 #include "kernels/common/error.h"
 #include "host/run/progress.h"
@@ -50,14 +51,13 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   f.data.padding = ckpt.sequence.padding == data::Side::Pre ? "pre" : "post";
   f.data.truncating = ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post";
   f.data.tokenizer = text::tokenizer_name(ckpt.tokenizer);
-  const data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
+  data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
   if (corpus.vocab.hash() != ckpt.vocab.hash())
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",
                ckpt.vocab.source, ") than the one built now (", corpus.vocab.source,
                "); pass the same --data and --word-index as in training");
-  if (corpus.classes != ckpt.classes)
-    SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained on the classes ", ckpt.classes.front(), ", ",
-               ckpt.classes.back(), " but --data has other classes; pass the data it was trained on");
+  // The checkpoint's label order (train --classes may have chosen it); the same names are needed.
+  data::order_classes(&corpus, ckpt.classes, "--data (against --checkpoint '" + f.checkpoint + "')");
   if (corpus.test.size() == 0)
     SENTI_FAIL("--data: no test split to evaluate (give --test-data, or --test-split > 0 when the data has "
                "no test part)");
@@ -80,7 +80,7 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   std::vector<int32_t> truth;
   truth.reserve(rows.size());
   for (int64_t r : rows) truth.push_back(corpus.test.labels[static_cast<size_t>(r)]);
-  const ClassReport report = class_report(truth, predicted_classes(probs), ckpt.classes);
+  const ClassReport report = class_report(truth, predicted_classes(probs, ckpt.model.outputs()), ckpt.classes);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json) {
     std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()},

@@ -5,6 +5,8 @@
 // Output, one line per review, on stdout:
 //   text:  <prob_positive>\t<label>\t<the review, shortened to one line>
 //   json:  {"text": ..., "prob_positive": ..., "label": "positive"}
+// and for a K-class model <prob of the predicted class>\t<its name>\t<review> (--top-k N: the N
+// most probable on a second line), json {"text", "label", "prob", "probs": {class: p, ...}}.
 // and at the end on stderr: how many reviews, how long, reviews/s.
 #include <algorithm>
 #include <cerrno>
@@ -27,6 +29,7 @@
 #include "kernels/common/error.h"
 #include "host/run/explainer.h"
 #include "host/run/predictor.h"
+#include "host/run/class_report.h"
 #include "host/run/progress.h"
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
@@ -46,6 +49,8 @@ struct PredictFlags {
   bool ids = false;   // --ids: also the padded token ids the model was fed (JSON only)
   bool explain = false;  // --explain: each word's contribution (host/run/explainer.h)
   bool quiet = false;
+  int top_k = 1;             // --top-k: the N most probable classes (K-class models)
+  std::string explain_class; // --explain-class NAME: explain this class instead of the predicted one
 };
 
 constexpr int kMaxBatch = 4096;
@@ -77,25 +82,64 @@ std::string snippet(const std::string& text) {
 
 // What one output line carries besides the text and probability.
 struct Extras {
+  const float* probs = nullptr;                   // K-class models: the text's K probabilities
+  const std::vector<std::string>* classes = nullptr;
+  int top_k = 1;
   std::vector<int32_t> ids;  // with --ids: the padded sequence (maxlen ids)
   int32_t length = 0;        // its true length, start token included
   const Explanation* explanation = nullptr;  // with --explain
 };
 
+// The top_k classes by probability (ties: the lower index first), as (index, probability).
+std::vector<std::pair<size_t, float>> top_classes(const float* probs, size_t K, size_t top_k) {
+  std::vector<std::pair<size_t, float>> all;
+  for (size_t k = 0; k < K; ++k) all.emplace_back(k, probs[k]);
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  all.resize(std::min(top_k, K));
+  return all;
+}
+
 void print_result(const std::string& text, float prob, const std::string& label, bool json, const Extras* extras) {
+  const bool k_class = extras && extras->probs;
+  const size_t K = k_class ? extras->classes->size() : 0;
   if (json) {
-    nlohmann::json line = {{"text", text}, {"prob_positive", prob}, {"label", label}};
+    nlohmann::json line = {{"text", text}, {"label", label}};
+    if (k_class) {  // every class's probability, and the top ones in order
+      line["prob"] = prob;
+      nlohmann::json all = nlohmann::json::object();
+      for (size_t k = 0; k < K; ++k) all[(*extras->classes)[k]] = extras->probs[k];
+      line["probs"] = std::move(all);
+      if (extras->top_k > 1) {
+        nlohmann::json top = nlohmann::json::array();
+        for (const auto& [k, p] : top_classes(extras->probs, K, static_cast<size_t>(extras->top_k)))
+          top.push_back({{"label", (*extras->classes)[k]}, {"prob", p}});
+        line["top_k"] = std::move(top);
+      }
+    } else {
+      line["prob_positive"] = prob;
+    }
     if (extras && !extras->ids.empty()) {
       line["ids"] = extras->ids;
       line["length"] = extras->length;
     }
-    if (extras && extras->explanation) line["explanation"] = explanation_json(*extras->explanation, text);
+    if (extras && extras->explanation)
+      line["explanation"] = explanation_json(
+          *extras->explanation, text,
+          k_class ? (*extras->classes)[static_cast<size_t>(extras->explanation->explained_class)] : std::string());
     // Invalid UTF-8 in the review is written as U+FFFD rather than failing the whole run.
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     char prob_text[32];
     std::snprintf(prob_text, sizeof prob_text, "%.4f", prob);
     std::cout << prob_text << '\t' << label << '\t' << snippet(text) << '\n';
+    if (k_class && extras->top_k > 1) {  // the runners-up, on one indented line
+      std::cout << "\ttop " << std::min<size_t>(static_cast<size_t>(extras->top_k), K) << ":";
+      for (const auto& [k, p] : top_classes(extras->probs, K, static_cast<size_t>(extras->top_k))) {
+        std::snprintf(prob_text, sizeof prob_text, "%.4f", p);
+        std::cout << ' ' << (*extras->classes)[k] << ' ' << prob_text;
+      }
+      std::cout << '\n';
+    }
     if (extras && extras->explanation)  // the strongest words, on one indented line
       std::cout << "\twhy (log-odds, leave one word out): "
                 << top_words(*extras->explanation, text, 8) << '\n';
@@ -107,24 +151,44 @@ struct Tally {
   size_t reviews = 0, positive = 0;
 };
 
+// --explain-class as a class index (-1: the default class, see explain()).
+int explain_class_index(const Predictor& predictor, const PredictFlags& f) {
+  if (f.explain_class.empty()) return -1;
+  const auto& classes = predictor.classes();
+  const auto it = std::find(classes.begin(), classes.end(), f.explain_class);
+  if (it == classes.end()) {
+    std::string names;
+    for (const std::string& c : classes) names += (names.empty() ? "" : ", ") + c;
+    SENTI_FAIL("--explain-class: '", f.explain_class, "' is not a class of the checkpoint (", names, ")");
+  }
+  return static_cast<int>(it - classes.begin());
+}
+
 // Scores `pending` and prints it; returns how many reviews were scored.
 size_t flush(Predictor& predictor, std::vector<std::string>* pending, const PredictFlags& f,
              Tally* tally = nullptr) {
   const std::vector<float> probs = predictor.predict(*pending);
+  const size_t O = static_cast<size_t>(predictor.outputs());
   if (tally) {
-    tally->reviews += probs.size();
-    for (const float p : probs) tally->positive += is_positive(p);
+    tally->reviews += pending->size();
+    if (O == 1)
+      for (const float p : probs) tally->positive += is_positive(p);
   }
   const std::vector<Explanation> explanations =
-      f.explain ? explain(predictor, *pending) : std::vector<Explanation>();
+      f.explain ? explain(predictor, *pending, explain_class_index(predictor, f)) : std::vector<Explanation>();
   Extras extras;
+  extras.classes = &predictor.classes();
+  extras.top_k = f.top_k;
   for (size_t i = 0; i < pending->size(); ++i) {
+    const float* row = probs.data() + i * O;
+    extras.probs = O == 1 ? nullptr : row;
+    const float top = O == 1 ? row[0] : row[predicted_class(row, static_cast<int>(O))];
     if (f.ids) {
       extras.ids.resize(static_cast<size_t>(predictor.sequence().maxlen));
       extras.length = predictor.encode((*pending)[i], extras.ids.data());
     }
     extras.explanation = f.explain ? &explanations[i] : nullptr;
-    print_result((*pending)[i], probs[i], predictor.label_of(probs[i]), f.json, f.ids || f.explain ? &extras : nullptr);
+    print_result((*pending)[i], top, predictor.label_of(row), f.json, &extras);
   }
   // A full disk or /dev/full: stop at once rather than score the rest into the void.
   if (!std::cout.flush())
@@ -169,9 +233,10 @@ size_t predict_stream(Predictor& predictor, int fd, const std::string& name, con
     pending_bytes = 0;
     if (!progress) return;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    char figures[48];
-    std::snprintf(figures, sizeof figures, "positive: %.1f%%",
-                  tally.reviews ? 100.0 * tally.positive / tally.reviews : 0.0);
+    char figures[48] = "";
+    if (predictor.outputs() == 1)
+      std::snprintf(figures, sizeof figures, "%s: %.1f%%", predictor.label_of(1.f).c_str(),
+                    tally.reviews ? 100.0 * tally.positive / tally.reviews : 0.0);
     progress->task_update(static_cast<int64_t>(tally.reviews), s, figures);
   };
   while (reader.next(&line)) {
@@ -205,6 +270,8 @@ void run_predict(const PredictFlags& f) {
   if (f.batch < 1 || f.batch > kMaxBatch)
     SENTI_FAIL("--batch must be in 1..", kMaxBatch, ", got ", f.batch);
   if (f.ids && !f.json) SENTI_FAIL("--ids needs --json (the ids go into each JSON line)");
+  if (f.top_k < 1) SENTI_FAIL("--top-k must be >= 1, got ", f.top_k);
+  if (!f.explain_class.empty() && !f.explain) SENTI_FAIL("--explain-class needs --explain");
   if (!f.texts.empty() && !f.file.empty())
     SENTI_FAIL("give reviews either as arguments or with --file, not both");
   int file = -1;  // --file's descriptor, closed on the way out
@@ -221,6 +288,7 @@ void run_predict(const PredictFlags& f) {
   FILE* log = f.quiet ? nullptr : stderr;
   auto backend = open_backend(f.device, inference_backend_options(ckpt, f.batch), log);
   Predictor predictor(ckpt, std::move(backend), f.batch, f.checkpoint);
+  (void)explain_class_index(predictor, f);  // an unknown class name fails before any output
 
   const auto t0 = std::chrono::steady_clock::now();
   size_t n = 0;
@@ -250,7 +318,8 @@ void register_predict(CLI::App& app) {
   auto f = std::make_shared<PredictFlags>();
   auto* cmd = app.add_subcommand(
       "predict",
-      "Probability that each review is positive, with the checkpoint's own preprocessing. Reviews "
+      "The predicted class and its probability for each text (two classes: the probability of the "
+      "second, e.g. positive), with the checkpoint's own preprocessing. Texts "
       "come from the arguments, --file (one per line) or standard input (one per line)");
   add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("texts", f->texts, "Reviews to score (quote each one)");
@@ -271,6 +340,13 @@ void register_predict(CLI::App& app) {
                 "Also each word's contribution to the prediction (log-odds, by leaving the word "
                 "out; docs/serving.md): the strongest words on a second line, or \"explanation\" "
                 "in --json. One extra forward pass per word");
+  add_integer_option(cmd, "--top-k", f->top_k,
+                     "K-class models: also the N most probable classes with their probabilities "
+                     "(a second line, or \"top_k\" in --json)")
+      ->default_val(1);
+  cmd->add_option("--explain-class", f->explain_class,
+                  "With --explain: the class whose log-odds the words are measured in (default: "
+                  "the predicted class; two-class models: the second class)");
   cmd->add_flag("--quiet,-q", f->quiet, "No backend line and no throughput line on stderr");
   cmd->callback([f] { run_predict(*f); });
 }

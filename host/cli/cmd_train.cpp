@@ -14,11 +14,14 @@
 #include "engine/atomic_file.h"
 #include "host/run/checkpoint.h"
 #include "host/run/run_lock.h"
+#include "host/run/class_weights.h"
+#include "host/data/class_order.h"
 #include "kernels/common/error.h"
 #include "engine/init.h"
 #include "engine/optimizer.h"
 #include "host/run/trainer.h"
 #include "host/cli/commands.h"
+#include "host/cli/train_flags.h"
 #include "host/cli/data_flags.h"
 #include "host/data/corpus_source.h"
 #include "host/cli/device_flags.h"
@@ -31,78 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TrainFlags {
-  std::string preset = "seed";
-  std::string device = "auto";
-  std::string lstm = "auto";
-  std::string cuda_graph = "on";
-  DataFlags data;
-  ModelConfig model;
-  OptimizerConfig optimizer;
-  TrainOptions train;
-  std::string profile_steps;
-  std::string pool = "last";
-  std::string embedding_clip_norm;  // "" = the preset's (seed: sparse)
-  bool resume = false;
-  std::string tensorboard;        // "" = <out>/tb
-  bool no_tensorboard = false;
-  int64_t tensorboard_every = 10;
-};
-
-// Presets fill every flag the user did not give. "seed" is the recipe itself (the defaults);
-// "smoke" is a short run on a slice of the data for checking a setup in about a minute on a CPU.
-// It pads `pre`: with post padding and no mask the LSTM needs several epochs before it learns to
-// carry its state through the padding, so 2 short epochs could stay near chance and look broken.
-// "best" is the recipe chosen on validation accuracy (docs/benchmarks.md): masked, length-bucketed,
-// bidirectional with concat pooling and dropout, early stopping on val_acc.
-void apply_preset(CLI::App* cmd, TrainFlags* f) {
-  auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
-  auto clip_rule = [&](const char* rule) {
-    if (f->embedding_clip_norm.empty()) f->embedding_clip_norm = rule;
-  };
-  if (f->preset == "seed") {
-    clip_rule("sparse");  // the seed recipe ran on TensorFlow: its IndexedSlices norm
-    return;
-  }
-  if (f->preset == "smoke") {
-    if (unset("--limit")) f->train.limit = 4000;
-    if (unset("--maxlen")) f->data.maxlen = 200;
-    if (unset("--padding")) f->data.padding = "pre";
-    if (unset("--epochs")) f->train.epochs = 2;
-    if (unset("--test-limit")) f->train.test_limit = 5000;
-    clip_rule("sparse");
-    return;
-  }
-  if (f->preset == "best") {
-    // Chosen on validation accuracy only, on a validation split by movie (docs/benchmarks.md,
-    // "Choosing `--preset best`"): on the random split the models memorised movie-specific words
-    // that the test split's unseen movies do not have, so it rewarded the wrong recipes. Held-out
-    // movies preferred a smaller vocabulary, heavy spatial dropout and a looser clipnorm (0.1 held
-    // the embedding back); every candidate peaked after 1-2 epochs. Word pairs (--ngrams 2) beside
-    // the LSTM gave the largest step (+1.5 and +3.7 points on two seeds' held-out movies).
-    if (unset("--mask")) f->model.mask = true;
-    if (unset("--bucket")) f->train.bucket = true;
-    if (unset("--bidirectional")) f->model.bidirectional = true;
-    if (unset("--pool")) f->pool = "concat";
-    if (unset("--dropout")) f->model.dropout = 0.5f;
-    // Spatial only while there is dropout (--dropout 0 alone must not turn into an error).
-    if (unset("--spatial-dropout") && f->model.dropout > 0) f->model.spatial_dropout = true;
-    if (unset("--dense-dropout")) f->model.dense_dropout = 0.5f;
-    if (unset("--ngrams")) f->model.ngrams = 2;
-    if (unset("--num-words")) f->data.num_words = 10000;
-    if (unset("--maxlen")) f->data.maxlen = 1000;  // masked: the padding costs nothing
-    if (unset("--truncating")) f->data.truncating = "pre";
-    if (unset("--batch")) f->train.batch_size = 64;
-    if (unset("--lr")) f->optimizer.adam.lr = 2e-3f;
-    if (unset("--clipnorm")) f->optimizer.clipnorm = 1.0f;
-    if (unset("--epochs")) f->train.epochs = 3;
-    if (unset("--early-stopping")) f->train.early_stopping = 1;
-    if (unset("--validation-split-by")) f->train.validation_split_by = "movie";
-    clip_rule("dense");
-    return;
-  }
-  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke or best)");
-}
 
 std::pair<int64_t, int64_t> parse_profile_steps(const std::string& s) {
   if (s.empty()) return {-1, -1};
@@ -142,7 +73,8 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"ngrams", f.model.ngrams},      {"ngram_buckets", f.model.ngram_buckets},
           {"bucket", f.train.bucket},      {"monitor", f.train.monitor},
           {"validation_split_by", f.train.validation_split_by},
-          {"tokenizer", f.data.tokenizer}};
+          {"tokenizer", f.data.tokenizer},
+          {"classes", f.classes},          {"class_weight", f.class_weight}};
 }
 
 // What a checkpoint written before these keys existed implies for them (the seed model, the dense
@@ -154,7 +86,8 @@ const nlohmann::json& legacy_resume_values() {
                                    {"dense_dropout", 0.0},           {"bucket", false},
                                    {"ngrams", 0},                    {"ngram_buckets", ModelConfig{}.ngram_buckets},
                                    {"monitor", "val_acc"},           {"validation_split_by", "review"},
-                                   {"tokenizer", "v1"}};
+                                   {"tokenizer", "v1"},
+                                   {"classes", ""},                  {"class_weight", ""}};
   return v;
 }
 
@@ -184,7 +117,7 @@ void check_resumable(const Checkpoint& c, const TrainFlags& f, const data::Corpu
     if (want != have)
       SENTI_FAIL("--resume: the checkpoint '", path, "' was trained with ", flag, " ", have,
                  " but this run has ", flag, " ", want, "; pass the same settings or choose a new --out");
-  if (c.classes != corpus.classes)
+  if (c.classes != corpus.classes)  // after order_classes: the same names in the same order
     SENTI_FAIL("--resume: the checkpoint '", path, "' was trained on other classes than --data has");
   if (c.vocab.hash() != corpus.vocab.hash())
     SENTI_FAIL("--resume: the checkpoint '", path,
@@ -207,27 +140,9 @@ tb::TrainingLogOptions tensorboard_options(const TrainFlags& f, const Checkpoint
   o.hparams["beta_2"] = ckpt.optimizer.adam.beta2;
   o.hparams["epsilon"] = ckpt.optimizer.adam.epsilon;
   o.run_settings = {{"epochs", f.train.epochs}, {"device", f.device}};
-  char line[256];
-  std::snprintf(line, sizeof line, "Embedding(%d, %d) -> LSTM(%d) -> Dense(1, sigmoid); backend: ",
-                ckpt.model.vocab_size, ckpt.model.embed_dim, ckpt.model.hidden);
-  o.description = line + backend;
+  o.description = describe_model(ckpt.model) + "; backend: " + backend;
   o.resumed_at_step = f.resume ? ckpt.state.step : 0;
   return o;
-}
-
-// Without --preset: the seed recipe for aclImdb (it is that project's recipe), `best` for any
-// other data. The seed recipe's 20 unmasked epochs over 500 post-padded steps need long reviews
-// and patience: on short sentences the final LSTM state sees mostly padding and stays at chance.
-// `best` (masked, bucketed, n-grams, early stopping) was chosen on IMDB validation data only.
-std::string default_preset(const TrainFlags& f) {
-  std::string path = f.data.data;
-  if (path.empty())
-    if (const char* env = std::getenv("SENTI_DATA")) path = env;
-  if (path.empty()) return "seed";  // the downloaded IMDB archive
-  data::DataSpec spec;
-  spec.path = path;
-  spec.format = f.data.format;
-  return data::open_corpus_source(spec)->kind() == "aclimdb" ? "seed" : "best";
 }
 
 void run_train(CLI::App* cmd, TrainFlags f) {
@@ -285,12 +200,12 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     if (const std::string why = cuda_unsupported(probe); !why.empty()) SENTI_FAIL(why);
   }
 
-  const data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
+  data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
   f.model.vocab_size = corpus.vocab.num_words;
-  if (corpus.classes.size() != 2)
-    SENTI_FAIL("--data ", f.data.data.empty() ? std::string("(default)") : f.data.data, ": ", corpus.classes.size(),
-               " classes; senti's models have one sigmoid output and tell two classes apart (a "
-               "K-class softmax head is not built yet): expected data with two labels");
+  if (!f.classes.empty()) data::order_classes(&corpus, data::parse_class_list(f.classes, "--classes"), "--classes");
+  choose_head(corpus.classes.size(), /*multi_label=*/false, &f.model);
+  const std::vector<float> class_weights = class_weights_from_flag(
+      f.class_weight, corpus.classes, data::class_counts(corpus.train, corpus.classes.size()));
 
   Checkpoint ckpt;
   if (f.resume) {
@@ -321,6 +236,13 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.lstm = parse_lstm_kind(f.lstm);
   bo.cuda_graph = parse_cuda_graph(f.cuda_graph);
   bo.seed = ckpt.seed;  // the dropout masks (a resumed run draws the same ones)
+  bo.class_weights = class_weights;
+  if (!class_weights.empty()) {
+    std::printf("Class weights:");
+    for (size_t k = 0; k < class_weights.size(); ++k)
+      std::printf("%s %s %.4g", k ? "," : "", corpus.classes[k].c_str(), class_weights[k]);
+    std::printf("\n");
+  }
   auto backend = open_backend(f.device, bo, stdout);
   if (std::fflush(stdout) != 0 || std::ferror(stdout))  // e.g. >/dev/full: say so before training
     throw Error(detail::concat("cannot write standard output (", std::strerror(errno),
@@ -453,6 +375,14 @@ void register_train(CLI::App& app) {
   add_integer_option(cmd, "--test-limit", f.train.test_limit,
                      "Evaluate on N test reviews (a seeded sample); -1 = all 25,000, 0 = skip")
       ->default_val(-1);
+  cmd->add_option("--classes", f.classes,
+                  "The order of the classes, a,b,c (exactly the training labels; default: sorted, "
+                  "as Keras orders class folders). Label k is the k-th name; with two classes the "
+                  "model's one output is the probability of the second");
+  cmd->add_option("--class-weight", f.class_weight,
+                  "Weight each class's training loss (Keras class_weight): balanced = n / (K n_k), "
+                  "or name=w pairs, e.g. neg=1,pos=3 (unnamed classes 1). Validation and test "
+                  "figures stay unweighted");
   cmd->add_option("--out", f.train.out_dir,
                   "Directory for checkpoints (latest.safetensors, best.safetensors) and metrics.jsonl "
                   "(default runs/train-<date>-<time>). One run writes a folder at a time: a run "

@@ -1,5 +1,7 @@
 #include "host/cli/serve_api.h"
 
+#include "host/run/class_report.h"
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -110,24 +112,44 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
 }
 
 std::string predict_response(Predictor& predictor, const PredictRequest& request) {
-  if (!request.explain) return predictions_json(predictor.predict(request.texts), predictor.classes());
+  const int O = predictor.outputs();
+  if (!request.explain)
+    return predictions_json(predictor.predict(request.texts), predictor.classes(), O);
   const std::vector<Explanation> ex = explain(predictor, request.texts);
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < ex.size(); ++i) {
-    const float p = ex[i].prob_positive;
-    out.push_back({{"prob_positive", p},
-                   {"label", predictor.label_of(p)},
-                   {"explanation", explanation_json(ex[i], request.texts[i])}});
+    if (O == 1) {
+      const float p = ex[i].prob_positive;
+      out.push_back({{"prob_positive", p},
+                     {"label", predictor.label_of(p)},
+                     {"explanation", explanation_json(ex[i], request.texts[i])}});
+    } else {  // the predicted class, explained
+      const std::string& name = predictor.classes()[static_cast<size_t>(ex[i].explained_class)];
+      out.push_back({{"label", name}, {"prob", ex[i].prob},
+                     {"explanation", explanation_json(ex[i], request.texts[i], name)}});
+    }
   }
   // Word texts are slices of the reviews: never fail on invalid UTF-8 in them.
   return nlohmann::json{{"predictions", std::move(out)}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string predictions_json(const std::vector<float>& probs, const std::vector<std::string>& classes) {
+std::string predictions_json(const std::vector<float>& probs, const std::vector<std::string>& classes,
+                             int outputs) {
   nlohmann::json out = nlohmann::json::array();
-  for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p, classes)}});
-  return nlohmann::json{{"predictions", std::move(out)}}.dump();
+  if (outputs == 1) {
+    for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p, classes)}});
+  } else {
+    const size_t K = static_cast<size_t>(outputs);
+    for (size_t r = 0; r + K <= probs.size(); r += K) {
+      const size_t top = static_cast<size_t>(predicted_class(probs.data() + r, outputs));
+      nlohmann::json all = nlohmann::json::object();
+      for (size_t k = 0; k < K; ++k) all[classes[k]] = probs[r + k];
+      out.push_back({{"label", classes[top]}, {"prob", probs[r + top]}, {"probs", std::move(all)}});
+    }
+  }
+  return nlohmann::json{{"predictions", std::move(out)}}.dump(-1, ' ', false,
+                                                            nlohmann::json::error_handler_t::replace);
 }
 
 std::string error_json(int status, std::string_view message) {

@@ -51,9 +51,11 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
 // when asked). Uses the predictor: call it under the server's model lock.
 std::string predict_response(Predictor& predictor, const PredictRequest& request);
 
-// {"predictions": [...]} for these probabilities.
+// {"predictions": [...]} for these (N, outputs) probabilities: two classes {"prob_positive", "label"},
+// K classes {"label", "prob", "probs": {class: p, ...}}.
 std::string predictions_json(const std::vector<float>& probs,
-                             const std::vector<std::string>& classes = data::imdb_classes());
+                             const std::vector<std::string>& classes = data::imdb_classes(),
+                             int outputs = 1);
 
 // {"error": message, "status": status}.
 std::string error_json(int status, std::string_view message);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "host/run/checkpoint.h"
 
 #include <cmath>
@@ -75,11 +76,15 @@ void validate_metadata(const Checkpoint& c, const std::string& path) {
   }
   if (c.state.step < 0 || c.epoch < 0)
     SENTI_FAIL("'", path, "': metadata step ", c.state.step, " / epoch ", c.epoch, " is negative");
-  // The model's one sigmoid output tells two classes apart.
-  if (c.classes.size() != 2 || c.classes[0] == c.classes[1])
-    SENTI_FAIL("'", path, "': metadata lists ", c.classes.size(), " class names",
-               c.classes.size() == 2 ? " that are equal" : "",
-               "; expected two different names for the model's one sigmoid output");
+  // One name per class (the sigmoid head's one output tells two classes apart), all different.
+  if (c.classes.size() != static_cast<size_t>(c.model.classes))
+    SENTI_FAIL("'", path, "': metadata lists ", c.classes.size(), " class names for a model of ",
+               c.model.classes, " classes (", head_name(c.model.head), " head)");
+  std::vector<std::string> sorted = c.classes;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    SENTI_FAIL("'", path, "': metadata lists the class name '", *std::adjacent_find(sorted.begin(), sorted.end()),
+               "' twice; expected different names");
 }
 
 // Every tensor must match the XXH64 stored for it at save time.
@@ -129,15 +134,16 @@ std::string weights_hash_hex(const Checkpoint& c) { return hex64(weights_hash(c)
 
 bool needs_format_v2(const ModelConfig& m) {
   return m.mask || m.bidirectional || m.pool != Pool::Last || m.dropout > 0.f || m.dense_dropout > 0.f ||
-         m.ngrams > 0;
+         m.ngrams > 0 || m.head != Head::Sigmoid;
 }
 
 nlohmann::json model_metadata(const ModelConfig& m) {
-  return {{"vocab_size", m.vocab_size},
+  const std::string out = m.head == Head::Softmax ? "softmax" : "sigmoid";
+  nlohmann::json j = {{"vocab_size", m.vocab_size},
           {"embed_dim", m.embed_dim},
           {"hidden", m.hidden},
-          {"architecture", m.bidirectional ? "embedding-bilstm-pool-dense-sigmoid"
-                                           : "embedding-lstm-dense-sigmoid"},
+          {"architecture", m.bidirectional ? "embedding-bilstm-pool-dense-" + out
+                                           : "embedding-lstm-dense-" + out},
           {"mask", m.mask},
           {"bidirectional", m.bidirectional},
           {"pool", pool_name(m.pool)},
@@ -146,6 +152,12 @@ nlohmann::json model_metadata(const ModelConfig& m) {
           {"dense_dropout", m.dense_dropout},
           {"ngrams", m.ngrams},
           {"ngram_buckets", m.ngram_buckets}};
+  // The head only when it is not the sigmoid head: the seed model's record stays as it was.
+  if (m.head != Head::Sigmoid) {
+    j["head"] = head_name(m.head);
+    j["classes"] = m.classes;
+  }
+  return j;
 }
 
 std::string checkpoint_file(const std::string& path_or_dir) {
@@ -247,6 +259,10 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.model.dense_dropout = model.value("dense_dropout", 0.f);
     if (model.contains("ngrams")) c.model.ngrams = int_field(model, "ngrams", path);
     if (model.contains("ngram_buckets")) c.model.ngram_buckets = int_field(model, "ngram_buckets", path);
+    const std::string head = model.value("head", std::string("sigmoid"));
+    if (!parse_head(head, &c.model.head))
+      SENTI_FAIL("'", path, "': metadata has head '", head, "', expected sigmoid, softmax or multi-label");
+    if (model.contains("classes")) c.model.classes = int_field(model, "classes", path);
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = json_float(opt.at("learning_rate"));
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();

@@ -46,9 +46,17 @@ ClassReport class_report(const std::vector<int32_t>& truth, const std::vector<in
   return r;
 }
 
-std::vector<int32_t> predicted_classes(const std::vector<float>& prob_of_class1) {
-  std::vector<int32_t> out(prob_of_class1.size());
-  for (size_t i = 0; i < out.size(); ++i) out[i] = is_positive(prob_of_class1[i]) ? 1 : 0;
+int32_t predicted_class(const float* probs, int outputs) {
+  if (outputs == 1) return is_positive(probs[0]) ? 1 : 0;
+  int32_t arg = 0;
+  for (int k = 1; k < outputs; ++k)
+    if (probs[k] > probs[arg]) arg = k;
+  return arg;
+}
+
+std::vector<int32_t> predicted_classes(const std::vector<float>& probs, int outputs) {
+  std::vector<int32_t> out(probs.size() / static_cast<size_t>(outputs));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = predicted_class(probs.data() + i * outputs, outputs);
   return out;
 }
 

@@ -31,8 +31,10 @@ struct ClassReport {
 ClassReport class_report(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
                          const std::vector<std::string>& classes);
 
-// The class a two-class model predicts from its one probability (of classes[1]): the metrics'
-// decision rule, p > 0.5.
-std::vector<int32_t> predicted_classes(const std::vector<float>& prob_of_class1);
+// The class each row's probabilities predict: with one output (a two-class model: the probability
+// of classes[1]) the metrics' decision rule p > 0.5, with K outputs the first maximum (argmax).
+// probs: (N, outputs) row-major.
+std::vector<int32_t> predicted_classes(const std::vector<float>& probs, int outputs = 1);
+int32_t predicted_class(const float* probs, int outputs);
 
 }  // namespace senti

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "host/run/class_report.h"
+
 namespace senti {
 namespace {
 
@@ -15,7 +17,9 @@ double log_odds(float p) {
 
 }  // namespace
 
-std::vector<Explanation> explain(Predictor& predictor, const std::vector<std::string>& texts) {
+std::vector<Explanation> explain(Predictor& predictor, const std::vector<std::string>& texts,
+                                 int explain_class) {
+  const size_t O = static_cast<size_t>(predictor.outputs());
   std::vector<Explanation> out(texts.size());
   // The model reads [start] + words, so maxlen - 1 words: the first (post truncating) or the last.
   const data::SequenceOptions& seq = predictor.sequence();
@@ -37,11 +41,20 @@ std::vector<Explanation> explain(Predictor& predictor, const std::vector<std::st
       v.insert(v.end(), ids.begin() + static_cast<std::ptrdiff_t>(i) + 1, ids.end());
       variants.push_back(std::move(v));
     }
-    std::vector<float> probs(variants.size());
-    predictor.predict_word_ids(variants, probs.data());
+    std::vector<float> all(variants.size() * O);
+    predictor.predict_word_ids(variants, all.data());
     Explanation& e = out[t];
-    e.prob_positive = probs[0];
-    const double full = log_odds(probs[0]);
+    // The class explained: a two-class model's one output is always read as classes[1] (negated
+    // for classes[0]); a K-class model's named class or its prediction.
+    e.explained_class = O == 1 ? (explain_class == 0 ? 0 : 1)
+                               : explain_class >= 0 ? explain_class : predicted_class(all.data(), static_cast<int>(O));
+    const size_t c = O == 1 ? 0 : static_cast<size_t>(e.explained_class);
+    const double sign = O == 1 && e.explained_class == 0 ? -1.0 : 1.0;
+    std::vector<float> probs(variants.size());
+    for (size_t v = 0; v < variants.size(); ++v) probs[v] = all[v * O + c];
+    e.prob_positive = all[0];
+    e.prob = O == 1 && e.explained_class == 0 ? 1.f - probs[0] : probs[0];
+    const double full = sign * log_odds(probs[0]);
     e.words.resize(n);
     for (size_t i = 0; i < n; ++i) {
       WordContribution& w = e.words[i];
@@ -49,13 +62,13 @@ std::vector<Explanation> explain(Predictor& predictor, const std::vector<std::st
       w.end = spans[i].second;
       w.id = ids[i];
       w.seen = i >= first_seen && i < end_seen;
-      w.contribution = w.seen ? full - log_odds(probs[1 + i - first_seen]) : 0.0;
+      w.contribution = w.seen ? full - sign * log_odds(probs[1 + i - first_seen]) : 0.0;
     }
   }
   return out;
 }
 
-nlohmann::json explanation_json(const Explanation& e, std::string_view text) {
+nlohmann::json explanation_json(const Explanation& e, std::string_view text, const std::string& class_name) {
   nlohmann::json words = nlohmann::json::array();
   for (const WordContribution& w : e.words) {
     words.push_back({{"text", std::string(text.substr(w.begin, w.end - w.begin))},
@@ -64,7 +77,9 @@ nlohmann::json explanation_json(const Explanation& e, std::string_view text) {
                      {"id", w.id},
                      {"contribution", w.seen ? nlohmann::json(w.contribution) : nlohmann::json()}});
   }
-  return {{"method", "occlusion: leave one word out"}, {"unit", "log-odds"}, {"words", std::move(words)}};
+  nlohmann::json j = {{"method", "occlusion: leave one word out"}, {"unit", "log-odds"}, {"words", std::move(words)}};
+  if (!class_name.empty()) j["class"] = class_name;
+  return j;
 }
 
 std::string top_words(const Explanation& e, std::string_view text, size_t k) {

@@ -1,5 +1,7 @@
 #include "host/run/predictor.h"
 
+#include "host/run/class_report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -61,6 +63,11 @@ std::string label_of(float prob, const std::vector<std::string>& classes) {
   return classes[is_positive(prob) ? 1 : 0];
 }
 
+std::string Predictor::label_of(const float* probs) const {
+  if (outputs_ == 1) return senti::label_of(probs[0], classes_);
+  return classes_[static_cast<size_t>(predicted_class(probs, outputs_))];
+}
+
 Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, int batch,
                      const std::string& source)
     : backend_(std::move(backend)),
@@ -68,6 +75,7 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
       batch_(batch),
       seq_(ckpt.sequence),
       classes_(ckpt.classes),
+      outputs_(ckpt.model.outputs()),
       encoder_(checked_vocab(ckpt, source), ckpt.tokenizer) {
   SENTI_CHECK(backend_ != nullptr, "Predictor: no backend");
   if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);
@@ -86,13 +94,15 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
 
   const size_t B = static_cast<size_t>(batch_), T = static_cast<size_t>(seq_.maxlen);
   const size_t ids_bytes = align_up(B * T * sizeof(int32_t));
-  const size_t labels_bytes = align_up(B * sizeof(float));
+  // Dummy labels: a valid class (0) per row, or per label of a multi-label model.
+  const size_t label_count = B * static_cast<size_t>(ckpt.model.head == Head::MultiLabel ? outputs_ : 1);
+  const size_t labels_bytes = align_up(label_count * sizeof(float));
   memory_ = backend_->alloc_host(ids_bytes + labels_bytes + B * sizeof(int32_t));
   auto* base = static_cast<char*>(memory_.get());
   ids_ = reinterpret_cast<int32_t*>(base);
   labels_ = reinterpret_cast<float*>(base + ids_bytes);
   lengths_ = reinterpret_cast<int32_t*>(base + ids_bytes + labels_bytes);
-  std::fill(labels_, labels_ + B, 0.f);
+  std::fill(labels_, labels_ + label_count, 0.f);
 }
 
 int32_t Predictor::encode(std::string_view text, int32_t* out) {
@@ -113,11 +123,12 @@ void Predictor::run_batches(size_t n, float* probs, const Fill& fill) {
     batch.batch = b;
     batch.maxlen = seq_.maxlen;
     batch.padding = seq_.padding == data::Side::Pre ? PadSide::Pre : PadSide::Post;
-    backend_->eval_step(batch, probs + done);
-    for (int i = 0; i < b; ++i)
-      if (!std::isfinite(probs[done + i]))
+    float* out = probs + done * static_cast<size_t>(outputs_);
+    backend_->eval_step(batch, out);
+    for (size_t i = 0; i < static_cast<size_t>(b) * static_cast<size_t>(outputs_); ++i)
+      if (!std::isfinite(out[i]))
         throw Error(detail::concat("'", source_, "': the model gave a non-finite probability (",
-                                   probs[done + i],
+                                   out[i],
                                    ") for a review: its weights overflow float32 on this input"));
     done += static_cast<size_t>(b);
   }
@@ -141,7 +152,7 @@ void Predictor::predict(const std::string_view* texts, size_t n, float* probs) {
 
 std::vector<float> Predictor::predict(const std::vector<std::string>& texts) {
   std::vector<std::string_view> views(texts.begin(), texts.end());
-  std::vector<float> probs(texts.size());
+  std::vector<float> probs(texts.size() * static_cast<size_t>(outputs_));
   predict(views.data(), views.size(), probs.data());
   return probs;
 }

@@ -51,11 +51,16 @@ class Predictor {
 
   int batch() const { return batch_; }
   const std::vector<std::string>& classes() const { return classes_; }
+  // O: the probabilities per text (1 for a two-class model: of classes[1]; else K, one per class).
+  int outputs() const { return outputs_; }
   std::string label_of(float prob) const { return senti::label_of(prob, classes_); }
+  // The predicted class's name from one text's O probabilities (p > 0.5, or the argmax).
+  std::string label_of(const float* probs) const;
   const data::SequenceOptions& sequence() const { return seq_; }
   Backend& backend() { return *backend_; }
 
-  // Probability of the positive class for each text, in order. Any bytes are accepted (invalid
+  // The outputs() probabilities of each text, (n, O) row-major in order: for a two-class model the
+  // probability of classes[1], else each class's (softmax). Any bytes are accepted (invalid
   // UTF-8 separates words, see host/text/tokenizer.h). Not thread-safe: one caller at a time.
   // Throws senti::Error naming the checkpoint rather than return a NaN probability (weights that
   // overflow float32 on some input): a NaN would print as "nan negative" and serve as null.
@@ -83,6 +88,7 @@ class Predictor {
   int batch_;
   data::SequenceOptions seq_;
   std::vector<std::string> classes_;
+  int outputs_ = 1;
   text::Encoder encoder_;
   std::vector<int32_t> word_ids_;  // one text's ids, reused
   HostBuffer memory_;              // ids (batch, maxlen), labels (batch), lengths (batch)

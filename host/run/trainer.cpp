@@ -192,7 +192,8 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
     own = slots_for(backend, batch_size, seq.maxlen);
     slots = &own;
   }
-  if (probs) probs->resize(rows.size());
+  const size_t outputs = static_cast<size_t>(backend.options().model.outputs());
+  if (probs) probs->resize(rows.size() * outputs);  // (rows, O)
   backend.take_metrics();  // start from zero
   // A masked model's outputs do not depend on the padding: pad each batch only to its longest row.
   stream::BatchStream batches(split, rows, batch_size, seq, slots, backend.options().model.mask);
@@ -206,7 +207,7 @@ Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<i
   Metrics total;
   size_t done = 0;
   while (const Batch* b = batches.next()) {
-    backend.eval_step(*b, probs ? probs->data() + done : nullptr);
+    backend.eval_step(*b, probs ? probs->data() + done * outputs : nullptr);
     done += static_cast<size_t>(b->batch);
     // Running figures synchronise a GPU: read them only when the line is redrawn.
     if (progress && progress->task_due(static_cast<int64_t>(done), seconds_since(t0))) {
@@ -368,7 +369,8 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       std::vector<int32_t> truth;
       truth.reserve(rows.validation.size());
       for (int64_t r : rows.validation) truth.push_back(validation_data.labels[static_cast<size_t>(r)]);
-      val_macro_f1 = class_report(truth, predicted_classes(probs), corpus_.classes).macro_f1;
+      val_macro_f1 = class_report(truth, predicted_classes(probs, backend_.options().model.outputs()),
+                                  corpus_.classes).macro_f1;
     }
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
