@@ -2,6 +2,8 @@
 // What the trainer reports while it runs, for training logs other than metrics.jsonl (TensorBoard:
 // host/tensorboard/training_log.h). The trainer knows nothing about file formats; a log implements
 // this interface and the CLI hands it to the Trainer.
+#include <string>
+#include <vector>
 #include <cstdint>
 
 #include "engine/backend.h"
@@ -26,6 +28,9 @@ struct EpochEvent {
   double samples_per_s = 0;   // training samples over the training time
   double seconds = 0;         // the epoch's wall time, validation included
   double learning_rate = 0;
+  double val_macro_f1 = 0;    // with a validation split
+  std::vector<std::vector<int64_t>> val_confusion;  // K×K, rows true; empty without validation
+  std::vector<std::string> classes;                 // the class names, label order
 };
 
 class TrainEvents {

@@ -363,14 +363,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
 
     Metrics val;
     double val_macro_f1 = 0;
+    std::vector<std::vector<int64_t>> val_confusion;
     if (!rows.validation.empty()) {
       std::vector<float> probs;
       val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots, &probs);
       std::vector<int32_t> truth;
       truth.reserve(rows.validation.size());
       for (int64_t r : rows.validation) truth.push_back(validation_data.labels[static_cast<size_t>(r)]);
-      val_macro_f1 = class_report(truth, predicted_classes(probs, backend_.options().model.outputs()),
-                                  corpus_.classes).macro_f1;
+      const ClassReport report = class_report(
+          truth, predicted_classes(probs, backend_.options().model.outputs()), corpus_.classes);
+      val_macro_f1 = report.macro_f1;
+      val_confusion = report.confusion;
     }
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),
@@ -410,6 +413,9 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       e.samples_per_s = samples / train_seconds;
       e.seconds = epoch_seconds;
       e.learning_rate = backend_.options().optimizer.adam.lr;
+      e.val_macro_f1 = val_macro_f1;
+      e.val_confusion = std::move(val_confusion);
+      e.classes = corpus_.classes;
       events_->on_epoch(e);
     }
 

@@ -134,6 +134,21 @@ void EventFileWriter::add_text(int64_t step, const std::string& tag, const std::
   write(e);
 }
 
+void EventFileWriter::add_image(int64_t step, const std::string& tag, const std::string& png,
+                                int width, int height) {
+  Event e;
+  e.set_wall_time(wall_time_now());
+  e.set_step(step);
+  Summary::Value* v = e.mutable_summary()->add_value();
+  v->set_tag(tag);
+  Summary::Image* img = v->mutable_image();
+  img->set_width(width);
+  img->set_height(height);
+  img->set_colorspace(3);
+  img->set_encoded_image_string(png);
+  write(e);
+}
+
 void EventFileWriter::add_hparams(const nlohmann::json& hparams, double start_time_secs) {
   HParamsPluginData data;
   data.set_version(0);  // the hparams plugin's PLUGIN_DATA_VERSION

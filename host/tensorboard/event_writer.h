@@ -37,6 +37,8 @@ class EventFileWriter {
   }
   // A Markdown text summary (TensorBoard's text dashboard: plugin "text", a DT_STRING scalar).
   void add_text(int64_t step, const std::string& tag, const std::string& markdown);
+  // An RGB PNG image (TensorBoard's image dashboard).
+  void add_image(int64_t step, const std::string& tag, const std::string& png, int width, int height);
   // The HParams plugin's session_start_info: this run's hyper-parameters. `hparams` is a flat
   // JSON object of numbers, strings and booleans (others are written as their JSON text); a
   // float32 value held in a double is written as its shortest decimal (0.1f as 0.1).

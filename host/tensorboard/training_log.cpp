@@ -1,5 +1,7 @@
 #include "host/tensorboard/training_log.h"
 
+#include "host/tensorboard/confusion_image.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -73,9 +75,21 @@ void TrainingLog::on_epoch(const EpochEvent& e) {
                                {"epoch_learning_rate", e.learning_rate},
                                {"epoch_samples_per_s", e.samples_per_s},
                                {"epoch_seconds", e.seconds}});
-  if (e.validation.count > 0)
+  if (e.validation.count > 0) {
     validation_.add_scalars(e.epoch, {{"epoch_loss", e.validation.loss()},
-                                      {"epoch_accuracy", e.validation.accuracy()}});
+                                      {"epoch_accuracy", e.validation.accuracy()},
+                                      {"epoch_macro_f1", e.val_macro_f1}});
+    if (!e.val_confusion.empty()) {
+      const RgbImage img = confusion_image(e.val_confusion);
+      validation_.add_image(e.epoch, "confusion_matrix", encode_png(img), img.width, img.height);
+      if (!confusion_legend_written_) {  // the picture has no room for names: they come once, as text
+        std::string md = "Rows: true class, columns: predicted class, shaded by the share of the row. Order: ";
+        for (size_t k = 0; k < e.classes.size(); ++k) md += (k ? ", " : "") + std::to_string(k) + " " + e.classes[k];
+        validation_.add_text(e.epoch, "confusion_matrix_classes", md);
+        confusion_legend_written_ = true;
+      }
+    }
+  }
   // Once an epoch: TensorBoard sees every finished epoch even if the run is stopped later.
   for (EventFileWriter* w : {&root_, &train_, &validation_}) w->flush();
 }

@@ -49,6 +49,7 @@ class TrainingLog final : public TrainEvents {
   std::vector<std::string> variables_;  // Keras variable paths, ParamLayout order
   EventFileWriter root_, train_, validation_;
   bool gradients_missing_ = false;
+  bool confusion_legend_written_ = false;  // the class order text, once a run
 };
 
 // The Markdown table of a flat JSON object, one row a key (sorted).
