@@ -9,6 +9,7 @@
 #include "host/run/checkpoint.h"
 #include "host/run/class_report.h"
 #include "host/data/class_order.h"
+#include "host/run/multilabel_report.h"
 #include "host/run/predictor.h"
 #include "kernels/common/error.h"
 #include "host/run/progress.h"
@@ -30,6 +31,7 @@ struct EvalFlags {
   int batch = 256;
   int64_t limit = -1;
   bool json = false;
+  double threshold = 0.5;  // multi-label models
 };
 
 void run_eval(CLI::App* cmd, EvalFlags f) {
@@ -51,6 +53,8 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   f.data.padding = ckpt.sequence.padding == data::Side::Pre ? "pre" : "post";
   f.data.truncating = ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post";
   f.data.tokenizer = text::tokenizer_name(ckpt.tokenizer);
+  f.data.multi_label = ckpt.model.head == Head::MultiLabel;  // read the labels as it was trained
+  check_threshold(f.threshold);
   data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
   if (corpus.vocab.hash() != ckpt.vocab.hash())
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",
@@ -77,11 +81,27 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   std::vector<float> probs;
   const Metrics m = evaluate(*backend, corpus.test, rows, f.batch, ckpt.sequence, nullptr, &probs,
                              &progress, "test");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (ckpt.model.head == Head::MultiLabel) {
+    std::vector<std::vector<int32_t>> truth;
+    for (int64_t r : rows) truth.push_back(corpus.test.label_set(static_cast<size_t>(r)));
+    const MultiLabelReport report = multilabel_report(probs, truth, ckpt.classes, f.threshold);
+    if (f.json) {
+      std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()}, {"test_exact_match", m.accuracy()},
+                                         {"test_samples", m.count}, {"test_micro_f1", report.micro_f1},
+                                         {"test_macro_f1", report.macro_f1}, {"report", report.to_json()},
+                                         {"seconds", secs}}.dump().c_str());
+    } else {
+      std::printf("test: %lld documents - loss: %.4f - exact match: %.4f - %.1fs\n",
+                  static_cast<long long>(m.count), m.loss(), m.accuracy(), secs);
+      std::printf("%s", report.table().c_str());
+    }
+    return;
+  }
   std::vector<int32_t> truth;
   truth.reserve(rows.size());
   for (int64_t r : rows) truth.push_back(corpus.test.labels[static_cast<size_t>(r)]);
   const ClassReport report = class_report(truth, predicted_classes(probs, ckpt.model.outputs()), ckpt.classes);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json) {
     std::printf("%s\n", nlohmann::json{{"test_loss", m.loss()},
                                        {"test_acc", m.accuracy()},
@@ -112,6 +132,9 @@ void register_eval(CLI::App& app) {
                      "Evaluate on N test reviews (a seeded sample); -1 = all")
       ->default_val(-1);
   cmd->add_flag("--json", f.json, "Print one JSON object instead of text");
+  cmd->add_option("--threshold", f.threshold,
+                  "Multi-label models: a label is predicted when its probability is above this")
+      ->default_val(0.5);
   cmd->callback([cmd, flags] { run_eval(cmd, *flags); });
 }
 

@@ -30,6 +30,7 @@
 #include "host/run/explainer.h"
 #include "host/run/predictor.h"
 #include "host/run/class_report.h"
+#include "host/run/multilabel_report.h"
 #include "host/run/progress.h"
 #include "host/cli/checkpoint_flag.h"
 #include "host/cli/commands.h"
@@ -51,6 +52,7 @@ struct PredictFlags {
   bool quiet = false;
   int top_k = 1;             // --top-k: the N most probable classes (K-class models)
   std::string explain_class; // --explain-class NAME: explain this class instead of the predicted one
+  double threshold = 0.5;    // multi-label models: the labels above it are predicted
 };
 
 constexpr int kMaxBatch = 4096;
@@ -85,6 +87,7 @@ struct Extras {
   const float* probs = nullptr;                   // K-class models: the text's K probabilities
   const std::vector<std::string>* classes = nullptr;
   int top_k = 1;
+  const std::vector<std::string>* labels = nullptr;  // multi-label models: those above the threshold
   std::vector<int32_t> ids;  // with --ids: the padded sequence (maxlen ids)
   int32_t length = 0;        // its true length, start token included
   const Explanation* explanation = nullptr;  // with --explain
@@ -106,6 +109,7 @@ void print_result(const std::string& text, float prob, const std::string& label,
     nlohmann::json line = {{"text", text}, {"label", label}};
     if (k_class) {  // every class's probability, and the top ones in order
       line["prob"] = prob;
+      if (extras->labels) line["labels"] = *extras->labels;
       nlohmann::json all = nlohmann::json::object();
       for (size_t k = 0; k < K; ++k) all[(*extras->classes)[k]] = extras->probs[k];
       line["probs"] = std::move(all);
@@ -179,16 +183,27 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, const Pred
   Extras extras;
   extras.classes = &predictor.classes();
   extras.top_k = f.top_k;
+  std::vector<std::string> above;
   for (size_t i = 0; i < pending->size(); ++i) {
     const float* row = probs.data() + i * O;
     extras.probs = O == 1 ? nullptr : row;
     const float top = O == 1 ? row[0] : row[predicted_class(row, static_cast<int>(O))];
+    std::string label = predictor.label_of(row);
+    if (predictor.multi_label()) {  // every label above the threshold, most probable first
+      above.clear();
+      for (const auto& [k, p] : top_classes(row, O, O))
+        if (p > f.threshold) above.push_back(predictor.classes()[k]);
+      extras.labels = &above;
+      label.clear();
+      for (const std::string& a : above) label += (label.empty() ? "" : ",") + a;
+      if (label.empty()) label = "(none)";
+    }
     if (f.ids) {
       extras.ids.resize(static_cast<size_t>(predictor.sequence().maxlen));
       extras.length = predictor.encode((*pending)[i], extras.ids.data());
     }
     extras.explanation = f.explain ? &explanations[i] : nullptr;
-    print_result((*pending)[i], top, predictor.label_of(row), f.json, &extras);
+    print_result((*pending)[i], top, label, f.json, &extras);
   }
   // A full disk or /dev/full: stop at once rather than score the rest into the void.
   if (!std::cout.flush())
@@ -271,6 +286,7 @@ void run_predict(const PredictFlags& f) {
     SENTI_FAIL("--batch must be in 1..", kMaxBatch, ", got ", f.batch);
   if (f.ids && !f.json) SENTI_FAIL("--ids needs --json (the ids go into each JSON line)");
   if (f.top_k < 1) SENTI_FAIL("--top-k must be >= 1, got ", f.top_k);
+  check_threshold(f.threshold);
   if (!f.explain_class.empty() && !f.explain) SENTI_FAIL("--explain-class needs --explain");
   if (!f.texts.empty() && !f.file.empty())
     SENTI_FAIL("give reviews either as arguments or with --file, not both");
@@ -344,6 +360,10 @@ void register_predict(CLI::App& app) {
                      "K-class models: also the N most probable classes with their probabilities "
                      "(a second line, or \"top_k\" in --json)")
       ->default_val(1);
+  cmd->add_option("--threshold", f->threshold,
+                  "Multi-label models: print every label whose probability is above this (the "
+                  "label column lists them, most probable first; \"labels\" in --json)")
+      ->default_val(0.5);
   cmd->add_option("--explain-class", f->explain_class,
                   "With --explain: the class whose log-odds the words are measured in (default: "
                   "the predicted class; two-class models: the second class)");

@@ -74,7 +74,8 @@ nlohmann::json resume_key(const TrainFlags& f) {
           {"bucket", f.train.bucket},      {"monitor", f.train.monitor},
           {"validation_split_by", f.train.validation_split_by},
           {"tokenizer", f.data.tokenizer},
-          {"classes", f.classes},          {"class_weight", f.class_weight}};
+          {"classes", f.classes},          {"class_weight", f.class_weight},
+          {"multi_label", f.data.multi_label}};
 }
 
 // What a checkpoint written before these keys existed implies for them (the seed model, the dense
@@ -87,7 +88,8 @@ const nlohmann::json& legacy_resume_values() {
                                    {"ngrams", 0},                    {"ngram_buckets", ModelConfig{}.ngram_buckets},
                                    {"monitor", "val_acc"},           {"validation_split_by", "review"},
                                    {"tokenizer", "v1"},
-                                   {"classes", ""},                  {"class_weight", ""}};
+                                   {"classes", ""},                  {"class_weight", ""},
+                                   {"multi_label", false}};
   return v;
 }
 
@@ -203,7 +205,10 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
   f.model.vocab_size = corpus.vocab.num_words;
   if (!f.classes.empty()) data::order_classes(&corpus, data::parse_class_list(f.classes, "--classes"), "--classes");
-  choose_head(corpus.classes.size(), /*multi_label=*/false, &f.model);
+  choose_head(corpus.classes.size(), corpus.multi_label, &f.model);
+  if (corpus.multi_label && !f.class_weight.empty())
+    SENTI_FAIL("--class-weight: not with --multi-label (Keras class_weight weighs one class a "
+               "sample; each label of a multi-label document is its own binary problem)");
   const std::vector<float> class_weights = class_weights_from_flag(
       f.class_weight, corpus.classes, data::class_counts(corpus.train, corpus.classes.size()));
 

@@ -51,6 +51,10 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
   cmd->add_option("--validation-data", f->validation_data,
                   "A labeled file (same formats) used for validation instead of --validation-split")
       ->check(non_empty_path());
+  cmd->add_flag("--multi-label", f->multi_label,
+                "Documents may carry several labels (fastText lines with several __label__ tokens, "
+                "JSON Lines label lists): K sigmoids and a binary cross-entropy per label "
+                "(fastText -loss ova) instead of one softmax");
   f->test_split_flag = cmd->add_option("--test-split", f->test_split,
                                        "Share of the documents held out (seeded, fixed) as the test split "
                                        "when the data has no test part of its own (a single file, class "
@@ -140,6 +144,7 @@ data::CorpusRequest corpus_request(const DataFlags& f) {
   if (test_split_given && !f.test_data.empty())
     SENTI_FAIL("--test-split: not with --test-data, which is the test split");
   req.data.test_split = f.test_split;
+  req.data.multi_label = f.multi_label;
   req.vocab.num_words = f.num_words;
   req.vocab.word_index = f.word_index;
   req.vocab.tokenizer = tokenizer;

@@ -24,11 +24,12 @@ struct DataFlags {
   int maxlen = 500;
   std::string padding = "post", truncating = "post";
   std::string tokenizer = "v1";  // text::TokenizerKind by name: v1 or unicode
+  bool multi_label = false;      // --multi-label: several labels per document (data::DataSpec)
 };
 
 // Adds --data, --format, --text-column, --label-column, --test-data, --validation-data,
 // --test-split, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating,
-// --tokenizer.
+// --tokenizer, --multi-label.
 void add_data_flags(CLI::App* cmd, DataFlags* f);
 
 // Validated sequence options: UsageError naming --padding / --truncating, InvalidSetting "maxlen"

@@ -46,8 +46,16 @@ void order_classes(Corpus* corpus, const std::vector<std::string>& order, const 
   std::vector<int32_t> new_id(corpus->classes.size());
   for (size_t k = 0; k < corpus->classes.size(); ++k)
     new_id[k] = static_cast<int32_t>(std::find(order.begin(), order.end(), corpus->classes[k]) - order.begin());
-  for (Split* s : {&corpus->train, &corpus->validation, &corpus->test})
+  for (Split* s : {&corpus->train, &corpus->validation, &corpus->test}) {
     for (int32_t& y : s->labels) y = new_id[static_cast<size_t>(y)];
+    for (int32_t& y : s->label_sets) y = new_id[static_cast<size_t>(y)];
+    for (size_t r = 0; r + 1 < s->label_offsets.size(); ++r) {  // sets stay ascending, label first
+      auto* first = s->label_sets.data() + s->label_offsets[r];
+      auto* last = s->label_sets.data() + s->label_offsets[r + 1];
+      std::sort(first, last);
+      s->labels[r] = *first;
+    }
+  }
   corpus->classes = order;
 }
 

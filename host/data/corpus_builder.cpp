@@ -23,6 +23,7 @@ namespace {
 struct DocumentRecord {
   SplitName split;
   int32_t label;        // provisional: index into the labels in order of first appearance
+  std::vector<int32_t> label_set;  // multi-label: every provisional label of the document
   uint8_t rating;
   int32_t id;
   uint64_t begin, end;  // into the provisional index buffer
@@ -125,12 +126,16 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
                                         std::vector<std::string>* classes) {
   std::vector<bool> in_train(labels.size(), false);
   for (const DocumentRecord& r : records)
-    if (r.split == SplitName::Train) in_train[static_cast<size_t>(r.label)] = true;
+    if (r.split == SplitName::Train) {
+      in_train[static_cast<size_t>(r.label)] = true;
+      for (const int32_t l : r.label_set) in_train[static_cast<size_t>(l)] = true;
+    }
   classes->clear();
   for (size_t k = 0; k < labels.size(); ++k)
     if (in_train[k]) classes->push_back(labels[k]);
   std::sort(classes->begin(), classes->end());
-  if (classes->size() < 2)
+  const bool multi_label = !records.empty() && !records.front().label_set.empty();
+  if (classes->size() < (multi_label ? 1u : 2u))
     SENTI_FAIL("--data ", data, ": the training documents have ", classes->size(), " class",
                classes->size() == 1 ? " ('" + classes->front() + "')" : std::string("es"),
                "; expected at least two classes to tell apart (class folders, or labels in the file)");
@@ -140,10 +145,11 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
     final_id[k] = static_cast<int32_t>(std::lower_bound(classes->begin(), classes->end(), labels[k]) - classes->begin());
   }
   for (const DocumentRecord& r : records)
-    if (final_id[static_cast<size_t>(r.label)] < 0)
-      SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(r.label)],
-                 "' never appears in the training data; expected one of the training classes (",
-                 join_names(*classes), ")");
+    for (const int32_t l : r.label_set.empty() ? std::vector<int32_t>{r.label} : r.label_set)
+      if (final_id[static_cast<size_t>(l)] < 0)
+        SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(l)],
+                   "' never appears in the training data; expected one of the training classes (",
+                   join_names(*classes), ")");
   return final_id;
 }
 
@@ -176,10 +182,21 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
     input_bytes += d.text.size();
     const uint64_t begin = provisional.size();
     for (size_t t = 0; t < tokens.size(); ++t) provisional.push_back(table.intern(tokens[t]));
-    auto [it, added] = label_of.try_emplace(std::string(d.label), static_cast<int32_t>(labels.size()));
-    if (added) labels.emplace_back(d.label);
-    records.push_back(DocumentRecord{d.split, it->second, d.rating, d.id, begin, provisional.size(),
-                                     xxh64(d.text.data(), d.text.size()), std::string(d.where)});
+    auto intern_label = [&](std::string_view name) {
+      auto [it, added] = label_of.try_emplace(std::string(name), static_cast<int32_t>(labels.size()));
+      if (added) labels.emplace_back(name);
+      return it->second;
+    };
+    const int32_t label = intern_label(d.label);
+    std::vector<int32_t> label_set;
+    if (source.multi_label()) {
+      label_set.push_back(label);
+      if (d.labels)
+        for (const std::string& l : *d.labels) label_set.push_back(intern_label(l));
+    }
+    records.push_back(DocumentRecord{d.split, label, std::move(label_set), d.rating, d.id, begin,
+                                     provisional.size(), xxh64(d.text.data(), d.text.size()),
+                                     std::string(d.where)});
     if (progress) progress(static_cast<int64_t>(records.size()), d.input_fraction);
   };
   read_pipelined(source, consume);
@@ -200,6 +217,7 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
   corpus.vocab.num_words = opts.num_words;
   corpus.movie_ids = source.movie_ids();
   corpus.source = source.kind();
+  corpus.multi_label = source.multi_label();
   const std::vector<int32_t> class_of = classes_from_train(labels, records, data, &corpus.classes);
   std::vector<int64_t> train_count(table.size(), 0);
   for (const DocumentRecord& r : records)
@@ -235,7 +253,18 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
     if (s.offsets.empty()) s.offsets.push_back(0);
     for (uint64_t t = r.begin; t < r.end; ++t) s.tokens.push_back(id[provisional[t]]);
     s.offsets.push_back(s.tokens.size());
-    const int32_t label = class_of[static_cast<size_t>(r.label)];
+    int32_t label = class_of[static_cast<size_t>(r.label)];
+    if (corpus.multi_label) {  // the set, ascending and distinct; the first class as the label
+      std::vector<int32_t> set;
+      for (const int32_t l : r.label_set) set.push_back(class_of[static_cast<size_t>(l)]);
+      std::sort(set.begin(), set.end());
+      set.erase(std::unique(set.begin(), set.end()), set.end());
+      if (s.label_offsets.empty()) s.label_offsets.push_back(0);
+      s.label_sets.insert(s.label_sets.end(), set.begin(), set.end());
+      s.label_offsets.push_back(s.label_sets.size());
+      label = set.front();
+      for (const int32_t c : set) digest = xxh64(&c, sizeof c, digest);
+    }
     s.labels.push_back(label);
     s.review_ids.push_back(corpus.movie_ids ? r.id : static_cast<int32_t>(s.labels.size() - 1));
     s.ratings.push_back(r.rating);
@@ -243,8 +272,10 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
                              static_cast<uint64_t>(r.id), r.digest};
     digest = xxh64(key, sizeof(key), digest);
   }
-  for (Split* s : {&corpus.train, &corpus.validation, &corpus.test})
+  for (Split* s : {&corpus.train, &corpus.validation, &corpus.test}) {
     if (s->offsets.empty()) s->offsets.push_back(0);
+    if (corpus.multi_label && s->label_offsets.empty()) s->label_offsets.push_back(0);
+  }
   if (info) {
     info->distinct_train_words = static_cast<size_t>(
         std::count_if(train_count.begin(), train_count.end(), [](int64_t c) { return c > 0; }));

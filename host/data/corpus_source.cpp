@@ -18,21 +18,25 @@ struct ExtraFile {
   SplitName split;
 };
 
-// Reads labeled files (one per split) record by record. Each record must carry exactly one label.
+// Reads labeled files (one per split) record by record. Each record must carry exactly one label,
+// or with multi_label at least one.
 void read_files(const std::vector<ExtraFile>& files, const std::vector<FileFormat>& formats,
-                const ColumnOptions& columns, const std::function<void(const Document&)>& on_document) {
+                const ColumnOptions& columns, bool multi_label,
+                const std::function<void(const Document&)>& on_document) {
   std::string where;
   for (size_t k = 0; k < files.size(); ++k) {
     const ExtraFile& f = files[k];
     read_labeled_file(f.path, formats[k], columns, f.flag, [&](const LabeledRecord& r) {
       where = detail::concat(f.path, ":", r.line);
-      if (r.labels->size() != 1)
+      if (r.labels->empty() || (!multi_label && r.labels->size() != 1))
         SENTI_FAIL(f.flag, " ", where, ": ", r.labels->empty() ? "no label" : "several labels",
-                   "; expected exactly one label per line (several labels need a multi-label "
-                   "head, which senti does not have yet)");
+                   multi_label ? "; expected at least one label per record"
+                               : "; expected exactly one label per record (several labels per "
+                                 "document: --multi-label)");
       Document d;
       d.split = f.split;
       d.label = r.labels->front();
+      if (multi_label) d.labels = r.labels;
       d.text = r.text;
       d.where = where;
       d.input_fraction = (static_cast<double>(k) + r.input_fraction) / static_cast<double>(files.size());
@@ -47,6 +51,7 @@ uint64_t settings_hash(const DataSpec& spec, const std::string& kind, uint64_t d
   for (const std::string& c : spec.columns.text_columns) h = fnv1a64(c + '\x1f', h);
   h = fnv1a64(spec.columns.label_column, h);
   h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(spec.test_split * 1e9 + 0.5), h);
+  if (spec.multi_label) h = fnv1a64(std::string_view("multi-label"), h);  // absent otherwise: single-label keys stay
   h = fnv1a64_value<uint64_t>(data_identity ? data_identity : tree_fingerprint(spec.path, "--data"), h);
   for (const std::string* p : {&spec.test_path, &spec.validation_path})
     h = p->empty() ? fnv1a64_value<uint64_t>(0, h) : fnv1a64_value<uint64_t>(tree_fingerprint(*p, "--data"), h);
@@ -106,12 +111,13 @@ class FileSource final : public CorpusSource {
     if (!spec_.validation_path.empty()) files.push_back({spec_.validation_path, "--validation-data", SplitName::Validation});
     if (!spec_.test_path.empty()) files.push_back({spec_.test_path, "--test-data", SplitName::Test});
     for (size_t k = 1; k < files.size(); ++k) formats.push_back(file_format_of(files[k].path, format_));
-    read_files(files, formats, spec_.columns, on_document);
+    read_files(files, formats, spec_.columns, spec_.multi_label, on_document);
   }
   uint64_t fingerprint() const override { return settings_hash(spec_, kind()); }
   const std::string& path() const override { return spec_.path; }
   std::string kind() const override { return format_name(format_); }
   bool has_test_part() const override { return !spec_.test_path.empty(); }
+  bool multi_label() const override { return spec_.multi_label; }
 
   // A separate file's format: from its name, else the same as --data's.
   static FileFormat file_format_of(const std::string& path, FileFormat fallback) {
@@ -158,6 +164,10 @@ std::unique_ptr<CorpusSource> open_corpus_source(const DataSpec& spec) {
     SENTI_FAIL(spec.test_path.empty() ? "--validation-data" : "--test-data",
                ": only with labeled files as --data (csv, tsv, jsonl, fasttext); --data ", spec.path,
                " is read as ", format, " data");
+  if (spec.multi_label && !file_format_chosen)
+    SENTI_FAIL("--multi-label: only with labeled files as --data (fastText lines with several "
+               "__label__ tokens, JSON Lines with a list of labels, CSV/TSV); --data ", spec.path,
+               " is read as ", format, " data, one class per document");
   if (format == "aclimdb") return std::make_unique<AclImdbSource>(spec);
   if (format == "folder") return std::make_unique<FolderSource>(spec);
   return std::make_unique<FileSource>(spec, file_format);

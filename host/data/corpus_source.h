@@ -24,6 +24,8 @@ namespace senti::data {
 struct Document {
   SplitName split = SplitName::Train;
   std::string_view label;          // the class name as written in the data ("pos", "4", "HUM")
+  // DataSpec::multi_label: every label of the document, as written (label is the first); else null.
+  const std::vector<std::string>* labels = nullptr;
   std::string_view text;
   std::string_view where;          // for messages: "<file>" or "<file>:<line>"
   int32_t id = -1;                 // aclImdb: <id> of the file name; -1 otherwise
@@ -41,6 +43,9 @@ struct DataSpec {
   // --test-split: the share of the documents held out as the test split when the data has no
   // test part of its own (a single file or a folder of classes without train/test); seeded, fixed.
   double test_split = 0.1;
+  // --multi-label: a document may carry several labels (fastText lines, JSON Lines arrays);
+  // without it a record must carry exactly one.
+  bool multi_label = false;
 };
 
 class CorpusSource {
@@ -61,6 +66,8 @@ class CorpusSource {
   virtual bool has_test_part() const = 0;
   // True for aclImdb: review ids whose blocks stand in for movies.
   virtual bool movie_ids() const { return false; }
+  // True when documents may carry several labels (DataSpec::multi_label; labeled files only).
+  virtual bool multi_label() const { return false; }
 };
 
 // The reader for `spec`, after checking every setting and that the paths exist (UsageError naming

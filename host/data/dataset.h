@@ -35,10 +35,21 @@ void validate_sequence_options(const SequenceOptions& opts);
 struct Split {
   std::vector<uint64_t> offsets;  // (N+1) review r's ids are tokens[offsets[r] .. offsets[r+1])
   std::vector<int32_t> tokens;    // word ids, no start token, no padding
-  std::vector<int32_t> labels;    // (N) class index into Corpus::classes (aclImdb: 1 = pos, 0 = neg)
+  std::vector<int32_t> labels;    // (N) class index into Corpus::classes (aclImdb: 1 = pos, 0 = neg);
+                                  // multi-label: the document's first (smallest) class
+  // Multi-label corpora only (else empty): document r's classes, ascending and distinct, are
+  // label_sets[label_offsets[r] .. label_offsets[r+1]).
+  std::vector<uint64_t> label_offsets;  // (N+1)
+  std::vector<int32_t> label_sets;
   std::vector<int32_t> review_ids;// (N) aclImdb: the <id> of <id>_<rating>.txt; other sources: the row
   std::vector<uint8_t> ratings;   // (N) aclImdb: the star rating of the file name; other sources: 0
   size_t size() const { return labels.size(); }
+  // Document r's classes: its label set (multi-label), else {labels[r]}.
+  std::vector<int32_t> label_set(size_t r) const {
+    if (label_offsets.empty()) return {labels[r]};
+    return std::vector<int32_t>(label_sets.begin() + static_cast<std::ptrdiff_t>(label_offsets[r]),
+                                label_sets.begin() + static_cast<std::ptrdiff_t>(label_offsets[r + 1]));
+  }
   int64_t length(size_t r) const { return static_cast<int64_t>(offsets[r + 1] - offsets[r]); }
 };
 
@@ -64,15 +75,17 @@ struct Corpus {
   // (--validation-split-by movie); other sources have no movie ids.
   bool movie_ids = true;
   std::string source;  // what the data was read from, e.g. "aclImdb archive", "csv"
+  bool multi_label = false;  // every split has label sets (--multi-label)
 };
 
 // Builds one padded sequence: [start] + ids, truncated/padded to opts.maxlen.
 // Writes maxlen ids to out and returns the true length (start token included, capped to maxlen).
 int32_t make_sequence(const int32_t* ids, int64_t n, const SequenceOptions& opts, int32_t* out);
 
-// Gathers reviews rows[0..n) of `split` into a padded batch: ids (n, maxlen), labels (n), lengths (n).
+// Gathers reviews rows[0..n) of `split` into a padded batch: ids (n, maxlen), lengths (n), and
+// labels (n) class indices, or for a split with label sets (n, label_width) 0/1 (label_width = K).
 void gather_batch(const Split& split, const int64_t* rows, int n, const SequenceOptions& opts,
-                  int32_t* ids, float* labels, int32_t* lengths);
+                  int32_t* ids, float* labels, int32_t* lengths, int label_width = 1);
 
 // Keras's validation_split on a fixed-seed shuffle: shuffles 0..n-1 with `seed`, then the last
 // round(fraction * n) indices are validation, the rest training. fraction in [0, 1).

@@ -23,18 +23,25 @@ struct ReviewBatch {
     uint32_t label_begin, label_end;  // into labels
     uint64_t text_begin, text_end;    // into texts
     double input_fraction;            // Document::input_fraction
+    int32_t label_list;               // into label_lists (multi-label documents), else -1
   };
   std::vector<Meta> meta;
   std::string wheres, labels, texts;
+  std::vector<std::vector<std::string>> label_lists;  // Document::labels, when given
   void clear() {
     meta.clear();
+    label_lists.clear();
     wheres.clear();
     labels.clear();
     texts.clear();
   }
   void add(const Document& d) {
     Meta m{d.split, d.rating, d.id, static_cast<uint32_t>(wheres.size()), 0,
-           static_cast<uint32_t>(labels.size()), 0, texts.size(), 0, d.input_fraction};
+           static_cast<uint32_t>(labels.size()), 0, texts.size(), 0, d.input_fraction, -1};
+    if (d.labels) {
+      m.label_list = static_cast<int32_t>(label_lists.size());
+      label_lists.push_back(*d.labels);
+    }
     wheres.append(d.where);
     labels.append(d.label);
     texts.append(d.text);
@@ -53,6 +60,7 @@ struct ReviewBatch {
     d.label = std::string_view(labels.data() + m.label_begin, m.label_end - m.label_begin);
     d.text = std::string_view(texts.data() + m.text_begin, m.text_end - m.text_begin);
     d.input_fraction = m.input_fraction;
+    if (m.label_list >= 0) d.labels = &label_lists[static_cast<size_t>(m.label_list)];
     return d;
   }
 };

@@ -39,14 +39,26 @@ int32_t make_sequence(const int32_t* ids, int64_t n, const SequenceOptions& opts
 }
 
 void gather_batch(const Split& split, const int64_t* rows, int n, const SequenceOptions& opts,
-                  int32_t* ids, float* labels, int32_t* lengths) {
+                  int32_t* ids, float* labels, int32_t* lengths, int label_width) {
+  const bool multi_hot = !split.label_offsets.empty();
+  SENTI_CHECK(multi_hot || label_width == 1, "gather_batch: ", label_width, " labels a row for single labels");
   for (int b = 0; b < n; ++b) {
     const int64_t r = rows[b];
     SENTI_CHECK(r >= 0 && static_cast<size_t>(r) < split.size(), "gather_batch: row ", r,
                 " out of range [0, ", split.size(), ")");
     const int32_t* src = split.tokens.data() + split.offsets[r];
     lengths[b] = make_sequence(src, split.length(r), opts, ids + static_cast<int64_t>(b) * opts.maxlen);
-    labels[b] = static_cast<float>(split.labels[r]);
+    if (!multi_hot) {
+      labels[b] = static_cast<float>(split.labels[r]);
+      continue;
+    }
+    float* row = labels + static_cast<int64_t>(b) * label_width;
+    std::fill(row, row + label_width, 0.f);
+    for (uint64_t k = split.label_offsets[r]; k < split.label_offsets[r + 1]; ++k) {
+      const int32_t c = split.label_sets[k];
+      SENTI_CHECK(c >= 0 && c < label_width, "gather_batch: class ", c, " outside 0..", label_width - 1);
+      row[c] = 1.f;
+    }
   }
 }
 

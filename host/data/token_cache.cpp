@@ -27,7 +27,7 @@ struct Header {  // exactly kCacheHeaderBytes, written as is (little-endian host
   int32_t num_words;
   uint32_t id_width;  // bytes per stored id: 2 or 4
   uint32_t vocab_kind;
-  uint32_t flags;     // bit 0: Corpus::movie_ids
+  uint32_t flags;     // bit 0: Corpus::movie_ids; bit 1: Corpus::multi_label (label sets follow)
   uint64_t vocab_source_hash;
   uint64_t data_fingerprint;
   uint64_t vocab_hash;
@@ -173,6 +173,37 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
   return true;
 }
 
+// Multi-label corpora: each split's label sets after the three splits (flags bit 1).
+void write_label_sets(PayloadWriter* w, const Split& s) {
+  const uint64_t no_documents[1] = {0};
+  if (s.label_offsets.empty()) w->append(no_documents, 8);
+  else w->append(s.label_offsets.data(), s.label_offsets.size() * 8);
+  w->append(s.label_sets.data(), s.label_sets.size() * 4);
+}
+
+bool read_label_sets(PayloadReader* r, size_t num_classes, size_t payload_bytes, Split* s, std::string* why) {
+  const uint64_t n = s->size();
+  const char* offsets = r->take((n + 1) * 8);
+  if (!offsets) return (*why = "label sets truncated", false);
+  s->label_offsets.resize(n + 1);
+  std::memcpy(s->label_offsets.data(), offsets, (n + 1) * 8);
+  const uint64_t count = s->label_offsets[n];
+  const char* sets = s->label_offsets[0] == 0 && count <= payload_bytes ? r->take(count * 4) : nullptr;
+  if (!sets) return (*why = "label sets inconsistent with their offsets", false);
+  s->label_sets.resize(count);
+  if (count > 0) std::memcpy(s->label_sets.data(), sets, count * 4);
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t a = s->label_offsets[i], b = s->label_offsets[i + 1];
+    if (b <= a || b > count) return (*why = "a document without labels or offsets out of order", false);
+    for (uint64_t k = a; k < b; ++k)
+      if (s->label_sets[k] < 0 || static_cast<size_t>(s->label_sets[k]) >= num_classes ||
+          (k > a && s->label_sets[k] <= s->label_sets[k - 1]))
+        return (*why = "a label set not ascending within the classes", false);
+    if (s->labels[i] != s->label_sets[a]) return (*why = "a document's label is not its first class", false);
+  }
+  return true;
+}
+
 }  // namespace
 
 uint64_t CacheKey::tokenizer_id() const {
@@ -235,6 +266,8 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   write_split(&w, corpus.train, id_width);
   write_split(&w, corpus.validation, id_width);
   write_split(&w, corpus.test, id_width);
+  if (corpus.multi_label)
+    for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test}) write_label_sets(&w, *s);
   const std::string& payload = w.bytes();
 
   Header h{};
@@ -245,7 +278,7 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
   h.num_words = key.num_words;
   h.id_width = id_width;
   h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
-  h.flags = corpus.movie_ids ? 1u : 0u;
+  h.flags = (corpus.movie_ids ? 1u : 0u) | (corpus.multi_label ? 2u : 0u);
   h.vocab_source_hash = key.vocab_source_hash;
   h.data_fingerprint = key.data_fingerprint;
   h.vocab_hash = corpus.vocab.hash();
@@ -379,7 +412,7 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
   }
   std::vector<std::string> data_source;
   const char* validation_counts = nullptr;
-  if (!read_strings(&r, payload_bytes, &c.classes) || c.classes.size() < 2 ||
+  if (!read_strings(&r, payload_bytes, &c.classes) || c.classes.size() < ((h.flags & 2u) ? 1u : 2u) ||
       !read_strings(&r, payload_bytes, &data_source) || data_source.size() != 1 ||
       !(validation_counts = r.take(16))) {
     *why = "classes section truncated or inconsistent";
@@ -387,6 +420,7 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
   }
   c.source = data_source.front();
   c.movie_ids = (h.flags & 1u) != 0;
+  c.multi_label = (h.flags & 2u) != 0;
   uint64_t n_validation = 0, validation_tokens = 0;
   std::memcpy(&n_validation, validation_counts, 8);
   std::memcpy(&validation_tokens, validation_counts + 8, 8);
@@ -395,6 +429,9 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
       !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, c.classes.size(), &c.train, why) ||
       !read_split(&r, n_validation, validation_tokens, h.id_width, h.num_words, c.classes.size(), &c.validation, why) ||
       !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, c.classes.size(), &c.test, why) ||
+      (c.multi_label && (!read_label_sets(&r, c.classes.size(), payload_bytes, &c.train, why) ||
+                         !read_label_sets(&r, c.classes.size(), payload_bytes, &c.validation, why) ||
+                         !read_label_sets(&r, c.classes.size(), payload_bytes, &c.test, why))) ||
       !r.at_end()) {
     if (why->empty()) *why = "split sections inconsistent with the header";
     return CacheStatus::Corrupt;

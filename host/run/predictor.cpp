@@ -76,6 +76,7 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
       seq_(ckpt.sequence),
       classes_(ckpt.classes),
       outputs_(ckpt.model.outputs()),
+      multi_label_(ckpt.model.head == Head::MultiLabel),
       encoder_(checked_vocab(ckpt, source), ckpt.tokenizer) {
   SENTI_CHECK(backend_ != nullptr, "Predictor: no backend");
   if (batch_ < 1) SENTI_FAIL("--batch must be >= 1, got ", batch_);

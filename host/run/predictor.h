@@ -53,6 +53,7 @@ class Predictor {
   const std::vector<std::string>& classes() const { return classes_; }
   // O: the probabilities per text (1 for a two-class model: of classes[1]; else K, one per class).
   int outputs() const { return outputs_; }
+  bool multi_label() const { return multi_label_; }  // K independent sigmoids
   std::string label_of(float prob) const { return senti::label_of(prob, classes_); }
   // The predicted class's name from one text's O probabilities (p > 0.5, or the argmax).
   std::string label_of(const float* probs) const;
@@ -89,6 +90,7 @@ class Predictor {
   data::SequenceOptions seq_;
   std::vector<std::string> classes_;
   int outputs_ = 1;
+  bool multi_label_ = false;
   text::Encoder encoder_;
   std::vector<int32_t> word_ids_;  // one text's ids, reused
   HostBuffer memory_;              // ids (batch, maxlen), labels (batch), lengths (batch)

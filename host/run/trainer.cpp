@@ -1,5 +1,6 @@
 #include "host/run/trainer.h"
 #include "host/run/class_report.h"
+#include "host/run/multilabel_report.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,7 +28,9 @@ std::shared_ptr<void> host_alloc(Backend& backend, size_t bytes) {
 }
 
 std::vector<stream::BatchSlot> slots_for(Backend& backend, int batch, int maxlen) {
-  return stream::make_slots(3, batch, maxlen, [&](size_t n) { return host_alloc(backend, n); });
+  const ModelConfig& m = backend.options().model;
+  return stream::make_slots(3, batch, maxlen, [&](size_t n) { return host_alloc(backend, n); },
+                            m.head == Head::MultiLabel ? m.classes : 1);
 }
 
 void accumulate(Metrics* total, const Metrics& m) {
@@ -367,13 +370,19 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     if (!rows.validation.empty()) {
       std::vector<float> probs;
       val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots, &probs);
-      std::vector<int32_t> truth;
-      truth.reserve(rows.validation.size());
-      for (int64_t r : rows.validation) truth.push_back(validation_data.labels[static_cast<size_t>(r)]);
-      const ClassReport report = class_report(
-          truth, predicted_classes(probs, backend_.options().model.outputs()), corpus_.classes);
-      val_macro_f1 = report.macro_f1;
-      val_confusion = report.confusion;
+      if (backend_.options().model.head == Head::MultiLabel) {  // per-label F1 at p > 0.5
+        std::vector<std::vector<int32_t>> truth;
+        for (int64_t r : rows.validation) truth.push_back(validation_data.label_set(static_cast<size_t>(r)));
+        val_macro_f1 = multilabel_report(probs, truth, corpus_.classes, 0.5).macro_f1;
+      } else {
+        std::vector<int32_t> truth;
+        truth.reserve(rows.validation.size());
+        for (int64_t r : rows.validation) truth.push_back(validation_data.labels[static_cast<size_t>(r)]);
+        const ClassReport report = class_report(
+            truth, predicted_classes(probs, backend_.options().model.outputs()), corpus_.classes);
+        val_macro_f1 = report.macro_f1;
+        val_confusion = report.confusion;
+      }
     }
     const double epoch_seconds = seconds_since(epoch_start);
     progress_->finish_epoch(train_seconds, samples, train.loss(), train.accuracy(),

@@ -7,10 +7,12 @@
 
 namespace senti::stream {
 
-std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const HostAlloc& alloc) {
-  SENTI_CHECK(depth >= 2 && max_batch > 0 && maxlen > 0, "bad slot shape");
+std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const HostAlloc& alloc,
+                                  int label_width) {
+  SENTI_CHECK(depth >= 2 && max_batch > 0 && maxlen > 0 && label_width > 0, "bad slot shape");
   const size_t n_ids = static_cast<size_t>(max_batch) * maxlen;
-  const size_t bytes = n_ids * sizeof(int32_t) + static_cast<size_t>(max_batch) * (sizeof(float) + sizeof(int32_t));
+  const size_t n_labels = static_cast<size_t>(max_batch) * label_width;
+  const size_t bytes = n_ids * sizeof(int32_t) + n_labels * sizeof(float) + static_cast<size_t>(max_batch) * sizeof(int32_t);
   std::vector<BatchSlot> slots(depth);
   for (BatchSlot& s : slots) {
     s.memory = alloc(bytes);
@@ -18,7 +20,8 @@ std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const Ho
     auto* base = static_cast<char*>(s.memory.get());
     s.ids = reinterpret_cast<int32_t*>(base);
     s.labels = reinterpret_cast<float*>(base + n_ids * sizeof(int32_t));
-    s.lengths = reinterpret_cast<int32_t*>(base + n_ids * sizeof(int32_t) + max_batch * sizeof(float));
+    s.lengths = reinterpret_cast<int32_t*>(base + n_ids * sizeof(int32_t) + n_labels * sizeof(float));
+    s.label_width = label_width;
   }
   return slots;
 }
@@ -72,7 +75,7 @@ void BatchStream::produce() {
       }
       {
         SENTI_NVTX_RANGE("batch gather");
-        data::gather_batch(split_, rows_.data() + first, n, seq, s.ids, s.labels, s.lengths);
+        data::gather_batch(split_, rows_.data() + first, n, seq, s.ids, s.labels, s.lengths, s.label_width);
       }
       s.batch = Batch{s.ids, s.labels, s.lengths, n, seq.maxlen,
                       seq_.padding == data::Side::Pre ? PadSide::Pre : PadSide::Post};

@@ -17,18 +17,21 @@
 
 namespace senti::stream {
 
-// Host memory for one batch: ids (B, T), labels (B), lengths (B).
+// Host memory for one batch: ids (B, T), labels (B, label_width), lengths (B); label_width is 1
+// (a class index a row) or K (0/1 a class: multi-label).
 struct BatchSlot {
   std::shared_ptr<void> memory;
   int32_t* ids = nullptr;
   float* labels = nullptr;
+  int label_width = 1;
   int32_t* lengths = nullptr;
   Batch batch;  // views of the above, with this batch's B and T
 };
 
 // Allocates `depth` slots of (max_batch, maxlen) with `alloc` (Backend::alloc_host).
 using HostAlloc = std::function<std::shared_ptr<void>(size_t bytes)>;
-std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const HostAlloc& alloc);
+std::vector<BatchSlot> make_slots(int depth, int max_batch, int maxlen, const HostAlloc& alloc,
+                                  int label_width = 1);
 
 // One pass over `rows` of `split` in that order, in batches of `batch_size` (the last may be
 // smaller). Not restartable: make one per epoch; slots are borrowed and reused across passes.

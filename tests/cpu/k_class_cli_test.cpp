@@ -4,7 +4,9 @@
 // --classes reorders labels, --class-weight weights the loss, and bad values write nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -160,6 +162,83 @@ TEST_F(KClassCli, ClassWeightsChangeTheTrainingLossOnly) {
     EXPECT_NE(log.find("--class-weight"), std::string::npos) << log;
     EXPECT_FALSE(fs::exists(o + "/latest.safetensors")) << bad;
   }
+}
+
+// Topics that each document may carry several of: each topic's words appear only with it.
+std::string multi_label_lines(int n, uint32_t seed) {
+  const char* topics[3] = {"sports", "politics", "tech"};
+  const char* words[3][3] = {{"goal", "match", "team"}, {"vote", "senate", "law"}, {"chip", "code", "robot"}};
+  std::string out;
+  uint32_t x = seed;
+  auto next = [&] { return (x = x * 1664525u + 1013904223u) >> 8; };
+  for (int i = 0; i < n; ++i) {
+    std::string labels, text = "the news";
+    for (int t = 0; t < 3; ++t)
+      if (next() % 100 < 45 || (t == 2 && labels.empty())) {
+        labels += std::string("__label__") + topics[t] + " ";
+        text += std::string(" ") + words[t][next() % 3] + " " + words[t][next() % 3];
+      }
+    out += labels + text + " today\n";
+  }
+  return out;
+}
+
+TEST(MultiLabelCli, TrainsEvaluatesAndPredictsLabelSets) {
+  const std::string dir = test::scratch_dir("multi-label");
+  std::ofstream(dir + "/train.txt") << multi_label_lines(600, 1);
+  std::ofstream(dir + "/test.txt") << multi_label_lines(100, 2);
+  const std::string data = "--data " + dir + "/train.txt --test-data " + dir + "/test.txt --cache-dir " + dir + "/cache ";
+  const std::string train = test::senti_bin() + " train --device cpu --no-tensorboard " + data +
+                            "--preset seed --hidden 8 --embed 8 --maxlen 12 --padding pre --num-words 200 "
+                            "--batch 8 --lr 0.02 --clipnorm 1 --epochs 6 --validation-split 0.1 --out ";
+  std::string log;
+  // Without --multi-label a line with several labels is an error naming it.
+  EXPECT_NE(test::run_command(train + dir + "/single", &log), 0);
+  EXPECT_NE(log.find("train.txt:"), std::string::npos) << log;
+  EXPECT_NE(log.find("--multi-label"), std::string::npos) << log;
+  EXPECT_NE(test::run_command(train + dir + "/weighted --multi-label --class-weight balanced", &log), 0);
+  EXPECT_NE(log.find("--class-weight: not with --multi-label"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir + "/weighted/latest.safetensors"));
+
+  ASSERT_EQ(test::run_command(train + dir + "/run --multi-label", &log), 0) << log;
+  EXPECT_NE(log.find("Dense(3, sigmoid)"), std::string::npos) << log;
+  const Checkpoint c = load_checkpoint(dir + "/run");
+  EXPECT_EQ(c.model.head, Head::MultiLabel);
+  EXPECT_EQ(c.classes, (std::vector<std::string>{"politics", "sports", "tech"}));
+
+  // eval reads the label sets back from the token cache train wrote.
+  ASSERT_EQ(test::run_command(test::senti_bin() + " eval --device cpu --json --checkpoint " + dir + "/run " + data +
+                                  "2>/dev/null",
+                              &log),
+            0)
+      << log;
+  const auto j = nlohmann::json::parse(log);
+  EXPECT_GE(j["test_micro_f1"].get<double>(), 0.85) << log;
+  EXPECT_GE(j["report"]["precision_at_1"].get<double>(), 0.9) << log;
+  int support = 0;
+  for (const auto& [name, v] : j["report"]["per_label"].items()) support += v["support"].get<int>();
+  EXPECT_GT(support, 130) << "documents with several labels: " << log;
+
+  ASSERT_EQ(test::run_command(test::senti_bin() + " predict -q --device cpu --json --checkpoint " + dir +
+                                  "/run 'the news robot chip vote senate today'",
+                              &log),
+            0)
+      << log;
+  const auto p = nlohmann::json::parse(log);
+  ASSERT_EQ(p["labels"].size(), 2u) << log;
+  EXPECT_NE(std::find(p["labels"].begin(), p["labels"].end(), "tech"), p["labels"].end()) << log;
+  EXPECT_NE(std::find(p["labels"].begin(), p["labels"].end(), "politics"), p["labels"].end()) << log;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " predict -q --device cpu --threshold 0.999 --checkpoint " + dir +
+                                  "/run 'the news today'",
+                              &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("\t(none)\t"), std::string::npos) << log;
+  EXPECT_NE(test::run_command(test::senti_bin() + " predict -q --device cpu --threshold 1.5 --checkpoint " + dir +
+                                  "/run 'x'",
+                              &log),
+            0);
+  EXPECT_NE(log.find("--threshold must be a probability in (0, 1)"), std::string::npos) << log;
 }
 
 }  // namespace
