@@ -419,7 +419,7 @@ def fasttext_version():
         return None
 
 
-def report_md(args, info, senti_id, ft_version, rows, records, loads):
+def report_md(args, info, senti_id, ft_version, rows, records, loads, command):
     ok = [r for r in records if "error" not in r]
     errors = "".join(f"- error, {r['set']} {r['tool']} round {r['round']}: {r['error']}\n"
                      for r in records if "error" in r)
@@ -430,9 +430,12 @@ def report_md(args, info, senti_id, ft_version, rows, records, loads):
     def said(r, prefix):
         return next((l for l in r.get("recipe", []) if l.startswith(prefix)), "")
 
-    recipe_md = "".join(
-        f"- senti on {s} (round 1): {said(r, 'senti: --preset').replace('senti: ', '', 1).split(' (')[0]} "
-        f"(said on stderr); {said(r, 'Model:')}; epochs run {r.get('epochs_run')}\n" for s, r in recipes.items())
+    def picked(r):
+        line = said(r, "senti: --preset").replace("senti: ", "", 1).split(" (")[0]
+        return f"{line} (said on stderr)" if line else "no recipe line on stderr (on aclImdb: the seed recipe)"
+
+    recipe_md = "".join(f"- senti on {s} (round 1): {picked(r)}; {said(r, 'Model:')}; epochs run {r.get('epochs_run')}\n"
+                        for s, r in recipes.items())
     backend = next((said(r, "senti: backend") for r in recipes.values()), "")
     if backend:
         recipe_md = f"- senti {backend.replace('senti: ', '', 1)}\n" + recipe_md
@@ -452,7 +455,7 @@ def report_md(args, info, senti_id, ft_version, rows, records, loads):
             f"- wall: fastText = writing its files from the rows + training + predicting the test rows; "
             f"senti = the whole `senti train` process (reading, tokenising into a fresh cache, training, "
             f"validation, test)\n"
-            f"- command: `{' '.join(sys.argv)}`\n"
+            f"- command: `{command}`\n"
             + "".join(f"- note: {n}\n" for n in getattr(args, "notes", []))
             + recipe_md + errors + "\n" + fmt_table(rows) + "\n")
 
@@ -480,6 +483,7 @@ def parse_args(argv=None):
                    help="the files senti reads (text,label)")
     p.add_argument("--tools", default="fasttext,senti", help="comma list of fasttext, senti")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per senti run")
+    p.add_argument("--report", metavar="DIR", help="only write DIR/textclf.md again from DIR/textclf.json")
     p.add_argument("--quick", action="store_true",
                    help=f"smoke mode: {QUICK_ROWS[0]} training and {QUICK_ROWS[1]} test rows of each split, one "
                         "round, senti --epochs 1 (not IMDB)")
@@ -500,8 +504,25 @@ def parse_args(argv=None):
     return args
 
 
+def rewrite_report(folder):
+    """--report DIR: textclf.md again from DIR/textclf.json (e.g. after a change to the report's
+    wording), with the command, machine and records of the run that made it."""
+    with open(os.path.join(folder, "textclf.json"), encoding="utf-8") as f:
+        run = json.load(f)
+    args = argparse.Namespace(**run["args"])
+    records = run["records"]
+    md = report_md(args, run["machine"], run["senti"], run["fasttext"], run["summary"], records,
+                   [r["load_before"] for r in records] or [0.0], run.get("command", "?"))
+    with open(os.path.join(folder, "textclf.md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    print(md)
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.report:
+        return rewrite_report(args.report)
     ft_version = fasttext_version()
     if "fasttext" in args.tools and ft_version is None:
         raise SystemExit(f"{sys.executable} has no fasttext (pip install fasttext, or "
@@ -554,12 +575,14 @@ def main(argv=None):
             shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(bin_dir, ignore_errors=True)
     rows = summarise(splits, records)
-    md = report_md(args, info, senti_id, ft_version, rows, records, loads or [0.0])
+    command = " ".join([os.path.relpath(sys.argv[0], ROOT) if os.path.isabs(sys.argv[0]) else sys.argv[0]]
+                       + sys.argv[1:]) if argv is None else "textclf_vs_fasttext.main(" + repr(argv) + ")"
+    md = report_md(args, info, senti_id, ft_version, rows, records, loads or [0.0], command)
     print("\n" + md)
     with open(os.path.join(args.out, "textclf.md"), "w", encoding="utf-8") as f:
         f.write(md)
     with open(os.path.join(args.out, "textclf.json"), "w", encoding="utf-8") as f:
-        json.dump(dict(machine=info, senti=senti_id, fasttext=ft_version, fasttext_settings=FASTTEXT_ANCHOR,
+        json.dump(dict(command=command, machine=info, senti=senti_id, fasttext=ft_version, fasttext_settings=FASTTEXT_ANCHOR,
                        args={k: v for k, v in vars(args).items()}, summary=rows, records=records), f, indent=1)
     print(f"wrote {args.out}/textclf.md, textclf.json and records.jsonl")
     return 1 if any("error" in r for r in records) else 0

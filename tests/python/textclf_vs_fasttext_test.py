@@ -197,7 +197,11 @@ assert "| SUBJ | 90/10, seed 5 | 2 | 90 / 10 | — | — | 0.1337 / 0.1338 / 0.1
 assert "senti 0.0-fake" in md and "SENTI_CPU_THREADS=2" in md and "load average" in md, md
 summary = json.load(open(os.path.join(out, "textclf.json")))
 assert summary["summary"][1]["test_rows"] == 4 and summary["fasttext_settings"]["epoch"] == 25
-print("ok   the whole loop with a stand-in senti: seeds per round, records.jsonl, textclf.md / .json")
+os.remove(os.path.join(out, "textclf.md"))
+with contextlib.redirect_stdout(io.StringIO()):
+    assert tv.main(["--report", out]) == 0
+assert open(os.path.join(out, "textclf.md"), encoding="utf-8").read() == md, "--report rewrites the same report"
+print("ok   the whole loop with a stand-in senti: seeds per round, records.jsonl, textclf.md / .json, --report")
 
 # --- fastText itself, where it is installed
 try:
