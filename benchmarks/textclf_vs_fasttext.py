@@ -2,10 +2,11 @@
 """senti beside fastText on the sentence-classification sets and IMDB: same splits, same machine,
 interleaved rounds, one table.
 
-    /work/benchvenv/bin/python benchmarks/textclf_vs_fasttext.py --out DIR [--sets sst5,trec,subj,cr,mpqa,imdb]
+    python3 benchmarks/textclf_vs_fasttext.py --out DIR [--sets sst5,trec,subj,cr,mpqa,imdb]
         [--rounds 3] [--imdb-rounds 1] [--senti build/senti] [--quick]
 
-Any python with PyPI `fasttext` runs it (benchmarks/install_baselines.sh installs it); the split
+Any python with PyPI `fasttext` runs it (benchmarks/install_baselines.sh installs it; on the build
+VM, /work/benchvenv/bin/python has it); the split
 logic, the file writers and the table need the standard library only.
 
 Data: ../shared/data/textclf/ (sst5, trec, subj, cr, mpqa; its README.md) and
@@ -187,7 +188,7 @@ def make_split(name, data_root=DEFAULT_DATA, seed=SPLIT_SEED, quick=False):
             how = "official train / test" + (" (dev: senti's validation)" if "dev" in parts else "")
         train = [parts["train"][k] for k in shuffled(len(parts["train"]), seed)]
         test, dev = parts["test"], parts.get("dev")
-        how += f"; training rows shuffled (seed {seed})"
+        how += f"; {'fastText' if spec['kind'] == 'aclimdb' else 'both tools'}' training rows shuffled (seed {seed})"
     short = f"90/10, seed {seed}" if spec["kind"] == "single" else (
         "official + dev" if dev is not None else "official")
     if quick:  # training rows are shuffled already; test and dev are sorted by class in some files
