@@ -24,4 +24,20 @@ inline Checkpoint tiny_checkpoint(uint64_t seed) {
   return c;
 }
 
+// The same vocabulary with a K-output head over three classes (cats, dogs, fish): softmax or
+// multi-label, the dense layer (F [+ W], 3); n-gram features with 32 buckets when ngrams > 0.
+inline Checkpoint tiny_k_class_checkpoint(uint64_t seed, Head head = Head::Softmax, int ngrams = 0) {
+  Checkpoint c = tiny_checkpoint(seed);
+  c.model.head = head;
+  c.model.classes = 3;
+  c.model.ngrams = ngrams;
+  c.model.ngram_buckets = 32;
+  c.classes = {"cats", "dogs", "fish"};
+  c.state = init_train_state(c.model, seed);
+  const ParamLayout layout(c.model);
+  for (size_t i = 0; i < layout[ParamId::Embedding].size; ++i)
+    c.state.params[layout[ParamId::Embedding].offset + i] *= 40.f;
+  return c;
+}
+
 }  // namespace senti::test

@@ -51,13 +51,15 @@ void run_export(const ExportFlags& f) {
   write_file_atomically(f.out, onnx::onnx_model_bytes(ckpt, opts));
   write_file_atomically(vocab_path, onnx::vocabulary_json(ckpt).dump(1) + "\n");
   std::printf("senti export: wrote %s (ONNX opset %d; inputs token_ids int64 [batch, time], "
-              "lengths int64 [batch]; output prob_positive float [batch])\n",
-              f.out.c_str(), onnx::kOpset);
+              "lengths int64 [batch]; output %s)\n",
+              f.out.c_str(), onnx::kOpset, onnx::output_description(ckpt.model).c_str());
+  std::string classes;  // label order: the columns of probs (or classes[1] = prob_positive's class)
+  for (const std::string& c : ckpt.classes) classes += (classes.empty() ? "" : ", ") + c;
   std::printf("senti export: wrote %s (vocabulary and preprocessing: maxlen %d, padding %s, "
-              "truncating %s)\n",
+              "truncating %s; classes %s)\n",
               vocab_path.c_str(), ckpt.sequence.maxlen,
               ckpt.sequence.padding == data::Side::Pre ? "pre" : "post",
-              ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post");
+              ckpt.sequence.truncating == data::Side::Pre ? "pre" : "post", classes.c_str());
 }
 
 }  // namespace
@@ -65,8 +67,8 @@ void run_export(const ExportFlags& f) {
 void register_export(CLI::App& app) {
   auto f = std::make_shared<ExportFlags>();
   auto* cmd = app.add_subcommand(
-      "export", "Write a checkpoint as an ONNX model (token ids and lengths in, probability out) "
-                "and its vocabulary as JSON beside it");
+      "export", "Write a checkpoint as an ONNX model (token ids and lengths in, probability or, K "
+                "classes, [batch, K] probabilities out) and its vocabulary and class names as JSON beside it");
   add_checkpoint_flag(cmd, &f->checkpoint);
   cmd->add_option("--format", f->format, "Output format: onnx")->default_val("onnx");
   cmd->add_option("--out", f->out, "The model file to write (NAME.onnx; NAME.vocab.json beside it)")

@@ -104,6 +104,8 @@ nlohmann::json model_info(const Checkpoint& c, const std::string& path, Backend&
           {"padding", side_name(c.sequence.padding)},
           {"truncating", side_name(c.sequence.truncating)},
           {"epochs_trained", c.epoch},
+          {"head", head_name(c.model.head)},
+          {"classes", c.classes},  // label order; two classes: prob_positive is classes[1]'s
           {"backend", backend.describe()}};
 }
 

@@ -116,6 +116,8 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
   if (!request.explain)
     return predictions_json(predictor.predict(request.texts), predictor.classes(), O);
   const std::vector<Explanation> ex = explain(predictor, request.texts);
+  // K classes: every class's probability beside the explained (predicted) one, as without explain.
+  const std::vector<float> probs = O == 1 ? std::vector<float>() : predictor.predict(request.texts);
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < ex.size(); ++i) {
     if (O == 1) {
@@ -125,7 +127,10 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
                      {"explanation", explanation_json(ex[i], request.texts[i])}});
     } else {  // the predicted class, explained
       const std::string& name = predictor.classes()[static_cast<size_t>(ex[i].explained_class)];
-      out.push_back({{"label", name}, {"prob", ex[i].prob},
+      nlohmann::json all = nlohmann::json::object();
+      for (size_t k = 0; k < static_cast<size_t>(O); ++k)
+        all[predictor.classes()[k]] = probs[i * static_cast<size_t>(O) + k];
+      out.push_back({{"label", name}, {"prob", ex[i].prob}, {"probs", std::move(all)},
                      {"explanation", explanation_json(ex[i], request.texts[i], name)}});
     }
   }

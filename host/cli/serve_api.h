@@ -6,7 +6,10 @@
 //             optional "explain": true                each word's contribution (at most
 //                                                     max_explain_texts reviews a request)
 //   response  {"predictions": [{"prob_positive": 0.93, "label": "positive"}, ...]}  (same order)
-//             with "explain": each prediction also has "explanation" (host/run/explainer.h)
+//             K classes: [{"label": "HUM", "prob": 0.81, "probs": {"ABBR": 0.01, ...}}, ...]
+//             (label = the most probable class, prob = its probability, probs = every class's)
+//             with "explain": each prediction also has "explanation" (host/run/explainer.h; K
+//             classes: in the log-odds of the predicted class, named by its "class")
 //   error     {"error": "<what is wrong>", "status": 400}
 #include <cstddef>
 #include <string>

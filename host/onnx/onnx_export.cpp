@@ -184,20 +184,31 @@ std::string add_pool(Ctx& x, const LstmOut& lstm) {
                 {attr_int("axis", 1)});
 }
 
-// Dense(F, 1) + sigmoid: (B, F) -> (B), plus the n-gram logit (B, 1) when the model has one (the
-// kernel's rows after the first F are the n-gram weights, host/onnx/onnx_ngram.cpp).
-std::string add_dense_sigmoid(Ctx& x, const std::string& features, const std::string& ngram_logit) {
+// Dense(F, O) + the head: (B, F) -> the graph output, plus the n-gram logits (B, O) when the model
+// has them (the kernel's rows after the first F are the n-gram weights, host/onnx/onnx_ngram.cpp).
+// The sigmoid head (O = 1) gives (B), the probability of classes[1]; softmax gives (B, K) (Softmax
+// over the last axis), multi-label (B, K) independent sigmoids.
+std::string add_dense_head(Ctx& x, const std::string& features, const std::string& ngram_logits) {
   const TensorInfo& k = x.L[ParamId::DenseKernel];
   const TensorInfo& b = x.L[ParamId::DenseBias];
   GraphBuilder& g = x.g;
-  const int64_t F = x.c.model.features();
+  const int64_t F = x.c.model.features(), O = x.c.model.outputs();
+  // The kernel is (F + W, O) row-major: the LSTM rows are its first F·O values.
   const std::vector<float> lstm_rows(x.c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset),
-                                     x.c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset + F));
-  const std::string kernel = g.floats("dense/kernel", {F, 1}, lstm_rows);
+                                     x.c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset + F * O));
+  const std::string kernel = g.floats("dense/kernel", {F, O}, lstm_rows);
   const std::string bias = g.floats("dense/bias", b.shape, slice(x.c.state.params, b));
-  std::string logit = g.op("Add", "logit", {g.op("MatMul", "dense", {features, kernel}), bias});
-  if (!ngram_logit.empty()) logit = g.op("Add", "logit_with_ngrams", {logit, ngram_logit});
-  const std::string prob = g.op("Sigmoid", "prob", {logit});
+  std::string logits = g.op("Add", "logit", {g.op("MatMul", "dense", {features, kernel}), bias});
+  if (!ngram_logits.empty()) logits = g.op("Add", "logit_with_ngrams", {logits, ngram_logits});
+  switch (x.c.model.head) {
+    case Head::Softmax:
+      return g.op("Softmax", "softmax", {logits}, {attr_int("axis", -1)});
+    case Head::MultiLabel:
+      return g.op("Sigmoid", "label_probs", {logits});
+    case Head::Sigmoid:
+      break;
+  }
+  const std::string prob = g.op("Sigmoid", "prob", {logits});
   const std::string flat = g.int64s("prob_shape", {1}, {-1});
   return g.op("Reshape", "prob_flat", {prob, flat});
 }
@@ -224,8 +235,18 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
   for (const auto& [key, value] : options.items()) {
     if (key == "vocab_size" || key == "embed_dim" || key == "hidden") continue;
     if (key == "architecture") {
-      if (value != "embedding-lstm-dense-sigmoid" && value != "embedding-bilstm-pool-dense-sigmoid")
+      if (value != "embedding-lstm-dense-sigmoid" && value != "embedding-bilstm-pool-dense-sigmoid" &&
+          value != "embedding-lstm-dense-softmax" && value != "embedding-bilstm-pool-dense-softmax")
         SENTI_FAIL(unsupported(source, "architecture " + value.dump()));
+    } else if (key == "head") {
+      Head h;
+      if (!value.is_string() || !parse_head(value.get<std::string>(), &h))
+        SENTI_FAIL(unsupported(source, "the head " + value.dump()));
+      o.head = value.get<std::string>();
+    } else if (key == "classes") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 2 || value.get<int64_t>() > (1 << 20))
+        SENTI_FAIL(unsupported(source, "classes = " + value.dump()));
+      o.classes = value.get<int>();
     } else if (key == "mask") {
       o.mask = boolean(key, value);
     } else if (key == "bidirectional") {
@@ -252,7 +273,8 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
 
 std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   SENTI_CHECK(opts.mask == c.model.mask && opts.bidirectional == c.model.bidirectional &&
-                  opts.pool == pool_name(c.model.pool) && opts.ngrams == c.model.ngrams,
+                  opts.pool == pool_name(c.model.pool) && opts.ngrams == c.model.ngrams &&
+                  opts.head == head_name(c.model.head) && opts.classes == c.model.classes,
               "the checkpoint's metadata and its loaded model disagree");
   const ParamLayout L(c.model);
   SENTI_CHECK(c.state.params.size() == L.total(), "checkpoint parameters do not match its model");
@@ -260,9 +282,13 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   model.set_ir_version(8);  // the IR version of opset 17
   model.set_producer_name("senti");
   model.set_producer_version("0.1.0");
+  const bool two_classes = c.model.head == Head::Sigmoid;
   model.set_doc_string(
-      "senti IMDB sentiment classifier: " + describe_model(c.model) + ". token_ids are [start=1] + "
-      "word ids padded/truncated to maxlen (see the .vocab.json beside this file).");
+      (two_classes ? std::string("senti IMDB sentiment classifier: ")
+                   : "senti " + std::to_string(c.model.classes) + "-class text classifier (" +
+                         head_name(c.model.head) + "; probs columns in the classes metadata's order): ") +
+      describe_model(c.model) + ". token_ids are [start=1] + word ids padded/truncated to maxlen (see "
+      "the .vocab.json beside this file).");
   OperatorSetIdProto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kOpset);
@@ -284,6 +310,9 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   meta("pool", pool_name(c.model.pool));
   meta("ngrams", std::to_string(c.model.ngrams));
   if (c.model.ngrams >= 2) meta("ngram_buckets", std::to_string(c.model.ngram_buckets));
+  meta("head", head_name(c.model.head));
+  meta("classes", nlohmann::json(c.classes).dump());  // label order: probs' columns
+  meta("output", output_name(c.model));
 
   GraphProto* graph = model.mutable_graph();
   graph->set_name("senti");
@@ -301,9 +330,15 @@ std::string onnx_model_bytes(const Checkpoint& c, const ModelOptions& opts) {
   const LstmOut lstm = add_lstm(x, add_embedding(x, ids));
   // The n-gram features read the ids as given: padding is never part of one, on either side.
   const std::string ngram_logit = c.model.ngrams > 0 ? add_ngram_logit(g, c, x.ids) : "";
-  const std::string prob = add_dense_sigmoid(x, add_pool(x, lstm), ngram_logit);
-  g.rename_output(prob, "prob_positive");
-  g.output("prob_positive", TensorProto::FLOAT, {"batch"}, "probability that the review is positive");
+  const std::string out = add_dense_head(x, add_pool(x, lstm), ngram_logit);
+  g.rename_output(out, output_name(c.model));
+  if (two_classes)
+    g.output("prob_positive", TensorProto::FLOAT, {"batch"}, "probability that the review is positive");
+  else
+    g.output("probs", TensorProto::FLOAT, {"batch", static_cast<int64_t>(c.model.classes)},
+             c.model.head == Head::Softmax
+                 ? "each class's probability (softmax; a row sums to 1), in the classes metadata's order"
+                 : "each label's probability (independent sigmoids), in the classes metadata's order");
   return model.SerializeAsString();
 }
 
@@ -330,7 +365,17 @@ nlohmann::json vocabulary_json(const Checkpoint& c) {
           {"padding", side_name(c.sequence.padding)},
           {"truncating", side_name(c.sequence.truncating)},
           {"vocabulary_source", c.vocab.source},
+          {"head", head_name(c.model.head)},
+          {"output", output_name(c.model)},
+          {"classes", c.classes},
           {"word_ids", std::move(ids)}};
+}
+
+const char* output_name(const ModelConfig& m) { return m.head == Head::Sigmoid ? "prob_positive" : "probs"; }
+
+std::string output_description(const ModelConfig& m) {
+  if (m.head == Head::Sigmoid) return "prob_positive float [batch]";
+  return std::string("probs float [batch, ") + std::to_string(m.classes) + "] (" + head_name(m.head) + ")";
 }
 
 std::string vocabulary_path_for(const std::string& model_path) {

@@ -8,10 +8,15 @@
 //                                                truncating sides (docs/interop.md)
 //            lengths        int64 [batch]        true lengths, start token included (read only by
 //                                                graphs that mask padding)
-//   output   prob_positive  float [batch]        what `senti predict` prints
+//   output   prob_positive  float [batch]        two classes (the sigmoid head): the probability
+//                                                of classes[1], what `senti predict` prints
+//        or  probs          float [batch, K]     K classes: softmax head, each class's probability
+//                                                (Softmax over the last axis); multi-label head, K
+//                                                independent sigmoids; columns in the checkpoint's
+//                                                class order (the .vocab.json's "classes")
 //
 // The graph is built from one function per model option (embedding, LSTM direction(s), pooling,
-// n-gram features, dense + sigmoid), following docs/model.md. Options the exporter cannot express yet are refused
+// n-gram features, dense + the head), following docs/model.md. Options the exporter cannot express yet are refused
 // by check_exportable() with a message naming them, before anything is written.
 #include <string>
 
@@ -29,7 +34,14 @@ struct ModelOptions {
   bool bidirectional = false;  // forward + backward LSTM, concatenated
   std::string pool = "last";   // last | max | mean | concat
   int ngrams = 0;              // n-gram features beside the LSTM (host/onnx/onnx_ngram.h); 0 = off
+  std::string head = "sigmoid";  // sigmoid | softmax | multi-label (absent: the sigmoid head)
+  int classes = 2;               // K
 };
+
+// The graph output's name for a model: "prob_positive" for the sigmoid head, else "probs".
+const char* output_name(const ModelConfig& m);
+// "prob_positive float [batch]" or "probs float [batch, K]", for messages.
+std::string output_description(const ModelConfig& m);
 
 // Reads the options from a checkpoint's "model" metadata (JSON) and the model flags of its
 // train_config (mask, bidirectional, pool), and refuses, with a UsageError naming the checkpoint
@@ -42,7 +54,9 @@ ModelOptions check_exportable(const nlohmann::json& model_meta, const nlohmann::
 std::string onnx_model_bytes(const Checkpoint& ckpt, const ModelOptions& opts);
 
 // The vocabulary and preprocessing a caller needs to build token_ids: word -> id, the special
-// ids, maxlen, padding, truncating, tokenizer version.
+// ids, maxlen, padding, truncating, tokenizer version; and how to read the output: the head, the
+// class names in label order ("classes": the columns of probs, or for prob_positive classes[1] is
+// the positive class) and the output's name.
 nlohmann::json vocabulary_json(const Checkpoint& ckpt);
 
 // "<dir>/<stem>.vocab.json" for "<dir>/<stem>.onnx".

@@ -93,17 +93,19 @@ std::string add_ngram_logit(GraphBuilder& g, const Checkpoint& c, const std::str
   const std::string before = g.op("Pad", "ngram/before", {but_last, g.int64s("ngram/pads", {4}, {0, 1, 0, 0}),
                                                           u.constant(-1)});
   const std::string first = g.op("Not", "ngram/first", {g.op("Equal", "ngram/repeat", {sorted, before})});
-  // The n-gram rows of the dense kernel, then a zero for the padding slot W.
+  // The n-gram rows of the dense kernel (W, O), then a zero row for the padding slot W.
   const ParamLayout L(c.model);
   const TensorInfo& k = L[ParamId::DenseKernel];
-  std::vector<float> w(c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset) + m.features(),
+  const int64_t O = m.outputs();
+  std::vector<float> w(c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset + m.features() * O),
                        c.state.params.begin() + static_cast<std::ptrdiff_t>(k.offset + k.size));
-  w.push_back(0.f);
-  const std::string weights = g.floats("dense/kernel_ngrams", {W + 1}, w);
-  const std::string picked = g.op("Gather", "ngram/weights", {weights, sorted}, {attr_int("axis", 0)});
-  const std::string once = g.op("Mul", "ngram/once", {picked, g.op("Cast", "ngram/first_float", {first},
-                                                                   {attr_int("to", TensorProto::FLOAT)})});
-  return g.op("ReduceSum", "ngram_logit", {once, axis1}, {attr_int("keepdims", 1)});
+  SENTI_CHECK(static_cast<int64_t>(w.size()) == W * O, "the dense kernel has no ", W, " x ", O, " n-gram rows");
+  w.insert(w.end(), static_cast<size_t>(O), 0.f);
+  const std::string weights = g.floats("dense/kernel_ngrams", {W + 1, O}, w);
+  const std::string picked = g.op("Gather", "ngram/weights", {weights, sorted}, {attr_int("axis", 0)});  // (B, n, O)
+  const std::string first_float = g.op("Cast", "ngram/first_float", {first}, {attr_int("to", TensorProto::FLOAT)});
+  const std::string once = g.op("Mul", "ngram/once", {picked, g.op("Unsqueeze", "ngram/first_col", {first_float, u.last_axis})});
+  return g.op("ReduceSum", "ngram_logits", {once, axis1}, {attr_int("keepdims", 0)});  // (B, O)
 }
 
 }  // namespace senti::onnx
