@@ -32,10 +32,10 @@ struct TrainFlags {
   std::string class_weight;
 };
 
-// Fills every flag the user did not give from f->preset (seed, smoke or best).
+// Fills every flag the user did not give from f->preset (seed, smoke, best or text).
 void apply_preset(CLI::App* cmd, TrainFlags* f);
 
-// The preset a run without --preset gets: seed for aclImdb, best for any other data.
+// The preset a run without --preset gets: seed for aclImdb, text for any other data.
 std::string default_preset(const TrainFlags& f);
 
 }  // namespace senti::cli

@@ -32,6 +32,20 @@ void apply_preset(CLI::App* cmd, TrainFlags* f) {
     clip_rule("sparse");
     return;
   }
+  if (f->preset == "text") {
+    // `best` with a longer schedule, chosen on the validation data of the five shared sentence
+    // sets only (docs/data.md, "Default recipe"): of the candidates tried (best as is; 10 epochs
+    // with patience 2; the same at batch 32; the same with dropout 0.3) this one had the highest
+    // mean validation accuracy. Small sets need more than best's 3 epochs, and a patience of 1
+    // stopped SUBJ after its first epoch.
+    f->preset = "best";
+    apply_preset(cmd, f);
+    f->preset = "text";
+    if (unset("--epochs")) f->train.epochs = 10;
+    if (unset("--early-stopping")) f->train.early_stopping = 2;
+    if (unset("--batch")) f->train.batch_size = 32;
+    return;
+  }
   if (f->preset == "best") {
     // Chosen on validation accuracy only, on a validation split by movie (docs/benchmarks.md,
     // "Choosing `--preset best`"): on the random split the models memorised movie-specific words
@@ -60,13 +74,14 @@ void apply_preset(CLI::App* cmd, TrainFlags* f) {
     clip_rule("dense");
     return;
   }
-  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke or best)");
+  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke, best or text)");
 }
 
-// Without --preset: the seed recipe for aclImdb (it is that project's recipe), `best` for any
+// Without --preset: the seed recipe for aclImdb (it is that project's recipe), `text` for any
 // other data. The seed recipe's 20 unmasked epochs over 500 post-padded steps need long reviews
 // and patience: on short sentences the final LSTM state sees mostly padding and stays at chance.
-// `best` (masked, bucketed, n-grams, early stopping) was chosen on IMDB validation data only.
+// `text` is `best` (masked, bucketed, n-grams; chosen on IMDB validation data) with the schedule
+// chosen on the shared sentence sets' validation data.
 std::string default_preset(const TrainFlags& f) {
   std::string path = f.data.data;
   if (path.empty())
@@ -75,7 +90,7 @@ std::string default_preset(const TrainFlags& f) {
   data::DataSpec spec;
   spec.path = path;
   spec.format = f.data.format;
-  return data::open_corpus_source(spec)->kind() == "aclimdb" ? "seed" : "best";
+  return data::open_corpus_source(spec)->kind() == "aclimdb" ? "seed" : "text";
 }
 
 }  // namespace senti::cli

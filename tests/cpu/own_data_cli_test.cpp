@@ -199,5 +199,26 @@ TEST(OwnDataCli, PrepareReportsEveryClassOfAFiveClassSet) {
   EXPECT_NE(log.find("test  2,210 documents"), std::string::npos) << log;
 }
 
+// Without --preset, data other than aclImdb gets `text` (best's model, 10 epochs, patience 2,
+// batch 32) and is told so; explicit flags still win.
+TEST(OwnDataCli, DefaultRecipeForOwnDataIsTheTextPreset) {
+  const std::string dir = test::scratch_dir("own-default");
+  test::write_tree(dir, two_class_files("data/", 30));
+  std::string log;
+  ASSERT_EQ(test::run_command(test::senti_bin() + " train --device cpu --no-tensorboard --data " + dir + "/data --out " +
+                                  dir + "/run --cache-dir " + dir + "/cache --hidden 4 --embed 4 --num-words 100 "
+                                  "--maxlen 20 --epochs 1 --ngrams 0",
+                              &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("--preset text (the default for data other than aclImdb"), std::string::npos) << log;
+  const Checkpoint c = load_checkpoint(dir + "/run");
+  EXPECT_EQ(c.train_config["preset"], "text");
+  EXPECT_EQ(c.train_config["batch"], 32);
+  EXPECT_TRUE(c.model.mask && c.model.bidirectional);
+  EXPECT_EQ(c.model.ngrams, 0);  // explicit
+  EXPECT_EQ(c.epoch, 1);         // explicit --epochs
+}
+
 }  // namespace
 }  // namespace senti
