@@ -10,15 +10,21 @@ stores matrices as (4H, in) and has two biases. The mapping:
     lstm/lstm_cell/kernel           (E, 4H) -> lstm.weight_ih_l0 = kernel.T
     lstm/lstm_cell/recurrent_kernel (H, 4H) -> lstm.weight_hh_l0 = recurrent_kernel.T
     lstm/lstm_cell/bias             (4H)    -> lstm.bias_ih_l0 (lstm.bias_hh_l0 = 0)
-    dense/kernel                    (F, 1)  -> dense.weight = kernel.T
-    dense/bias                      (1)     -> dense.bias
+    dense/kernel                    (F, O)  -> dense.weight = kernel.T
+    dense/bias                      (O)     -> dense.bias
+O is the head's width (docs/model.md, "Heads"; the model metadata's "head" and "classes", absent =
+the sigmoid head of two classes): O = 1 for the sigmoid head (the model returns (B) probabilities of
+classes[1]), O = K for the softmax head (Linear(F, K) + softmax: (B, K), each row sums to 1) and for
+the multi-label head (Linear(F, K) + K independent sigmoids: (B, K)). The class names, in label
+order (the columns of a K-class model's output), are the checkpoint's "classes" metadata
+(class_names below; absent = IMDB's neg, pos); build_model sets them as model.classes.
 With n-gram features (`ngrams` N > 0 in the checkpoint, docs/model.md "N-gram features") the dense
-kernel is (F + W, 1): its first F rows go to dense.weight as above, its last W rows (W = V, plus
-`ngram_buckets` for N >= 2) to ngram.weight (W, 1) of an nn.EmbeddingBag(W, 1, mode="sum") that
+kernel is (F + W, O): its first F rows go to dense.weight as above, its last W rows (W = V, plus
+`ngram_buckets` for N >= 2) to ngram.weight (W, O) of an nn.EmbeddingBag(W, O, mode="sum") that
 sums the weights of each row's multi-hot feature set (ngram_features below: the unigram ids, and
 V + ngram_hash(n, ids) % buckets for every run of n = 2..N non-zero ids, each feature once); the
-bag's sum is added to the dense layer's logit (Keras: TextVectorization(ngrams=N,
-output_mode="multi_hot") concatenated to the LSTM features before Dense(1)).
+bag's sum is added to the dense layer's logits (Keras: TextVectorization(ngrams=N,
+output_mode="multi_hot") concatenated to the LSTM features before Dense(O)).
 A bidirectional model (Keras Bidirectional) names its LSTMs bidirectional/forward_lstm/lstm_cell/*
 (-> *_l0) and bidirectional/backward_lstm/lstm_cell/* (-> *_l0_reverse).
 
@@ -95,6 +101,20 @@ def ngram_features(row, vocab_size, ngrams, buckets):
     return sorted(feats)
 
 
+def class_names(meta):
+    """The class names in label order (the metadata's "classes"; checkpoints from before it are
+    IMDB's two: neg, pos)."""
+    return json.loads(meta["classes"]) if "classes" in meta else ["neg", "pos"]
+
+
+def head_of(cfg):
+    """(head, K, O) from the model metadata: "sigmoid" (O = 1), "softmax" or "multi-label" (O = K)."""
+    head, K = cfg.get("head", "sigmoid"), cfg.get("classes", 2)
+    if head not in ("sigmoid", "softmax", "multi-label"):
+        raise ValueError(f"unknown head {head!r}: expected sigmoid, softmax or multi-label")
+    return head, K, 1 if head == "sigmoid" else K
+
+
 def build_model(path):
     import numpy as np
     import torch
@@ -112,18 +132,20 @@ def build_model(path):
     D = 2 if bidirectional else 1
     F = H * D * (3 if pool == "concat" else 1)
     N, buckets, W = cfg.get("ngrams", 0), cfg.get("ngram_buckets", 1 << 20), ngram_width(cfg)
+    head, K, O = head_of(cfg)
 
     class SentiLSTM(nn.Module):
         """Embedding -> (Bi)LSTM, masked by packing when the model was trained with --mask ->
-        pooling (last / max / mean / concat) -> Dense -> sigmoid."""
+        pooling (last / max / mean / concat) -> Dense(O) -> sigmoid (B), softmax (B, K) or K
+        sigmoids (B, K)."""
 
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(V, E)
             self.lstm = nn.LSTM(E, H, batch_first=True, bidirectional=bidirectional)
-            self.dense = nn.Linear(F, 1)
+            self.dense = nn.Linear(F, O)
             if N > 0:  # the n-gram rows of the dense kernel, summed over each row's feature set
-                self.ngram = nn.EmbeddingBag(W, 1, mode="sum")
+                self.ngram = nn.EmbeddingBag(W, O, mode="sum")
 
         def forward(self, ids):  # ids: (B, T) int64, already padded as in training
             B, T = ids.shape
@@ -154,6 +176,10 @@ def build_model(path):
                 flat = torch.tensor([f for s in sets for f in s], dtype=torch.long, device=ids.device)
                 starts = torch.tensor([0] + [len(s) for s in sets[:-1]], device=ids.device).cumsum(0)
                 logit = logit + self.ngram(flat, starts)
+            if head == "softmax":
+                return torch.softmax(logit, dim=-1)
+            if head == "multi-label":
+                return torch.sigmoid(logit)
             return torch.sigmoid(logit).squeeze(-1)
 
     m = SentiLSTM()
@@ -173,6 +199,7 @@ def build_model(path):
             m.ngram.weight.copy_(f(t["dense/kernel"][F:]))
         m.dense.bias.copy_(f(t["dense/bias"]))
     m.eval()
+    m.head, m.classes = head, class_names(meta)
     return m, meta
 
 
@@ -202,10 +229,17 @@ def main():
         sys.exit("checkpoint_to_pytorch.py needs PyTorch (pip install torch)")
     model, meta = build_model(a.checkpoint)
     print(f"loaded {a.checkpoint}: {json.loads(meta['model'])}, preprocessing {meta['preprocessing']}")
+    print(f"head {model.head}, classes (label order): {', '.join(model.classes)}")
     if a.ids:
         with torch.no_grad():
-            prob = model(torch.tensor([a.ids], dtype=torch.long)).item()
-        print(f"prob_positive {prob:.6f}")
+            out = model(torch.tensor([a.ids], dtype=torch.long))[0]
+        if model.head == "sigmoid":
+            print(f"prob_positive {out.item():.6f} ({model.classes[1]})")
+        else:
+            probs = out.tolist()
+            top = max(range(len(probs)), key=lambda k: probs[k])
+            print(f"label {model.classes[top]}; probs " +
+                  " ".join(f"{c}={p:.6f}" for c, p in zip(model.classes, probs)))
     if a.save:
         torch.save(model.state_dict(), a.save)
         print(f"saved state_dict to {a.save}")

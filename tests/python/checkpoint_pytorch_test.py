@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A senti checkpoint loaded into PyTorch (scripts/checkpoint_to_pytorch.py) gives the same
 probabilities as `senti predict` on the same reviews: the seed model, masked models (a masked
-BiLSTM with concat pooling over pre padding, a masked mean over post padding) and n-gram models.
+BiLSTM with concat pooling over pre padding, a masked mean over post padding) and n-gram models; and
+K-class models (TREC's 6 question types, ../shared/data/textclf/trec beside the IMDB archive's folder):
+the softmax head's (B, K) probabilities and a multi-label head's K sigmoids against every class's
+probability `senti predict --json` prints, with the class names in the checkpoint's order.
 The script's n-gram features (standard library only) are checked first, without torch or numpy,
 against features computed by hand (the same rows and values as tests/cpu/ngram_test.cpp); then it
 exits 77 (ctest: skipped) without torch (or numpy, which the project's Python, .venv, always has).
@@ -48,6 +51,7 @@ except ImportError as e:
     sys.exit(77)
 
 from common import senti_words  # noqa: E402  (senti's tokenizer rules in Python)
+import k_class_util  # noqa: E402  (beside this file)
 
 senti, archive, scratch = sys.argv[1:4]
 if os.environ.get("SENTI_DATA_DIR"):  # as the C++ suites: the dataset folder can be moved
@@ -83,6 +87,48 @@ for name, flags in cases:
         p_senti = json.loads(res.stdout)["prob_positive"]
         print(f"{name:14s} torch {p_torch:.7f}  senti {p_senti:.7f}  {text[:40]!r}")
         worst = max(worst, abs(p_torch - p_senti))
+
+# K classes: Linear(F, K) + softmax (the seed LSTM; a masked BiLSTM with word pairs, whose n-gram
+# rows have K columns), and the same weights read as a multi-label head (K sigmoids).
+trec = k_class_util.trec_dir(archive)
+if os.path.exists(os.path.join(trec, "train.csv")):
+    questions = k_class_util.trec_questions(trec, 6)
+    k_cases = [("trec-softmax", ["--padding", "pre"], False),
+               ("trec-bilstm-ngrams", ["--mask", "--bidirectional", "--pool", "concat", "--padding", "pre",
+                                       "--ngrams", "2", "--ngram-buckets", "2000"], False),
+               ("trec-multi-label", ["--padding", "pre"], True)]
+    for name, flags, multi_label in k_cases:
+        out = os.path.join(run_dir, name)
+        subprocess.run([senti, "train", "--device", "cpu", "--data", os.path.join(trec, "train.csv"),
+                        "--preset", "seed", "--limit", "800", "--maxlen", "30", "--epochs", "1", "--lr", "0.01",
+                        "--test-limit", "0", "--no-tensorboard", "--out", out] + flags,
+                       check=True, capture_output=True)
+        ckpt = os.path.join(out, "latest.safetensors")
+        if multi_label:
+            ckpt = os.path.join(run_dir, name + ".safetensors")
+            k_class_util.as_multi_label(os.path.join(out, "latest.safetensors"), ckpt)
+        model, meta = c2p.build_model(ckpt)
+        head = "multi-label" if multi_label else "softmax"
+        assert model.head == head and model.classes == k_class_util.TREC_CLASSES, (model.head, model.classes)
+        assert model.dense.out_features == 6, model.dense
+        for text in questions:
+            with torch.no_grad():
+                p_torch = model(torch.tensor([c2p.encode(meta, senti_words(text))]))[0].tolist()
+            res = subprocess.run([senti, "predict", "-q", "--json", "--device", "cpu", "--checkpoint", ckpt, text],
+                                 check=True, capture_output=True, text=True)
+            j = json.loads(res.stdout)
+            p_senti = [j["probs"][c] for c in model.classes]
+            top = model.classes[max(range(6), key=lambda k: p_torch[k])]
+            print(f"{name:18s} torch {' '.join(f'{p:.5f}' for p in p_torch)}  label {top} (senti {j['label']})"
+                  f"  sum {sum(p_torch):.5f}  {text[:30]!r}")
+            worst = max(worst, max(abs(a - b) for a, b in zip(p_torch, p_senti)))
+            if not multi_label and top != j["label"]:  # (a multi-label line lists the labels above a threshold)
+                sys.exit(f"FAILED: {name}: PyTorch's top class {top}, senti's {j['label']}")
+            if not multi_label and abs(sum(p_torch) - 1) > 1e-5:
+                sys.exit(f"FAILED: {name}: softmax probabilities sum to {sum(p_torch)}")
+else:
+    print(f"K-class cases: SKIPPED ({trec} not found)")
+print(f"max |p_torch - p_senti| over every model, text and class: {worst:.2e}")
 if worst > 1e-5:
     sys.exit(f"FAILED: PyTorch and senti differ by {worst}")
 print("PASSED")
