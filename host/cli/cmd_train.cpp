@@ -206,6 +206,17 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   f.model.vocab_size = corpus.vocab.num_words;
   if (!f.classes.empty()) data::order_classes(&corpus, data::parse_class_list(f.classes, "--classes"), "--classes");
   choose_head(corpus.classes.size(), corpus.multi_label, &f.model);
+  // Each hashed n-gram slot is a row of K weights: keep the slots' weights near 16 M (64 MiB, x4
+  // with Adam and the gradient) when many classes would multiply the preset's 2^20 slots.
+  constexpr int64_t kNgramWeightBudget = int64_t{1} << 24;
+  if (f.model.ngrams >= 2 && cmd->count("--ngram-buckets") == 0 &&
+      static_cast<int64_t>(f.model.ngram_buckets) * f.model.outputs() > kNgramWeightBudget) {
+    int buckets = f.model.ngram_buckets;
+    while (buckets > 1024 && static_cast<int64_t>(buckets) * f.model.outputs() > kNgramWeightBudget) buckets /= 2;
+    std::printf("%d classes: --ngram-buckets %d instead of %d (each slot holds a weight per class; "
+                "pass --ngram-buckets to choose)\n", f.model.classes, buckets, f.model.ngram_buckets);
+    f.model.ngram_buckets = buckets;
+  }
   if (corpus.multi_label && !f.class_weight.empty())
     SENTI_FAIL("--class-weight: not with --multi-label (Keras class_weight weighs one class a "
                "sample; each label of a multi-label document is its own binary problem)");

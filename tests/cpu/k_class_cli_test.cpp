@@ -183,6 +183,24 @@ std::string multi_label_lines(int n, uint32_t seed) {
   return out;
 }
 
+// Many classes multiply the hashed n-gram slots' weights: the preset's slots shrink to keep them
+// near 16 M, saying so; an explicit --ngram-buckets is kept.
+TEST(KClassCliMany, NgramBucketsShrinkWithManyClasses) {
+  const std::string dir = test::scratch_dir("k-many");
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 80; ++i) csv += "word" + std::to_string(i % 40) + " more,c" + std::to_string(i % 40) + "\n";
+  std::ofstream(dir + "/many.csv") << csv;
+  std::string log;
+  const std::string train = test::senti_bin() + " train --device cpu --no-tensorboard --data " + dir +
+                            "/many.csv --cache-dir " + dir + "/cache --hidden 4 --embed 4 --epochs 1 --test-split 0 ";
+  ASSERT_EQ(test::run_command(train + "--out " + dir + "/a", &log), 0) << log;
+  EXPECT_NE(log.find("40 classes: --ngram-buckets 262144 instead of 1048576"), std::string::npos) << log;
+  EXPECT_EQ(load_checkpoint(dir + "/a").model.ngram_buckets, 262144);
+  ASSERT_EQ(test::run_command(train + "--out " + dir + "/b --ngram-buckets 1000", &log), 0) << log;
+  EXPECT_EQ(log.find("instead of"), std::string::npos) << log;
+  EXPECT_EQ(load_checkpoint(dir + "/b").model.ngram_buckets, 1000);
+}
+
 TEST(MultiLabelCli, TrainsEvaluatesAndPredictsLabelSets) {
   const std::string dir = test::scratch_dir("multi-label");
   std::ofstream(dir + "/train.txt") << multi_label_lines(600, 1);
