@@ -111,10 +111,26 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
   return true;
 }
 
+namespace {
+
+// A multi-label model's predicted labels: those with p > 0.5, most probable first.
+nlohmann::json labels_above_half(const float* probs, size_t K, const std::vector<std::string>& classes) {
+  std::vector<size_t> order;
+  for (size_t k = 0; k < K; ++k)
+    if (probs[k] > 0.5f) order.push_back(k);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return probs[a] > probs[b]; });
+  nlohmann::json out = nlohmann::json::array();
+  for (const size_t k : order) out.push_back(classes[k]);
+  return out;
+}
+
+}  // namespace
+
 std::string predict_response(Predictor& predictor, const PredictRequest& request) {
   const int O = predictor.outputs();
   if (!request.explain)
-    return predictions_json(predictor.predict(request.texts), predictor.classes(), O);
+    return predictions_json(predictor.predict(request.texts), predictor.classes(), O,
+                            predictor.multi_label());
   const std::vector<Explanation> ex = explain(predictor, request.texts);
   // K classes: every class's probability beside the explained (predicted) one, as without explain.
   const std::vector<float> probs = O == 1 ? std::vector<float>() : predictor.predict(request.texts);
@@ -132,6 +148,9 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
         all[predictor.classes()[k]] = probs[i * static_cast<size_t>(O) + k];
       out.push_back({{"label", name}, {"prob", ex[i].prob}, {"probs", std::move(all)},
                      {"explanation", explanation_json(ex[i], request.texts[i], name)}});
+      if (predictor.multi_label())
+        out.back()["labels"] = labels_above_half(probs.data() + i * static_cast<size_t>(O), static_cast<size_t>(O),
+                                                 predictor.classes());
     }
   }
   // Word texts are slices of the reviews: never fail on invalid UTF-8 in them.
@@ -140,7 +159,7 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
 }
 
 std::string predictions_json(const std::vector<float>& probs, const std::vector<std::string>& classes,
-                             int outputs) {
+                             int outputs, bool multi_label) {
   nlohmann::json out = nlohmann::json::array();
   if (outputs == 1) {
     for (const float p : probs) out.push_back({{"prob_positive", p}, {"label", label_of(p, classes)}});
@@ -151,6 +170,7 @@ std::string predictions_json(const std::vector<float>& probs, const std::vector<
       nlohmann::json all = nlohmann::json::object();
       for (size_t k = 0; k < K; ++k) all[classes[k]] = probs[r + k];
       out.push_back({{"label", classes[top]}, {"prob", probs[r + top]}, {"probs", std::move(all)}});
+      if (multi_label) out.back()["labels"] = labels_above_half(probs.data() + r, K, classes);
     }
   }
   return nlohmann::json{{"predictions", std::move(out)}}.dump(-1, ' ', false,

@@ -55,10 +55,11 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
 std::string predict_response(Predictor& predictor, const PredictRequest& request);
 
 // {"predictions": [...]} for these (N, outputs) probabilities: two classes {"prob_positive", "label"},
-// K classes {"label", "prob", "probs": {class: p, ...}}.
+// K classes {"label", "prob", "probs": {class: p, ...}}, multi-label also "labels" (p > 0.5, most
+// probable first).
 std::string predictions_json(const std::vector<float>& probs,
                              const std::vector<std::string>& classes = data::imdb_classes(),
-                             int outputs = 1);
+                             int outputs = 1, bool multi_label = false);
 
 // {"error": message, "status": status}.
 std::string error_json(int status, std::string_view message);

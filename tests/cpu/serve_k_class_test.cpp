@@ -95,6 +95,26 @@ TEST(ServeKClass, PredictionsCarryEveryClassProbability) {
   }
 }
 
+// A multi-label model's predictions also list every label above 0.5, most probable first.
+TEST(ServeKClass, MultiLabelPredictionsListTheLabelsAboveHalf) {
+  KClassServer s(Head::MultiLabel);
+  const std::vector<float> want = test::make_tiny_predictor(s.ckpt, 4)->predict(kTexts);
+  for (const bool explain : {false, true}) {
+    const nlohmann::json j = s.post({{"texts", kTexts}, {"explain", explain}});
+    ASSERT_EQ(j["predictions"].size(), kTexts.size()) << j.dump();
+    for (size_t i = 0; i < kTexts.size(); ++i) {
+      const auto& p = j["predictions"][i];
+      std::vector<std::pair<float, std::string>> above;
+      for (size_t k = 0; k < 3; ++k)
+        if (want[i * 3 + k] > 0.5f) above.emplace_back(want[i * 3 + k], kClasses[k]);
+      std::stable_sort(above.begin(), above.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& a : above) names.push_back(a.second);
+      EXPECT_EQ(p["labels"], names) << explain << " " << p.dump();
+    }
+  }
+}
+
 TEST(ServeKClass, CliHealthzNamesTheHeadAndClasses) {
   const std::string dir = test::scratch_dir("serve-k-class-cli");
   const std::string ckpt = dir + "/m.safetensors", out_path = dir + "/out.txt";
