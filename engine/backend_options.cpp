@@ -52,7 +52,7 @@ void validate_batch(const Batch& b, const BackendOptions& opts) {
                 " (sample ", i / b.maxlen, ", step ", i % b.maxlen, ") outside [0, ", V, ")");
   // Labels: a class index (or 0/1) per row, or 0/1 per label for a multi-label head.
   const ModelConfig& m = opts.model;
-  const int64_t label_count = m.head == Head::MultiLabel ? static_cast<int64_t>(b.batch) * m.classes : b.batch;
+  const int64_t label_count = static_cast<int64_t>(b.batch) * m.labels_per_row();
   const float top = m.head == Head::Softmax ? static_cast<float>(m.classes - 1) : 1.f;
   for (int64_t i = 0; i < label_count; ++i) {
     const float y = b.labels[i];

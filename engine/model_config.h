@@ -45,6 +45,8 @@ struct ModelConfig {
   int classes = 2;  // K: class names live with the checkpoint; Sigmoid means exactly 2
   // O: the Dense layer's width (1 for the sigmoid head, else K).
   int outputs() const { return head == Head::Sigmoid ? 1 : classes; }
+  // Batch::labels entries per row: K 0/1 targets for the multi-label head, else one class index.
+  int labels_per_row() const { return head == Head::MultiLabel ? classes : 1; }
   int gates() const { return 4 * hidden; }  // 4H, Keras gate order i, f, c, o
   int directions() const { return bidirectional ? 2 : 1; }
   // F: width of the classifier input (dense kernel rows).

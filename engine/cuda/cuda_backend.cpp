@@ -79,7 +79,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
                                    compute_, opts.deterministic)),
       describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe()),
       pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask,
-                opts.model.head == Head::MultiLabel ? opts.model.classes : 1),
+                opts.model.labels_per_row()),
       graphs_(compute_) {
   validate_optimizer_config(opts.optimizer);
   validate_model_config(opts.model);

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/data/class_order.h"
 #include "host/data/review_lines.h"
 #include "host/run/checkpoint.h"
 #include "kernels/common/error.h"
@@ -95,11 +96,12 @@ struct Extras {
 
 // The top_k classes by probability (ties: the lower index first), as (index, probability).
 std::vector<std::pair<size_t, float>> top_classes(const float* probs, size_t K, size_t top_k) {
-  std::vector<std::pair<size_t, float>> all;
-  for (size_t k = 0; k < K; ++k) all.emplace_back(k, probs[k]);
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  all.resize(std::min(top_k, K));
-  return all;
+  std::vector<std::pair<size_t, float>> top;
+  for (const int32_t k : classes_by_probability(probs, static_cast<int>(K))) {
+    if (top.size() == top_k) break;
+    top.emplace_back(static_cast<size_t>(k), probs[k]);
+  }
+  return top;
 }
 
 void print_result(const std::string& text, float prob, const std::string& label, bool json, const Extras* extras) {
@@ -160,11 +162,9 @@ int explain_class_index(const Predictor& predictor, const PredictFlags& f) {
   if (f.explain_class.empty()) return -1;
   const auto& classes = predictor.classes();
   const auto it = std::find(classes.begin(), classes.end(), f.explain_class);
-  if (it == classes.end()) {
-    std::string names;
-    for (const std::string& c : classes) names += (names.empty() ? "" : ", ") + c;
-    SENTI_FAIL("--explain-class: '", f.explain_class, "' is not a class of the checkpoint (", names, ")");
-  }
+  if (it == classes.end())
+    SENTI_FAIL("--explain-class: '", f.explain_class, "' is not a class of the checkpoint (",
+               data::join_names(classes), ")");
   return static_cast<int>(it - classes.begin());
 }
 
@@ -190,9 +190,7 @@ size_t flush(Predictor& predictor, std::vector<std::string>* pending, const Pred
     const float top = O == 1 ? row[0] : row[predicted_class(row, static_cast<int>(O))];
     std::string label = predictor.label_of(row);
     if (predictor.multi_label()) {  // every label above the threshold, most probable first
-      above.clear();
-      for (const auto& [k, p] : top_classes(row, O, O))
-        if (p > f.threshold) above.push_back(predictor.classes()[k]);
+      above = labels_above(row, predictor.classes(), f.threshold);
       extras.labels = &above;
       label.clear();
       for (const std::string& a : above) label += (label.empty() ? "" : ",") + a;

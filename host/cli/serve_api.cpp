@@ -1,6 +1,7 @@
 #include "host/cli/serve_api.h"
 
 #include "host/run/class_report.h"
+#include "host/run/multilabel_report.h"
 
 #include <algorithm>
 
@@ -111,21 +112,6 @@ bool parse_predict_request(std::string_view body, const ServeLimits& limits,
   return true;
 }
 
-namespace {
-
-// A multi-label model's predicted labels: those with p > 0.5, most probable first.
-nlohmann::json labels_above_half(const float* probs, size_t K, const std::vector<std::string>& classes) {
-  std::vector<size_t> order;
-  for (size_t k = 0; k < K; ++k)
-    if (probs[k] > 0.5f) order.push_back(k);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return probs[a] > probs[b]; });
-  nlohmann::json out = nlohmann::json::array();
-  for (const size_t k : order) out.push_back(classes[k]);
-  return out;
-}
-
-}  // namespace
-
 std::string predict_response(Predictor& predictor, const PredictRequest& request) {
   const int O = predictor.outputs();
   if (!request.explain)
@@ -149,8 +135,7 @@ std::string predict_response(Predictor& predictor, const PredictRequest& request
       out.push_back({{"label", name}, {"prob", ex[i].prob}, {"probs", std::move(all)},
                      {"explanation", explanation_json(ex[i], request.texts[i], name)}});
       if (predictor.multi_label())
-        out.back()["labels"] = labels_above_half(probs.data() + i * static_cast<size_t>(O), static_cast<size_t>(O),
-                                                 predictor.classes());
+        out.back()["labels"] = labels_above(probs.data() + i * static_cast<size_t>(O), predictor.classes(), 0.5);
     }
   }
   // Word texts are slices of the reviews: never fail on invalid UTF-8 in them.
@@ -170,7 +155,7 @@ std::string predictions_json(const std::vector<float>& probs, const std::vector<
       nlohmann::json all = nlohmann::json::object();
       for (size_t k = 0; k < K; ++k) all[classes[k]] = probs[r + k];
       out.push_back({{"label", classes[top]}, {"prob", probs[r + top]}, {"probs", std::move(all)}});
-      if (multi_label) out.back()["labels"] = labels_above_half(probs.data() + r, K, classes);
+      if (multi_label) out.back()["labels"] = labels_above(probs.data() + r, classes, 0.5);
     }
   }
   return nlohmann::json{{"predictions", std::move(out)}}.dump(-1, ' ', false,

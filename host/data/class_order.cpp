@@ -5,15 +5,13 @@
 #include "kernels/common/error.h"
 
 namespace senti::data {
-namespace {
 
-std::string join(const std::vector<std::string>& names) {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
+std::string join_names(const std::vector<std::string>& names, size_t max_names) {
+  std::string out;
+  for (size_t k = 0; k < names.size() && k < max_names; ++k) out += (k ? ", " : "") + names[k];
+  if (names.size() > max_names) out += ", ... (" + std::to_string(names.size()) + " classes)";
+  return out;
 }
-
-}  // namespace
 
 std::vector<std::string> parse_class_list(const std::string& list, const std::string& flag) {
   std::vector<std::string> names;
@@ -39,9 +37,9 @@ void order_classes(Corpus* corpus, const std::vector<std::string>& order, const 
   for (const std::string& c : order)
     if (std::find(corpus->classes.begin(), corpus->classes.end(), c) == corpus->classes.end()) unknown.push_back(c);
   if (!missing.empty() || !unknown.empty())
-    SENTI_FAIL(flag, ": expected exactly the training data's classes (", join(corpus->classes), ") in some order",
-               missing.empty() ? "" : "; missing: " + join(missing),
-               unknown.empty() ? "" : "; not a class of the training data: " + join(unknown));
+    SENTI_FAIL(flag, ": expected exactly the training data's classes (", join_names(corpus->classes), ") in some order",
+               missing.empty() ? "" : "; missing: " + join_names(missing),
+               unknown.empty() ? "" : "; not a class of the training data: " + join_names(unknown));
   if (order == corpus->classes) return;
   std::vector<int32_t> new_id(corpus->classes.size());
   for (size_t k = 0; k < corpus->classes.size(); ++k)

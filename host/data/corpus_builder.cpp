@@ -11,6 +11,7 @@
 #include "engine/params.h"
 #include "kernels/common/error.h"
 #include "host/data/aclimdb_reader.h"
+#include "host/data/class_order.h"
 #include "host/data/hash.h"
 #include "host/data/review_queue.h"
 #include "host/data/word_index.h"
@@ -111,12 +112,6 @@ void read_pipelined(CorpusSource& source, const std::function<void(const Documen
   if (reader_error) std::rethrow_exception(reader_error);
 }
 
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t k = 0; k < names.size() && k < 20; ++k) out += (k ? ", " : "") + names[k];
-  if (names.size() > 20) out += ", ... (" + std::to_string(names.size()) + " classes)";
-  return out;
-}
 
 // The final class of every provisional label: the training labels sorted by name (Keras's
 // class-folder order; for aclImdb neg = 0, pos = 1). A test or validation label that training
@@ -149,7 +144,7 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
       if (final_id[static_cast<size_t>(l)] < 0)
         SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(l)],
                    "' never appears in the training data; expected one of the training classes (",
-                   join_names(*classes), ")");
+                   join_names(*classes, 20), ")");
   return final_id;
 }
 

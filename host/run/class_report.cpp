@@ -54,6 +54,13 @@ int32_t predicted_class(const float* probs, int outputs) {
   return arg;
 }
 
+std::vector<int32_t> classes_by_probability(const float* probs, int outputs) {
+  std::vector<int32_t> order(static_cast<size_t>(outputs));
+  for (int32_t k = 0; k < outputs; ++k) order[static_cast<size_t>(k)] = k;
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return probs[a] > probs[b]; });
+  return order;
+}
+
 std::vector<int32_t> predicted_classes(const std::vector<float>& probs, int outputs) {
   std::vector<int32_t> out(probs.size() / static_cast<size_t>(outputs));
   for (size_t i = 0; i < out.size(); ++i) out[i] = predicted_class(probs.data() + i * outputs, outputs);

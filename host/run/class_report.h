@@ -36,5 +36,7 @@ ClassReport class_report(const std::vector<int32_t>& truth, const std::vector<in
 // probs: (N, outputs) row-major.
 std::vector<int32_t> predicted_classes(const std::vector<float>& probs, int outputs = 1);
 int32_t predicted_class(const float* probs, int outputs);
+// The class indices of one row's K probabilities, most probable first (ties: lower index first).
+std::vector<int32_t> classes_by_probability(const float* probs, int outputs);
 
 }  // namespace senti

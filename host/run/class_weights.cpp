@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "host/data/class_order.h"
 #include "kernels/common/error.h"
 
 namespace senti {
@@ -42,11 +43,9 @@ std::vector<float> class_weights_from_flag(const std::string& spec,
                  "(e.g. neg=1,pos=3), got '", item, "'");
     const std::string name = item.substr(0, eq), number = item.substr(eq + 1);
     const auto it = std::find(classes.begin(), classes.end(), name);
-    if (it == classes.end()) {
-      std::string names;
-      for (const std::string& c : classes) names += (names.empty() ? "" : ", ") + c;
-      SENTI_FAIL("--class-weight: '", name, "' is not a class of the training data (", names, ")");
-    }
+    if (it == classes.end())
+      SENTI_FAIL("--class-weight: '", name, "' is not a class of the training data (",
+                 data::join_names(classes), ")");
     const size_t k = static_cast<size_t>(it - classes.begin());
     if (given[k]) SENTI_FAIL("--class-weight: the class '", name, "' is given twice");
     given[k] = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "host/run/class_report.h"
 #include "kernels/common/error.h"
 
 namespace senti {
@@ -12,6 +13,14 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 double f1_of(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
 }  // namespace
+
+std::vector<std::string> labels_above(const float* probs, const std::vector<std::string>& classes,
+                                      double threshold) {
+  std::vector<std::string> out;
+  for (const int32_t k : classes_by_probability(probs, static_cast<int>(classes.size())))
+    if (probs[k] > threshold) out.push_back(classes[static_cast<size_t>(k)]);
+  return out;
+}
 
 void check_threshold(double threshold) {
   if (!(threshold > 0 && threshold < 1))

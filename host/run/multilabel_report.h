@@ -33,6 +33,11 @@ MultiLabelReport multilabel_report(const std::vector<float>& probs,
                                    const std::vector<std::vector<int32_t>>& truth,
                                    const std::vector<std::string>& classes, double threshold);
 
+// A multi-label model's predicted labels for one row of K probabilities: the names of those
+// above `threshold`, most probable first.
+std::vector<std::string> labels_above(const float* probs, const std::vector<std::string>& classes,
+                                      double threshold);
+
 // --threshold: a probability in (0, 1); a UsageError naming the flag otherwise.
 void check_threshold(double threshold);
 

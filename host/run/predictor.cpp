@@ -96,7 +96,7 @@ Predictor::Predictor(const Checkpoint& ckpt, std::unique_ptr<Backend> backend, i
   const size_t B = static_cast<size_t>(batch_), T = static_cast<size_t>(seq_.maxlen);
   const size_t ids_bytes = align_up(B * T * sizeof(int32_t));
   // Dummy labels: a valid class (0) per row, or per label of a multi-label model.
-  const size_t label_count = B * static_cast<size_t>(ckpt.model.head == Head::MultiLabel ? outputs_ : 1);
+  const size_t label_count = B * static_cast<size_t>(ckpt.model.labels_per_row());
   const size_t labels_bytes = align_up(label_count * sizeof(float));
   memory_ = backend_->alloc_host(ids_bytes + labels_bytes + B * sizeof(int32_t));
   auto* base = static_cast<char*>(memory_.get());

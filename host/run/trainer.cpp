@@ -30,7 +30,7 @@ std::shared_ptr<void> host_alloc(Backend& backend, size_t bytes) {
 std::vector<stream::BatchSlot> slots_for(Backend& backend, int batch, int maxlen) {
   const ModelConfig& m = backend.options().model;
   return stream::make_slots(3, batch, maxlen, [&](size_t n) { return host_alloc(backend, n); },
-                            m.head == Head::MultiLabel ? m.classes : 1);
+                            m.labels_per_row());
 }
 
 void accumulate(Metrics* total, const Metrics& m) {
