@@ -16,6 +16,7 @@
 #include "host/onnx/onnx.pb.h"
 #include "host/onnx/onnx_export.h"
 #include "kernels/common/error.h"
+#include "onnx_graph_util.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
 
@@ -33,17 +34,8 @@ onnx::ModelProto exported(const Checkpoint& c) {
   return m;
 }
 
-const onnx::TensorProto& initializer(const onnx::ModelProto& m, const std::string& name) {
-  for (const auto& t : m.graph().initializer())
-    if (t.name() == name) return t;
-  throw std::runtime_error("no initializer " + name);
-}
-
-float at(const onnx::TensorProto& t, size_t i) {
-  float v;
-  std::memcpy(&v, t.raw_data().data() + 4 * i, 4);
-  return v;
-}
+using test::at;
+using test::initializer;
 
 // The node that writes `value`, or nullptr.
 const onnx::NodeProto* producer(const onnx::ModelProto& m, const std::string& value) {

@@ -14,6 +14,7 @@
 #include "host/onnx/onnx.pb.h"
 #include "host/onnx/onnx_export.h"
 #include "kernels/common/error.h"
+#include "onnx_graph_util.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
 
@@ -23,17 +24,8 @@ namespace {
 const nlohmann::json kSeedModel = {{"vocab_size", 16}, {"embed_dim", 8}, {"hidden", 6},
                                    {"architecture", "embedding-lstm-dense-sigmoid"}};
 
-const onnx::TensorProto& initializer(const onnx::ModelProto& m, const std::string& name) {
-  for (const auto& t : m.graph().initializer())
-    if (t.name() == name) return t;
-  throw std::runtime_error("no initializer " + name);
-}
-
-float at(const onnx::TensorProto& t, size_t i) {
-  float v;
-  std::memcpy(&v, t.raw_data().data() + 4 * i, 4);
-  return v;
-}
+using test::at;
+using test::initializer;
 
 TEST(OnnxExport, GraphHasTheDocumentedInterfaceAndOnnxGateOrder) {
   const Checkpoint c = test::tiny_checkpoint(4);

@@ -21,6 +21,7 @@
 #include "host/run/predictor.h"
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
+#include "serve_process.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
 
@@ -29,16 +30,6 @@ namespace {
 
 Checkpoint tiny_checkpoint() { return test::tiny_checkpoint(8); }
 
-// $SENTI_CHROMIUM, else the first of chromium / chromium-browser / google-chrome on PATH; "" if none.
-std::string find_chromium() {
-  if (const char* c = std::getenv("SENTI_CHROMIUM"); c && *c) return c;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    std::string out;
-    if (test::run_command(std::string("command -v ") + name, &out) == 0 && !out.empty())
-      return out.substr(0, out.find('\n'));
-  }
-  return "";
-}
 
 std::string url_encode(const std::string& s) {
   std::string out;
@@ -57,7 +48,7 @@ std::string url_encode(const std::string& s) {
 class ServeBrowser : public ::testing::Test {
  protected:
   void SetUp() override {
-    chromium_ = find_chromium();
+    chromium_ = test::find_chromium();
     if (chromium_.empty())
       GTEST_SKIP() << "Chromium not installed (apt-get install chromium, or set SENTI_CHROMIUM): "
                       "the browser test of the demo page is skipped";

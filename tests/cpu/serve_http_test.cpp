@@ -28,6 +28,7 @@
 #include "host/run/predictor.h"
 #include "host/cli/serve_server.h"
 #include "host/text/tokenizer.h"
+#include "serve_process.h"
 #include "test_env.h"
 #include "serve_test_server.h"
 #include "tiny_checkpoint.h"
@@ -239,28 +240,12 @@ TEST(ServeCli, ServesThenStopsCleanlyOnSigterm) {
   const std::string dir = test::scratch_dir("serve-cli");
   save_checkpoint(dir + "/m.safetensors", tiny_checkpoint());
   const std::string ckpt = dir + "/m.safetensors", out_path = dir + "/out.txt";
-  const std::string bin = test::senti_bin();
-  std::vector<const char*> argv = {bin.c_str(), "serve", "--device", "cpu", "--checkpoint",
-                                   ckpt.c_str(), "--port", "0", nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-
-  // Wait for "listening on http://127.0.0.1:<port>/".
-  int port = 0;
-  std::string log;
-  for (int i = 0; i < 300 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream in(out_path);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    std::smatch m;
-    if (std::regex_search(log, m, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/")))
-      port = std::stoi(m[1]);
-  }
+  // Waits for "listening on http://127.0.0.1:<port>/".
+  test::ServeProcess serve = test::start_serve(ckpt, out_path);
+  ASSERT_NE(serve.pid, 0) << serve.log;
+  const pid_t pid = serve.pid;
+  const int port = serve.port;
+  std::string log = serve.log;
   if (port == 0) kill(pid, SIGKILL);
   ASSERT_NE(port, 0) << log;
   httplib::Client c("127.0.0.1", port);

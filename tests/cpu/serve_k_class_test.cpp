@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve_test_server.h"
+#include "serve_process.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
 
@@ -119,26 +120,11 @@ TEST(ServeKClass, CliHealthzNamesTheHeadAndClasses) {
   const std::string dir = test::scratch_dir("serve-k-class-cli");
   const std::string ckpt = dir + "/m.safetensors", out_path = dir + "/out.txt";
   save_checkpoint(ckpt, test::tiny_k_class_checkpoint(21));
-  const std::string bin = test::senti_bin();
-  std::vector<const char*> argv = {bin.c_str(), "serve", "--device", "cpu", "--checkpoint",
-                                   ckpt.c_str(), "--port", "0", nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  int port = 0;
-  std::string log;
-  for (int i = 0; i < 300 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream in(out_path);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    std::smatch m;
-    if (std::regex_search(log, m, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/")))
-      port = std::stoi(m[1]);
-  }
+  const test::ServeProcess serve = test::start_serve(ckpt, out_path);
+  ASSERT_NE(serve.pid, 0) << serve.log;
+  const pid_t pid = serve.pid;
+  const int port = serve.port;
+  const std::string& log = serve.log;
   nlohmann::json health, predicted;
   if (port != 0) {
     httplib::Client c("127.0.0.1", port);
@@ -165,15 +151,6 @@ TEST(ServeKClass, CliHealthzNamesTheHeadAndClasses) {
 
 // ---- the page, in headless Chromium ---------------------------------------------------------
 
-std::string find_chromium() {
-  if (const char* c = std::getenv("SENTI_CHROMIUM"); c && *c) return c;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    std::string out;
-    if (test::run_command(std::string("command -v ") + name, &out) == 0 && !out.empty())
-      return out.substr(0, out.find('\n'));
-  }
-  return "";
-}
 
 // The DOM of /?demo=<text> (letters and spaces only) once the page settled.
 std::string page_after_demo(const std::string& chromium, int port, const std::string& text) {
@@ -201,7 +178,7 @@ std::vector<std::pair<std::string, std::string>> class_rows(const std::string& d
 class ServeKClassPage : public ::testing::TestWithParam<Head> {
  protected:
   void SetUp() override {
-    chromium_ = find_chromium();
+    chromium_ = test::find_chromium();
     if (chromium_.empty())
       GTEST_SKIP() << "Chromium not installed (apt-get install chromium, or set SENTI_CHROMIUM): "
                       "the browser test of the demo page is skipped";

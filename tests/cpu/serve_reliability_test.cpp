@@ -21,6 +21,7 @@
 #include "host/cli/serve_server.h"
 #include "host/run/checkpoint.h"
 #include "serve_test_server.h"
+#include "serve_process.h"
 #include "test_env.h"
 #include "tiny_checkpoint.h"
 
@@ -138,27 +139,11 @@ void serve_and_connect(const std::string& host) {
   const std::string dir = test::scratch_dir("serve-host");
   const std::string ckpt = dir + "/m.safetensors", out_path = dir + "/out.txt";
   save_checkpoint(ckpt, test::tiny_checkpoint(21));
-  const std::string bin = test::senti_bin();
-  std::vector<const char*> argv = {bin.c_str(), "serve", "--device", "cpu", "--checkpoint",
-                                   ckpt.c_str(), "--host", host.c_str(), "--port", "0", nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  int port = 0;
-  std::string log;
-  for (int i = 0; i < 300 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream in(out_path);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    std::smatch m;
-    if (std::regex_search(log, m, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/")))
-      port = std::stoi(m[1]);
-    if (waitpid(pid, nullptr, WNOHANG) == pid) break;  // exited: refused
-  }
+  const test::ServeProcess serve = test::start_serve(ckpt, out_path, {"--host", host});
+  ASSERT_NE(serve.pid, 0) << serve.log;
+  const pid_t pid = serve.pid;
+  const int port = serve.port;
+  const std::string& log = serve.log;
   if (port != 0) {
     httplib::Client c("127.0.0.1", port);
     c.set_connection_timeout(5);
