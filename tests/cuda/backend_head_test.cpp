@@ -24,6 +24,7 @@ namespace senti {
 namespace {
 
 using test::all_close;
+using test::expect_grads_close;
 using test::HostBatch;
 using test::make_batch;
 
@@ -74,16 +75,6 @@ HostBatch head_batch(const HeadModelCase& c, int B, int T, uint64_t seed) {
     for (int b = 0; b < B; ++b) h.labels.push_back(static_cast<float>((b + rng() % 2) % K));
   }
   return h;
-}
-
-void expect_grads_close(const ParamLayout& L, const std::vector<float>& ref,
-                        const std::vector<float>& got, const std::string& what) {
-  for (const TensorInfo& t : L.tensors()) {
-    const float scale = test::max_abs(ref.data() + t.offset, t.size);
-    EXPECT_GT(scale, 0.f) << what << " " << t.name << ": the reference gradient is zero";
-    EXPECT_TRUE(all_close(ref.data() + t.offset, got.data() + t.offset, t.size, 1e-4 * scale + 1e-9,
-                          2e-3, what + " " + t.name));
-  }
 }
 
 class CudaBackendHead : public ::testing::TestWithParam<HeadModelCase> {};

@@ -24,6 +24,7 @@ namespace senti {
 namespace {
 
 using test::all_close;
+using test::expect_grads_close;
 
 using test::HostBatch;
 using test::make_batch;
@@ -60,16 +61,6 @@ BackendOptions options_for(const ModelCase& c) {
   return o;
 }
 
-// |ref - got| <= 1e-4·max|ref tensor| + 2e-3·|ref| for each tensor, by name.
-void expect_grads_close(const ParamLayout& L, const std::vector<float>& ref,
-                        const std::vector<float>& got, const std::string& what) {
-  for (const TensorInfo& t : L.tensors()) {
-    const float scale = test::max_abs(ref.data() + t.offset, t.size);
-    EXPECT_GT(scale, 0.f) << what << " " << t.name << ": the reference gradient is zero";
-    EXPECT_TRUE(all_close(ref.data() + t.offset, got.data() + t.offset, t.size, 1e-4 * scale + 1e-9,
-                          2e-3, what + " " + t.name));
-  }
-}
 
 // The whole comparison for one case, with the CUDA backend's LSTM `kind`.
 void expect_matches_cpu(const ModelCase& c, LstmKind kind, const char* describe) {

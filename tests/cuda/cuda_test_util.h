@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/cuda/cuda_backend.h"
+#include "engine/params.h"
 #include "engine/cuda/device_buffer.h"
 
 // First statement of every GPU test: skips with the reason when no device is usable.
@@ -89,6 +90,18 @@ inline float max_abs(const float* p, size_t n) {
   float m = 0.f;
   for (size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(p[i]));
   return m;
+}
+
+// Per tensor of the layout, by name: |ref - got| <= 1e-4·max|ref tensor| + 2e-3·|ref|, and the
+// reference gradient not zero (a tensor the case never reaches would compare nothing).
+inline void expect_grads_close(const ParamLayout& L, const std::vector<float>& ref,
+                               const std::vector<float>& got, const std::string& what) {
+  for (const TensorInfo& t : L.tensors()) {
+    const float scale = max_abs(ref.data() + t.offset, t.size);
+    EXPECT_GT(scale, 0.f) << what << " " << t.name << ": the reference gradient is zero";
+    EXPECT_TRUE(all_close(ref.data() + t.offset, got.data() + t.offset, t.size, 1e-4 * scale + 1e-9,
+                          2e-3, what + " " + t.name));
+  }
 }
 
 }  // namespace senti::test
