@@ -139,12 +139,16 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
     if (!in_train[k]) continue;
     final_id[k] = static_cast<int32_t>(std::lower_bound(classes->begin(), classes->end(), labels[k]) - classes->begin());
   }
-  for (const DocumentRecord& r : records)
-    for (const int32_t l : r.label_set.empty() ? std::vector<int32_t>{r.label} : r.label_set)
-      if (final_id[static_cast<size_t>(l)] < 0)
-        SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(l)],
-                   "' never appears in the training data; expected one of the training classes (",
-                   join_names(*classes, 20), ")");
+  auto check_seen = [&](const DocumentRecord& r, int32_t l) {
+    if (final_id[static_cast<size_t>(l)] < 0)
+      SENTI_FAIL(r.where, ": label '", labels[static_cast<size_t>(l)],
+                 "' never appears in the training data; expected one of the training classes (",
+                 join_names(*classes, 20), ")");
+  };
+  for (const DocumentRecord& r : records) {  // a multi-label set starts with r.label
+    check_seen(r, r.label);
+    for (const int32_t l : r.label_set) check_seen(r, l);
+  }
   return final_id;
 }
 
