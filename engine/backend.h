@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/batch.h"
+#include "engine/collective/collective.h"
 #include "engine/model_config.h"
 #include "engine/params.h"
 
@@ -51,6 +52,10 @@ struct BackendOptions {
   // Keras class_weight: (K) factors of each class's training loss and gradient; empty = 1 each.
   // Training steps only (eval_step's loss is unweighted); not for a multi-label head.
   std::vector<float> class_weights;
+  // Data-parallel training (docs/distributed.md): the job's processes. Each train_step sums the
+  // ranks' gradients (the batch is this rank's share, Batch::global_batch) before clipping and
+  // Adam, so every rank applies the same update. Null: one process.
+  std::shared_ptr<Collective> collective;
 };
 
 // The one check of a batch against the options a backend was built for, shared by every backend:
@@ -75,7 +80,8 @@ class Backend {
   virtual void set_state(const TrainState& state) = 0;
   virtual TrainState get_state() = 0;
 
-  // One optimizer step: forward, BCE loss, backward, clipping, Adam. May run asynchronously, but
+  // One optimizer step: forward, loss, backward, (the allreduce of the gradient over the
+  // options' collective,) clipping, Adam. May run asynchronously, but
   // when it returns the backend no longer reads the batch's host memory. Loss and accuracy of the
   // batch (before the update) are accumulated into the running metrics.
   virtual void train_step(const Batch& batch) = 0;

@@ -40,8 +40,14 @@ bool parse_cuda_graph(const std::string& value) {
 
 void validate_batch(const Batch& b, const BackendOptions& opts) {
   SENTI_CHECK(b.ids && b.labels, "batch without ids or labels");
-  SENTI_CHECK(b.batch >= 1 && b.batch <= opts.max_batch, "batch size ", b.batch, " outside 1..",
-              opts.max_batch);
+  // A data-parallel rank's share of a short last batch may be empty (Batch::global_batch).
+  SENTI_CHECK(b.batch >= (b.global_batch > 0 ? 0 : 1) && b.batch <= opts.max_batch, "batch size ",
+              b.batch, " outside 1..", opts.max_batch);
+  SENTI_CHECK(b.global_batch >= 0 && b.row_offset >= 0 &&
+                  (b.global_batch == 0 ? b.row_offset == 0
+                                       : int64_t{b.row_offset} + b.batch <= b.global_batch),
+              "rows [", b.row_offset, ", ", int64_t{b.row_offset} + b.batch,
+              ") are not a share of a global batch of ", b.global_batch);
   SENTI_CHECK(b.maxlen >= 1 && b.maxlen <= opts.maxlen, "sequence length ", b.maxlen,
               " outside 1..", opts.maxlen);
   // On the host, while the batch is still in cache (B*T ints).

@@ -16,6 +16,14 @@ struct Batch {
   int batch = 0;                     // B (the last batch of an epoch may be smaller)
   int maxlen = 0;                    // T: the padded sequence length
   PadSide padding = PadSide::Post;   // read with `lengths` by masked models only
+  // Data-parallel training (docs/distributed.md): this batch is rows [row_offset, row_offset +
+  // batch) of a global batch of global_batch rows split across the ranks. The training loss is
+  // the global batch's mean and dropout masks are keyed by the global row, so N ranks compute
+  // the gradient one process would (up to summation order). A rank's share may be empty
+  // (batch 0) when the global batch has fewer rows than there are ranks.
+  int row_offset = 0;
+  int global_batch = 0;  // 0: this batch is the whole batch
+  int mean_rows() const { return global_batch > 0 ? global_batch : batch; }
 };
 
 // Sums over the samples seen since the last Backend::take_metrics().

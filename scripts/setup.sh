@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev libssl-dev libxxhash-dev zlib1g-dev curl
   libprotobuf-dev protobuf-compiler   # TensorBoard event files, ONNX export
   libboost-context-dev  # fibers of the emulated CUDA device (tests/emu)
+  openmpi-bin libopenmpi-dev  # data-parallel training: mpirun and MPI (docs/distributed.md)
 )
 # Headless Chromium drives the web demo's browser test (skipped with a reason when absent).
 if [ "${SENTI_SKIP_BROWSER:-0}" != 1 ]; then packages+=(chromium); fi

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -95,6 +96,12 @@ class CpuBackend final : public Backend {
     const bool sparse = opts_.optimizer.embedding_clip_norm == EmbeddingClipNorm::Sparse;
     double position_sumsq = 0;
     gradients(batch, grads_.data(), sparse ? &position_sumsq : nullptr);
+    if (Collective* world = opts_.collective.get(); world && world->distributed()) {
+      // The global batch's gradient: each rank's share is already divided by the global row count.
+      // The sparse embedding norm's per-position slices each belong to one rank: their sums add.
+      world->allreduce_sum(grads_.data(), grads_.size());
+      if (sparse) world->allreduce_sum(&position_sumsq, 1);
+    }
     TensorSums sums = grad_sums_of_squares(layout_, grads_.data());
     if (sparse) sums[static_cast<int>(ParamId::Embedding)] = position_sumsq;  // TF's IndexedSlices
     apply_clipped_adam(layout_, opts_.optimizer, grads_.data(), &state_, threads_, &sums, &clip_);
@@ -136,12 +143,18 @@ class CpuBackend final : public Backend {
   double gradients(const Batch& batch, float* grads, double* position_sumsq) {
     validate_batch(batch, opts_);
     const int B = batch.batch;
-    const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step)};
+    if (B == 0) {  // a data-parallel rank with no rows in this step: nothing to add to the sum
+      std::fill(grads, grads + layout_.total(), 0.f);
+      if (position_sumsq) *position_sumsq = 0;
+      return 0;
+    }
+    const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step),
+                                  static_cast<uint64_t>(batch.row_offset)};
     lstm_.forward(params(), batch, &key, logits_.data());
     add_ngram_logits(batch);
-    // The head's loss and dL/dlogits of the batch mean (engine/cpu/head_cpu.h).
+    // The head's loss and dL/dlogits of the (global) batch mean (engine/cpu/head_cpu.h).
     const HeadSums sums = head_loss(opts_.model, logits_.data(), B, batch.labels, class_weights(),
-                                    dlogits_.data(), nullptr);
+                                    dlogits_.data(), nullptr, batch.mean_rows());
     accumulate_metrics(batch, sums);
     const ParamViews<float> g = make_views(grads, layout_);
     lstm_.backward(params(), dlogits_.data(), g, position_sumsq);
@@ -149,7 +162,7 @@ class CpuBackend final : public Backend {
     if (opts_.model.ngrams > 0)
       ngrams_.gradient(dlogits_.data(), O, opts_.model.ngram_width(),
                        g.dense_kernel + static_cast<int64_t>(opts_.model.features()) * O);
-    return sums.loss_sum / B;
+    return sums.loss_sum / batch.mean_rows();
   }
 
   // The n-gram part of the logits (engine/cpu/ngram_cpu.h), after the LSTM's.

@@ -9,7 +9,7 @@
 namespace senti {
 namespace {
 
-HeadSums sigmoid_head(const float* z, int B, const float* y, const float* cw, float* dz,
+HeadSums sigmoid_head(const float* z, int B, int N, const float* y, const float* cw, float* dz,
                       float* probs) {
   HeadSums s;
   for (int b = 0; b < B; ++b) {
@@ -18,8 +18,8 @@ HeadSums sigmoid_head(const float* z, int B, const float* y, const float* cw, fl
     s.loss_sum += cw ? w * loss : loss;
     s.correct += math::correct_prediction(z[b], y[b]);
     if (dz) {
-      // Mean loss over the batch: dL/dlogit_b = (sigmoid(z_b) - y_b) / B (times the weight).
-      const float g = math::bce_with_logit_grad(z[b], y[b]) / static_cast<float>(B);
+      // Mean loss over the N rows: dL/dlogit_b = (sigmoid(z_b) - y_b) / N (times the weight).
+      const float g = math::bce_with_logit_grad(z[b], y[b]) / static_cast<float>(N);
       dz[b] = cw ? g * w : g;
     }
     if (probs) probs[b] = math::sigmoid(z[b]);
@@ -27,8 +27,8 @@ HeadSums sigmoid_head(const float* z, int B, const float* y, const float* cw, fl
   return s;
 }
 
-HeadSums softmax_head(const float* logits, int B, int K, const float* labels, const float* cw,
-                      float* dlogits, float* probs) {
+HeadSums softmax_head(const float* logits, int B, int N, int K, const float* labels,
+                      const float* cw, float* dlogits, float* probs) {
   HeadSums s;
   for (int b = 0; b < B; ++b) {
     const float* z = logits + static_cast<int64_t>(b) * K;
@@ -46,14 +46,14 @@ HeadSums softmax_head(const float* logits, int B, int K, const float* labels, co
     for (int k = 0; k < K; ++k) {
       const float p = math::softmax_prob(z[k], m, sum);
       if (probs) probs[static_cast<int64_t>(b) * K + k] = p;
-      if (dlogits) dlogits[static_cast<int64_t>(b) * K + k] = math::softmax_ce_grad(p, k == y, w, B);
+      if (dlogits) dlogits[static_cast<int64_t>(b) * K + k] = math::softmax_ce_grad(p, k == y, w, N);
     }
   }
   return s;
 }
 
-HeadSums multi_label_head(const float* logits, int B, int K, const float* labels, float* dlogits,
-                          float* probs) {
+HeadSums multi_label_head(const float* logits, int B, int N, int K, const float* labels,
+                          float* dlogits, float* probs) {
   HeadSums s;
   for (int b = 0; b < B; ++b) {
     const int64_t row = static_cast<int64_t>(b) * K;
@@ -64,7 +64,7 @@ HeadSums multi_label_head(const float* logits, int B, int K, const float* labels
       loss += math::bce_with_logit(z, y);
       all_right = all_right && math::correct_prediction(z, y);
       if (probs) probs[row + k] = math::sigmoid(z);
-      if (dlogits) dlogits[row + k] = math::multi_label_grad(z, y, K, B);
+      if (dlogits) dlogits[row + k] = math::multi_label_grad(z, y, K, N);
     }
     s.loss_sum += loss / K;
     s.correct += all_right ? 1 : 0;
@@ -75,14 +75,16 @@ HeadSums multi_label_head(const float* logits, int B, int K, const float* labels
 }  // namespace
 
 HeadSums head_loss(const ModelConfig& cfg, const float* logits, int B, const float* labels,
-                   const float* class_weights, float* dlogits, float* probs) {
+                   const float* class_weights, float* dlogits, float* probs, int mean_rows) {
+  const int N = mean_rows > 0 ? mean_rows : B;
+  SENTI_CHECK(N >= B, "head_loss: the mean's ", N, " rows are fewer than the batch's ", B);
   switch (cfg.head) {
-    case Head::Sigmoid: return sigmoid_head(logits, B, labels, class_weights, dlogits, probs);
+    case Head::Sigmoid: return sigmoid_head(logits, B, N, labels, class_weights, dlogits, probs);
     case Head::Softmax:
-      return softmax_head(logits, B, cfg.classes, labels, class_weights, dlogits, probs);
+      return softmax_head(logits, B, N, cfg.classes, labels, class_weights, dlogits, probs);
     case Head::MultiLabel:
       SENTI_CHECK(class_weights == nullptr, "class weights are not defined for a multi-label head");
-      return multi_label_head(logits, B, cfg.classes, labels, dlogits, probs);
+      return multi_label_head(logits, B, N, cfg.classes, labels, dlogits, probs);
   }
   return {};
 }

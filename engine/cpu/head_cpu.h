@@ -9,8 +9,10 @@
 //                 (B, K)  multi-label: 0/1 per label
 //   class_weights (K)     Keras class_weight: sample b's loss and gradient scaled by w[y_b];
 //                         null = 1 each (sigmoid and softmax heads only)
-//   dlogits       (B, O)  dL/dlogits of the batch mean, or null (evaluation)
+//   dlogits       (B, O)  dL/dlogits of the mean over mean_rows rows, or null (evaluation)
 //   probs         (B, O)  sigmoid(z), softmax(z) or sigmoid(z_k), or null
+//   mean_rows             the rows the loss is the mean of: 0 = B; a data-parallel rank's share
+//                         passes the global batch (Batch::mean_rows)
 #include <cstdint>
 
 #include "engine/model_config.h"
@@ -23,6 +25,6 @@ struct HeadSums {
 };
 
 HeadSums head_loss(const ModelConfig& cfg, const float* logits, int B, const float* labels,
-                   const float* class_weights, float* dlogits, float* probs);
+                   const float* class_weights, float* dlogits, float* probs, int mean_rows = 0);
 
 }  // namespace senti

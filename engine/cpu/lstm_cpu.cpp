@@ -89,7 +89,7 @@ void LstmCpu::build_slots(const Batch& batch) {
     for (int j = 0; j < seq_.members(g); ++j) {
       const int b = seq_.order[seq_.first[g] + j], L = seq_.len[b];
       const uint64_t spatial_key =
-          spatial ? math::dropout_row_key(key_.seed, key_.step, math::kDropoutSpatial, b) : 0;
+          spatial ? math::dropout_row_key(key_.seed, key_.step, math::kDropoutSpatial, key_.first_row + b) : 0;
       sample_first_slot = U;
       for (int k = 0; k < L; ++k) {
         const int pos = cfg_.mask ? math::real_token_position(k, L, T, pre) : k;
@@ -107,7 +107,7 @@ void LstmCpu::build_slots(const Batch& batch) {
           uid_[s] = id;
           ucount_[s] = 0;
           const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutEmbedding,
-                                                    (static_cast<uint64_t>(b) << 32) | k);
+                                                    ((key_.first_row + b) << 32) | k);
           math::dropout_factors(rk, E, threshold, keep, &umask_[at(s, E)]);
         } else {
           s = slot_of_id_[id];
@@ -243,7 +243,7 @@ void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
       for (int e = 0; e < H; ++e)
         f[at(block, H) + e] = static_cast<float>(dir_[d].psum[at(m, H) + e] / seq_.len[b]);
     if (drop_dense_) {
-      const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutDense, b);
+      const uint64_t rk = math::dropout_row_key(key_.seed, key_.step, math::kDropoutDense, key_.first_row + b);
       float* fm = &fmask_[at(b, F_)];
       math::dropout_factors(rk, F_, threshold, keep, fm);
       for (int j = 0; j < F_; ++j) f[j] *= fm[j];

@@ -60,6 +60,7 @@ class LstmCpu {
   struct DropoutKey {
     uint64_t seed = 0;  // the run's seed
     uint64_t step = 0;  // the optimizer step this batch trains
+    uint64_t first_row = 0;  // the global row of the batch's row 0 (Batch::row_offset)
   };
 
   // Runs the model on the batch; writes the (B, O) logits (before the head). Keeps the activations

@@ -1,0 +1,42 @@
+#include "engine/collective/collective.h"
+
+#include <mutex>
+
+#include "engine/collective/launch_env.h"
+#include "engine/collective/mpi_collective.h"
+#include "kernels/common/error.h"
+
+namespace senti {
+namespace {
+
+class SingleProcess final : public Collective {
+ public:
+  const LaunchInfo& info() const override { return info_; }
+  void allreduce_sum(float*, size_t) override {}
+  void allreduce_sum(double*, size_t) override {}
+  void broadcast(void*, size_t, int root) override {
+    SENTI_CHECK(root == 0, "broadcast from rank ", root, " in a job of 1 process");
+  }
+  void barrier() override {}
+  void abort_job(int) override {}
+  std::string describe() const override { return "1 process"; }
+
+ private:
+  LaunchInfo info_;
+};
+
+}  // namespace
+
+std::shared_ptr<Collective> single_process() { return std::make_shared<SingleProcess>(); }
+
+std::shared_ptr<Collective> world_collective() {
+  static std::mutex mutex;
+  static std::shared_ptr<Collective> world;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (world) return world;
+  const LaunchInfo env = read_launch_env();
+  world = env.size > 1 ? make_mpi_collective(env) : single_process();
+  return world;
+}
+
+}  // namespace senti
