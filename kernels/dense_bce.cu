@@ -20,7 +20,7 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
                  DeviceMetrics* __restrict__ metrics, float* __restrict__ probs,
                  float* __restrict__ dh, float* __restrict__ dw, float* __restrict__ dbias,
                  const float* __restrict__ extra_logits, float* __restrict__ dz_out,
-                 const float* __restrict__ class_weights) {
+                 const float* __restrict__ class_weights, int N) {
   SENTI_DYNAMIC_SHARED(float, smem);
   float* dz = smem;                            // [B]
   float* loss = smem + B;                      // [B]
@@ -39,7 +39,7 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
       const float y = labels[b];
       if (probs) probs[b] = math::sigmoid(z);
       const float bce = math::bce_with_logit(z, y);
-      const float g = math::bce_with_logit_grad(z, y) / static_cast<float>(B);
+      const float g = math::bce_with_logit_grad(z, y) / static_cast<float>(N);  // the N-row mean
       correct[b] = math::correct_prediction(z, y);
       if (class_weights) {  // sample b's loss and gradient times w[y_b] (engine/cpu/head_cpu.cpp)
         const float cw = class_weights[math::class_of_label(y)];
@@ -84,14 +84,16 @@ dense_bce_kernel(const float* __restrict__ h, int B, int H, const float* __restr
 void dense_bce(const float* h, int B, int H, const float* w, const float* bias,
                const float* labels, DeviceMetrics* metrics, float* probs, float* dh, float* dw,
                float* dbias, cudaStream_t stream, const float* extra_logits, float* dz,
-               const float* class_weights) {
+               const float* class_weights, int mean_rows) {
   SENTI_CHECK(B > 0 && B <= kDenseBceMaxBatch && H > 0, "dense_bce: bad shape B=", B, " H=", H,
               " (B at most ", kDenseBceMaxBatch, ")");
+  const int N = mean_rows > 0 ? mean_rows : B;
+  SENTI_CHECK(N >= B, "dense_bce: the mean's ", N, " rows are fewer than the batch's ", B);
   SENTI_CHECK(h && w && bias && labels && metrics, "dense_bce: null input");
   SENTI_CHECK(!dh || (dw && dbias), "dense_bce: backward needs dh, dw and dbias");
   const size_t shared = static_cast<size_t>(B) * (2 * sizeof(float) + sizeof(int));
   launch(dense_bce_kernel, 1, kThreads, shared, stream, h, B, H, w, bias, labels, metrics, probs, dh,
-         dw, dbias, extra_logits, dz, class_weights);
+         dw, dbias, extra_logits, dz, class_weights, N);
 }
 
 }  // namespace senti::kernels

@@ -64,7 +64,7 @@ head_product_kernel(int M, int N, int I, const float* __restrict__ a, int64_t a_
 // logits buffer itself (each element is read, then written, by the same thread; z_y is read before
 // the barrier that precedes the writes).
 static __global__ void __launch_bounds__(kThreads)
-softmax_rows_kernel(const float* logits, int K, int B, const float* __restrict__ labels,
+softmax_rows_kernel(const float* logits, int K, int N, const float* __restrict__ labels,
                     const float* __restrict__ class_weights, float* __restrict__ probs, float* dz,
                     double* __restrict__ row_loss, int* __restrict__ row_correct) {
   __shared__ float best_v[kThreads];
@@ -105,14 +105,14 @@ softmax_rows_kernel(const float* logits, int K, int B, const float* __restrict__
     const float p = math::softmax_prob(z[k], m, sum);
     const int64_t at = static_cast<int64_t>(b) * K + k;
     if (probs) probs[at] = p;
-    if (dz) dz[at] = math::softmax_ce_grad(p, k == y, w, B);
+    if (dz) dz[at] = math::softmax_ce_grad(p, k == y, w, N);  // of the N-row mean
   }
 }
 
 // One block per row of K labels: the mean BCE over the labels, whether every label is right, the
 // sigmoids and dL/dz (dz may be the logits buffer, as above).
 static __global__ void __launch_bounds__(kThreads)
-multi_label_rows_kernel(const float* logits, int K, int B, const float* __restrict__ labels,
+multi_label_rows_kernel(const float* logits, int K, int N, const float* __restrict__ labels,
                         float* __restrict__ probs, float* dz, double* __restrict__ row_loss,
                         int* __restrict__ row_correct) {
   __shared__ double scratch[kThreads];
@@ -135,7 +135,7 @@ multi_label_rows_kernel(const float* logits, int K, int B, const float* __restri
   for (int k = tid; k < K; k += kThreads) {
     const float z = logits[row + k], y = labels[row + k];
     if (probs) probs[row + k] = math::sigmoid(z);
-    if (dz) dz[row + k] = math::multi_label_grad(z, y, K, B);
+    if (dz) dz[row + k] = math::multi_label_grad(z, y, K, N);
   }
 }
 
@@ -203,6 +203,8 @@ void dense_softmax_ce(const DenseSoftmaxCeArgs& a, cudaStream_t stream) {
   SENTI_CHECK(B >= 1 && B <= kDenseSoftmaxCeMaxBatch && F >= 1 && K >= 1,
               "dense_softmax_ce: bad shape B=", B, " F=", F, " K=", K, " (B at most ",
               kDenseSoftmaxCeMaxBatch, ")");
+  const int N = a.mean_rows > 0 ? a.mean_rows : B;
+  SENTI_CHECK(N >= B, "dense_softmax_ce: the mean's ", N, " rows are fewer than the batch's ", B);
   SENTI_CHECK(K <= kDenseSoftmaxCeMaxClasses, "dense_softmax_ce: ", K, " classes, at most ",
               kDenseSoftmaxCeMaxClasses, " are supported");
   SENTI_CHECK(F <= 65535 * kTile, "dense_softmax_ce: ", F, " features, at most ", 65535 * kTile);
@@ -225,10 +227,10 @@ void dense_softmax_ce(const DenseSoftmaxCeArgs& a, cudaStream_t stream) {
   // z (B, K) = h (B, F) · w (F, K) + bias (+ extra).
   product(B, K, F, a.h, F, 1, a.w, K, 1, a.bias, a.extra_logits, logits, stream);
   if (a.head == DenseHead::Softmax)
-    launch(softmax_rows_kernel, B, kThreads, 0, stream, logits, K, B, a.labels, a.class_weights,
+    launch(softmax_rows_kernel, B, kThreads, 0, stream, logits, K, N, a.labels, a.class_weights,
            a.probs, dz, row_loss, row_correct);
   else
-    launch(multi_label_rows_kernel, B, kThreads, 0, stream, logits, K, B, a.labels, a.probs, dz,
+    launch(multi_label_rows_kernel, B, kThreads, 0, stream, logits, K, N, a.labels, a.probs, dz,
            row_loss, row_correct);
   launch(head_metrics_kernel, 1, kThreads, 0, stream, row_loss, row_correct, B, a.metrics);
   if (!backward) return;

@@ -3,13 +3,14 @@
 // CPU twin engine/cpu/head_cpu.h), forward and backward, with on-device metrics:
 //
 //   z_b = h_b · W + bias (+ extra_b)                  W (F, K) row-major, extra (B, K) or none
-//   softmax:     p_b = softmax(z_b),  loss_b = w_y (log s - (z_y - m)),  dz_bk = w_y (p_k - [k == y]) / B
+//   softmax:     p_b = softmax(z_b),  loss_b = w_y (log s - (z_y - m)),  dz_bk = w_y (p_k - [k == y]) / N
 //                correct_b = [argmax_k z_bk == y_b] (the first maximum)
-//   multi-label: p_bk = sigmoid(z_bk),  loss_b = (1/K) Σ_k bce(z_bk, y_bk),  dz_bk = (p_bk - y_bk) / (K B)
+//   multi-label: p_bk = sigmoid(z_bk),  loss_b = (1/K) Σ_k bce(z_bk, y_bk),  dz_bk = (p_bk - y_bk) / (K N)
 //                correct_b = [every label right]
 //   dh = dz · Wᵀ (B, F),  dW = hᵀ · dz (F, K),  dbias_k = Σ_b dz_bk
 //
-// The sigmoid head (Dense(1)) stays in kernels/dense_bce. Launches: the logits product, one block
+// N: the rows of the mean (DenseSoftmaxCeArgs::mean_rows; B, or a data-parallel share's global
+// batch). The sigmoid head (Dense(1)) stays in kernels/dense_bce. Launches: the logits product, one block
 // per row for the loss, one block for the metrics, and for the backward dbias and the two
 // products. Every sum runs in a fixed order (products: sequential over the inner index, in
 // order; row reductions: per-thread partials and a fixed tree; batch sums: in batch order; no
@@ -32,6 +33,9 @@ enum class DenseHead { Softmax, MultiLabel };
 struct DenseSoftmaxCeArgs {
   DenseHead head = DenseHead::Softmax;
   int B = 0, F = 0, K = 0;
+  // N, the rows the loss (and so dz) is the mean of: >= B; 0 = B. A data-parallel rank's share of
+  // a global batch passes the global row count (Batch::mean_rows).
+  int mean_rows = 0;
   const float* h = nullptr;       // device (B, F): the classifier input
   const float* w = nullptr;       // device (F, K): the first F rows of the dense kernel
   const float* bias = nullptr;    // device (K)

@@ -22,7 +22,8 @@ int blocks_for(int64_t n) {
 static __global__ void __launch_bounds__(kThreads)
 embedding_dropout_kernel(float* __restrict__ x, int B, int T, int E,
                          const int32_t* __restrict__ lengths, bool pre, bool spatial, uint64_t seed,
-                         const int64_t* __restrict__ step_ptr, uint32_t threshold, float keep) {
+                         const int64_t* __restrict__ step_ptr, uint64_t first_row,
+                         uint32_t threshold, float keep) {
   const uint64_t step = static_cast<uint64_t>(*step_ptr);
   const int64_t n = static_cast<int64_t>(T) * B * E;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
@@ -34,23 +35,25 @@ embedding_dropout_kernel(float* __restrict__ x, int B, int T, int E,
     len = len < 0 ? 0 : (len > T ? T : len);
     const int k = t - math::real_token_position(0, len, T, pre);  // real-token index
     if (k < 0 || k >= len) continue;                               // padding: not read
+    const uint64_t r = first_row + static_cast<uint64_t>(b);  // the global row
     const uint64_t key =
-        spatial ? math::dropout_row_key(seed, step, math::kDropoutSpatial, static_cast<uint64_t>(b))
+        spatial ? math::dropout_row_key(seed, step, math::kDropoutSpatial, r)
                 : math::dropout_row_key(seed, step, math::kDropoutEmbedding,
-                                        (static_cast<uint64_t>(b) << 32) | static_cast<uint64_t>(k));
+                                        (r << 32) | static_cast<uint64_t>(k));
     x[i] *= math::dropout_factor(key, static_cast<uint32_t>(e), threshold, keep);
   }
 }
 
 static __global__ void __launch_bounds__(kThreads)
 feature_dropout_kernel(float* __restrict__ f, int B, int F, uint64_t seed,
-                       const int64_t* __restrict__ step_ptr, uint32_t threshold, float keep) {
+                       const int64_t* __restrict__ step_ptr, uint64_t first_row,
+                       uint32_t threshold, float keep) {
   const uint64_t step = static_cast<uint64_t>(*step_ptr);
   const int64_t n = static_cast<int64_t>(B) * F;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const uint64_t b = static_cast<uint64_t>(i / F);
-    const uint64_t key = math::dropout_row_key(seed, step, math::kDropoutDense, b);
+    const uint64_t r = first_row + static_cast<uint64_t>(i / F);  // the global row
+    const uint64_t key = math::dropout_row_key(seed, step, math::kDropoutDense, r);
     f[i] *= math::dropout_factor(key, static_cast<uint32_t>(i % F), threshold, keep);
   }
 }
@@ -68,7 +71,7 @@ void embedding_dropout(float* x, int B, int T, int E, const int32_t* lengths, Pa
   SENTI_CHECK(x && B >= 1 && T >= 1 && E >= 1, "embedding_dropout: bad arguments B=", B, " T=", T,
               " E=", E);
   launch(embedding_dropout_kernel, blocks_for(int64_t{T} * B * E), kThreads, 0, stream, x, B, T, E,
-         lengths, padding == Padding::Pre, spatial, key.seed, key.step,
+         lengths, padding == Padding::Pre, spatial, key.seed, key.step, key.first_row,
          math::dropout_threshold(key.rate), math::dropout_keep_scale(key.rate));
 }
 
@@ -76,7 +79,8 @@ void feature_dropout(float* f, int B, int F, const DropoutKey& key, cudaStream_t
   check_key(key, "feature_dropout");
   SENTI_CHECK(f && B >= 1 && F >= 1, "feature_dropout: bad arguments B=", B, " F=", F);
   launch(feature_dropout_kernel, blocks_for(int64_t{B} * F), kThreads, 0, stream, f, B, F, key.seed,
-         key.step, math::dropout_threshold(key.rate), math::dropout_keep_scale(key.rate));
+         key.step, key.first_row, math::dropout_threshold(key.rate),
+         math::dropout_keep_scale(key.rate));
 }
 
 }  // namespace senti::kernels

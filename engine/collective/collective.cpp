@@ -29,13 +29,21 @@ class SingleProcess final : public Collective {
 
 std::shared_ptr<Collective> single_process() { return std::make_shared<SingleProcess>(); }
 
+namespace {
+std::mutex world_mutex;
+std::shared_ptr<Collective> world;
+}  // namespace
+
 std::shared_ptr<Collective> world_collective() {
-  static std::mutex mutex;
-  static std::shared_ptr<Collective> world;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(world_mutex);
   if (world) return world;
   const LaunchInfo env = read_launch_env();
   world = env.size > 1 ? make_mpi_collective(env) : single_process();
+  return world;
+}
+
+std::shared_ptr<Collective> existing_world_collective() {
+  std::lock_guard<std::mutex> lock(world_mutex);
   return world;
 }
 

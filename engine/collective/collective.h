@@ -56,5 +56,8 @@ std::shared_ptr<Collective> single_process();
 // RANK/WORLD_SIZE without an MPI launcher: senti's collectives run on MPI) or when this build has
 // no MPI. The first call decides; later calls return the same object.
 std::shared_ptr<Collective> world_collective();
+// The collective world_collective() made, or null when it was never called (or failed): for the
+// CLI's error handler, which ends a distributed job without starting MPI for a failed flag.
+std::shared_ptr<Collective> existing_world_collective();
 
 }  // namespace senti

@@ -45,7 +45,7 @@ const float* ClassifierInput::forward(const SequenceRows& rows, const float* y, 
   if (!pooled_) return hy;
   kernels::sequence_pool_forward(shape(rows), y, hy, feat_.get(), argmax_.get(), stream);
   if (training && dense_dropout_ > 0.f)
-    kernels::feature_dropout(feat_.get(), rows.B, F_, {seed_, step, dense_dropout_}, stream);
+    kernels::feature_dropout(feat_.get(), rows.B, F_, {seed_, step, dense_dropout_, rows.first_row}, stream);
   return feat_.get();
 }
 
@@ -53,7 +53,7 @@ const float* ClassifierInput::backward(const SequenceRows& rows, float* dhy, con
                                        cudaStream_t stream) {
   if (!pooled_) return nullptr;  // dense_bce wrote dL/dhy itself
   if (dense_dropout_ > 0.f)  // dL/dpooled = dL/dfeatures ⊙ mask (backward follows a training forward)
-    kernels::feature_dropout(dfeat_.get(), rows.B, F_, {seed_, step, dense_dropout_}, stream);
+    kernels::feature_dropout(dfeat_.get(), rows.B, F_, {seed_, step, dense_dropout_, rows.first_row}, stream);
   float* dy = sequence_gradient_ ? dy_.get() : nullptr;
   kernels::sequence_pool_backward(shape(rows), dfeat_.get(), argmax_.get(), dy, dhy, stream);
   return dy;

@@ -14,11 +14,13 @@
 
 namespace senti::cuda {
 
-// The rows of one call: shape, device lengths (null: all T steps real) and padding side.
+// The rows of one call: shape, device lengths (null: all T steps real), padding side, and the
+// global row of row 0 (Batch::row_offset: the dense dropout's keys).
 struct SequenceRows {
   int B = 0, T = 0;
   const int32_t* lengths = nullptr;
   PadSide padding = PadSide::Post;
+  uint64_t first_row = 0;
 };
 
 class ClassifierInput {

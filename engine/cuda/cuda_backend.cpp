@@ -16,7 +16,8 @@
 // the head's loss (sigmoid + BCE: kernels/dense_bce, loss, metrics and dL/dfeatures in one launch;
 // softmax or multi-label over K outputs: kernels/dense_softmax_ce) ->
 // the same backwards -> embedding gradient (with --embedding-clip-norm sparse also its
-// per-position squared norm, a device value clipping reads) -> clip scales -> Adam.
+// per-position squared norm, a device value clipping reads) (-> data-parallel: the sum of both
+// over the ranks, engine/cuda/device_allreduce.h) -> clip scales -> Adam.
 // Metrics accumulate on the device; take_metrics() is the only sync. The optimizer step the
 // dropout masks are keyed by is a device counter (step_dev_), so no per-step host value enters a
 // launch of the step. The Adam step size comes from the same counter (advanced by the step itself,
@@ -160,6 +161,14 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   graphs_enabled_ = opts.cuda_graph && cuda::resolve_lstm_kind(opts.lstm) != LstmKind::Cudnn;
   if (opts.cuda_graph && !graphs_enabled_) graph_note_ = " (not with the cuDNN LSTM)";
 
+  // Data-parallel (docs/distributed.md): the gradient's sum over the ranks, on the compute stream.
+  // Made here, at the same point on every rank (NCCL's communicator is collective).
+  if (opts.collective && opts.collective->distributed()) {
+    allreduce_ = std::make_unique<cuda::DeviceAllreduce>(*opts.collective, compute_);
+    describe_ += "; data parallel: " + opts.collective->describe() + ", gradient allreduce " +
+                 allreduce_->describe();
+  }
+
   set_state(init_train_state(opts.model, 0));  // the CPU backend's starting point
 }
 
@@ -181,7 +190,7 @@ void CudaBackend::set_state(const TrainState& s) {
               s.params.size(), ", ", s.m.size(), ", ", s.v.size(), ") do not match the model's ",
               n, " parameters");
   SENTI_CHECK(s.step >= 0, "negative optimizer step ", s.step);
-  compute_.synchronize();  // nothing queued may still use the old values
+  synchronize();  // nothing queued may still use the old values
   SENTI_CUDA_CHECK(cudaMemcpyAsync(params_.get(), s.params.data(), params_.bytes(),
                                    cudaMemcpyHostToDevice, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(m_.get(), s.m.data(), m_.bytes(), cudaMemcpyHostToDevice, compute_));
@@ -191,7 +200,7 @@ void CudaBackend::set_state(const TrainState& s) {
   SENTI_CUDA_CHECK(cudaMemcpyAsync(step_dev_.get(), &s.step, sizeof(int64_t),
                                    cudaMemcpyHostToDevice, compute_));
   step_ = s.step;
-  compute_.synchronize();  // `s` may die after we return
+  synchronize();  // `s` may die after we return
   // The captured graphs stay valid: every buffer they use was written in place, none moved.
 }
 
@@ -213,7 +222,7 @@ TrainState CudaBackend::get_state() {
   int64_t device_step = -1;
   SENTI_CUDA_CHECK(cudaMemcpyAsync(&device_step, step_dev_.get(), sizeof(int64_t),
                                    cudaMemcpyDeviceToHost, compute_));
-  compute_.synchronize();
+  synchronize();
   SENTI_CHECK(device_step == step_, "the device counted ", device_step, " Adam steps, the host ",
               step_);
   s.step = step_;
@@ -227,7 +236,7 @@ bool CudaBackend::last_gradient_stats(GradientStats* out) {
                                    cudaMemcpyDeviceToHost, compute_));
   SENTI_CUDA_CHECK(cudaMemcpyAsync(clip_scales_host_.get(), clip_scales_.get(), sizeof(float) * n,
                                    cudaMemcpyDeviceToHost, compute_));
-  compute_.synchronize();  // only when asked (the training logs)
+  synchronize();  // only when asked (the training logs)
   out->count = n;
   for (int i = 0; i < n; ++i) {
     out->norm[i] = std::sqrt(clip_sumsq_host_.get()[i]);
@@ -246,7 +255,7 @@ Metrics CudaBackend::read_metrics(DeviceMetrics* device, bool reset) {
   SENTI_CUDA_CHECK(cudaMemcpyAsync(metrics_host_.get(), device, sizeof(DeviceMetrics),
                                    cudaMemcpyDeviceToHost, compute_));
   if (reset) SENTI_CUDA_CHECK(cudaMemsetAsync(device, 0, sizeof(DeviceMetrics), compute_));
-  compute_.synchronize();
+  synchronize();
   return to_metrics(*metrics_host_.get());
 }
 
@@ -264,6 +273,9 @@ using cuda_backend_detail::CudaBackend;
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts) {
   // Before anything is made: the LSTM kind must implement the model's LSTM options.
   if (const std::string why = cuda_unsupported(opts); !why.empty()) SENTI_FAIL(why);
+  // A data-parallel rank runs on its own GPU of the machine: chosen before anything is allocated.
+  if (opts.collective && opts.collective->distributed())
+    select_rank_device(opts.collective->info().local_rank);
   return std::make_unique<CudaBackend>(opts);
 }
 

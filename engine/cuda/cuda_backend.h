@@ -14,6 +14,10 @@
 //                          and slot, replayed with one launch (BackendOptions::cuda_graph).
 //   batch_pipeline.h/.cpp  the two device batch slots, the copy stream, the `copied`/`consumed`
 //                          events and the return-once-copied contract of train_step.
+//   device_allreduce.h     DeviceAllreduce: the data-parallel sum of the gradient over the ranks
+//                          (BackendOptions::collective) between backward and clipping: NCCL
+//                          (device_allreduce_nccl.cpp) or, on the emulated device, the MPI
+//                          stand-in (device_allreduce_host.cpp).
 //   device_lstm.h/.cpp     DeviceLstm, the LSTM layer interface, and make_device_lstm(): the one
 //                          place that picks an implementation (BackendOptions::lstm).
 //   cudnn_lstm.h/.cpp      CudnnLstm: cuDNN's RNN API and the Keras <-> weight-space index map
@@ -23,7 +27,7 @@
 //                          directions, dL/dy): the default and the only kind for the model options.
 //   cpu_standin_lstm.h/.cpp CpuStandInLstm: the CPU twin queued on the stream (emulated device
 //                          only).
-//   device.cpp             cuda_device_present().
+//   device.cpp             cuda_device_present(), select_rank_device().
 //   device_buffer.h, stream.h  RAII device/pinned memory, streams, events.
 //
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
@@ -36,9 +40,9 @@
 // Beside it: engine/backend.cpp (the factory) and validate_batch (engine/backend_options.cpp).
 //
 // Two builds of this folder: with nvcc for a real GPU (library senti_backends, all but
-// cpu_standin_lstm), and with the host compiler against the emulated CUDA device of tests/emu
-// (senti_backends_emu in tests/cuda/emu_backend.cmake, SENTI_CUDA_EMU defined, all but the cuDNN
-// files). NVTX ranges: docs/profiling.md.
+// cpu_standin_lstm, gemm_host and device_allreduce_host), and with the host compiler against the
+// emulated CUDA device of tests/emu (senti_backends_emu in tests/cuda/emu_backend.cmake,
+// SENTI_CUDA_EMU defined, all but the cuDNN, cuBLAS and NCCL files). NVTX ranges: docs/profiling.md.
 #include <memory>
 #include <string>
 
@@ -52,7 +56,13 @@ namespace senti {
 // is insufficient for CUDA runtime version", ...). On the emulated build: the emulated device.
 bool cuda_device_present(std::string* why);
 
-// Creates the CUDA backend on the current device. Throws senti::Error if CUDA or cuDNN fails, a
+// A data-parallel rank's GPU: device local_rank % (devices on this machine), made current
+// (cudaSetDevice), so the ranks of one machine spread over its GPUs. make_cuda_backend calls it
+// for a distributed BackendOptions::collective before anything touches a device.
+void select_rank_device(int local_rank);
+
+// Creates the CUDA backend on the current device (with a distributed collective: the rank's,
+// select_rank_device). Throws senti::Error if CUDA or cuDNN fails, a
 // UsageError if opts.lstm names a layer this build cannot run.
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& opts);
 

@@ -16,6 +16,7 @@
 #include "engine/cuda/batch_pipeline.h"
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/classifier_input.h"
+#include "engine/cuda/device_allreduce.h"
 #include "engine/cuda/device_buffer.h"
 #include "engine/cuda/device_lstm.h"
 #include "engine/cuda/step_graph.h"
@@ -58,7 +59,14 @@ class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const BackendOptions& opts);
   ~CudaBackend() override {
-    // Queued work may still read buffers that are about to be freed.
+    // Queued work may still read buffers that are about to be freed. A distributed step waiting
+    // for a dead peer: the allreduce's wait aborts the communicator, which releases the stream.
+    if (allreduce_) {
+      try {
+        allreduce_->synchronize();
+      } catch (...) {
+      }
+    }
     cudaStreamSynchronize(compute_.get());
   }
 
@@ -84,19 +92,38 @@ class CudaBackend final : public Backend {
 
  private:
   using Slot = BatchPipeline::Slot;
+  // The rows a call queues: the batch's shape and its place in a data-parallel global batch
+  // (Batch::row_offset keys the dropout masks by global row; Batch::mean_rows() divides the loss).
+  // Host values in the launches: a captured step is keyed by all four (StepKey).
+  struct Rows {
+    int B = 0, T = 0;
+    int first_row = 0, mean_rows = 0;
+  };
+  static Rows rows_of(const Batch& b) { return {b.batch, b.maxlen, b.row_offset, b.mean_rows()}; }
   Slot& upload(const Batch& batch) {
     validate_batch(batch, opts_);
     return pipeline_.upload(batch);
   }
-  void forward(const Slot& slot, int B, int T, bool training);
+  void forward(const Slot& slot, const Rows& r, bool training);
   // The dense layer and the head's loss: dense_bce (sigmoid head) or dense_softmax_ce (softmax,
   // multi-label); class weights (if any) in training (backward) only, as the CPU backend.
-  void dense(const Slot& slot, int B, DeviceMetrics* metrics, float* probs, bool backward);
-  void backward(const Slot& slot, int B, int T);
-  // The train step's work on the compute stream once the batch is in `slot`, through Adam and
-  // the LSTM's load_keras: queued directly or under graph capture (train_step). Only compute-
-  // stream work, only buffers that never move, no host value that changes from step to step.
-  void enqueue_train_step(const Slot& slot, int B, int T);
+  void dense(const Slot& slot, const Rows& r, DeviceMetrics* metrics, float* probs, bool backward);
+  void backward(const Slot& slot, const Rows& r);
+  // An empty data-parallel share (B 0): a zero gradient (and sparse norm) for the allreduce.
+  void zero_gradient();
+  // The train step's work on the compute stream once the batch is in `slot` (null: an empty
+  // share), through the allreduce over the ranks, clipping, Adam and the LSTM's load_keras:
+  // queued directly or under graph capture (train_step). Only compute-stream work, only buffers
+  // that never move, no host value that changes from step to step.
+  void enqueue_train_step(const Slot* slot, const Rows& r);
+  // Blocks until the compute stream's queued work is done; distributed, through the allreduce's
+  // wait, which turns a dead peer into an error instead of a hang (device_allreduce.h).
+  void synchronize() {
+    if (allreduce_)
+      allreduce_->synchronize();
+    else
+      compute_.synchronize();
+  }
   // Graphs for this step: asked for, and nothing needs the step's launches one by one (step
   // timing records events between them, a profiler range wants the per-kernel NVTX ranges).
   bool graph_step() const { return graphs_enabled_ && !timing_ && !profiling_; }
@@ -110,8 +137,9 @@ class CudaBackend final : public Backend {
   const int32_t* lengths(const Slot& slot) const {
     return opts_.model.mask ? slot.lengths.get() : nullptr;
   }
-  cuda::SequenceRows rows(const Slot& slot, int B, int T) const {
-    return cuda::SequenceRows{B, T, lengths(slot), slot.padding};
+  cuda::SequenceRows rows(const Slot& slot, const Rows& r) const {
+    return cuda::SequenceRows{r.B, r.T, lengths(slot), slot.padding,
+                              static_cast<uint64_t>(r.first_row)};
   }
   // The batch's n-gram feature lists in ngram_workspace_ (ngrams > 0; the same pointers for the
   // same B and T, so a captured graph keyed on them stays valid).
@@ -120,13 +148,15 @@ class CudaBackend final : public Backend {
                                opts_.model.ngrams);
   }
   // The embedding dropout's masks applied to x [T,B,E] (forward) or dx (backward).
-  void embedding_dropout(const Slot& slot, int B, int T, float* x);
+  void embedding_dropout(const Slot& slot, const Rows& r, float* x);
 
   ParamLayout layout_;
   int V_, E_, H_, D_;
   int O_;  // the dense layer's outputs: 1 (sigmoid head) or K (ModelConfig::outputs())
   cuda::ClassifierInput head_;  // pooling and dense dropout (before the LSTM: it sizes its shape)
   Stream compute_;  // declared before everything that queues work on it
+  // The sum of the gradient over the ranks (BackendOptions::collective distributed), else null.
+  std::unique_ptr<cuda::DeviceAllreduce> allreduce_;
   std::unique_ptr<cuda::DeviceLstm> lstm_;
   std::string describe_;
   BatchPipeline pipeline_;

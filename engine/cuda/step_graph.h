@@ -74,8 +74,13 @@ struct StepKey {
   int batch = 0, maxlen = 0;
   const void* ids = nullptr;     // the slot's device buffers
   const void* labels = nullptr;
+  // A data-parallel share's place in its global batch (Batch::row_offset, Batch::mean_rows()):
+  // the dropout kernels' first row and the head's divisor are launch arguments. One rank's share
+  // of a short last batch can have the shape of its full-batch share at another offset.
+  int first_row = 0, mean_rows = 0;
   bool operator<(const StepKey& o) const {
-    return std::tie(batch, maxlen, ids, labels) < std::tie(o.batch, o.maxlen, o.ids, o.labels);
+    return std::tie(batch, maxlen, ids, labels, first_row, mean_rows) <
+           std::tie(o.batch, o.maxlen, o.ids, o.labels, o.first_row, o.mean_rows);
   }
 };
 

@@ -6,12 +6,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 
 #include "engine/atomic_file.h"
+#include "engine/collective/collective.h"
 #include "host/run/checkpoint.h"
 #include "host/run/run_lock.h"
 #include "host/run/class_weights.h"
@@ -147,14 +152,32 @@ tb::TrainingLogOptions tensorboard_options(const TrainFlags& f, const Checkpoint
   return o;
 }
 
+// Data-parallel: rank 0 speaks for the job; the others' standard output goes to /dev/null (their
+// errors still reach stderr, named by rank: host/cli/main.cpp).
+void quiet_unless_rank0(const Collective& world) {
+  if (world.rank() == 0) return;
+  std::fflush(stdout);
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  SENTI_CHECK(null_fd >= 0 && ::dup2(null_fd, STDOUT_FILENO) >= 0, "cannot redirect rank ",
+              world.rank(), "'s standard output to /dev/null: ", std::strerror(errno));
+  ::close(null_fd);
+}
+
 void run_train(CLI::App* cmd, TrainFlags f) {
+  // Which process of the job this is (one, without a launcher): docs/distributed.md.
+  const std::shared_ptr<Collective> world = world_collective();
+  const bool writer = world->rank() == 0;
+  quiet_unless_rank0(*world);
   if (cmd->count("--preset") == 0) {
     f.preset = default_preset(f);
-    if (f.preset != "seed")
+    if (writer && f.preset != "seed")
       std::fprintf(stderr, "senti: --preset %s (the default for data other than aclImdb; --preset seed "
                    "gives the seed recipe)\n", f.preset.c_str());
   }
   apply_preset(cmd, &f);
+  if (world->distributed())
+    std::printf("Data-parallel: %s; global batch %d split across them\n",
+                world->describe().c_str(), f.train.batch_size);
   // Each rule has one owner in the library (main names the flag of a refused setting); all are
   // checked here, before any slow work.
   if (!parse_pool(f.pool, &f.model.pool))
@@ -181,11 +204,16 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     SENTI_FAIL("--tensorboard and --no-tensorboard contradict each other; pass one");
   if (f.tensorboard.empty()) f.tensorboard = (fs::path(f.train.out_dir) / "tb").string();
   const std::string latest = (fs::path(f.train.out_dir) / "latest.safetensors").string();
-  check_can_create_files(f.train.out_dir, "--out");  // not after the first epoch
   // One writer per run folder, held until this run ends: taken before looking at what the folder
   // holds, so that two runs started at once cannot both find it empty (or both resume it). A
-  // second run is refused here, at once, naming the holder's PID.
-  RunFolderLock lock(f.train.out_dir, "--out");
+  // second run is refused here, at once, naming the holder's PID. Data-parallel: rank 0 is the
+  // job's one writer; the others wait until it holds the folder.
+  std::optional<RunFolderLock> lock;
+  if (writer) {
+    check_can_create_files(f.train.out_dir, "--out");  // not after the first epoch
+    lock.emplace(f.train.out_dir, "--out");
+  }
+  world->barrier();
   std::error_code ec;
   if (f.resume && !fs::exists(latest, ec))
     SENTI_FAIL("--resume: no checkpoint '", latest, "' to resume from (check --out)");
@@ -202,7 +230,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     if (const std::string why = cuda_unsupported(probe); !why.empty()) SENTI_FAIL(why);
   }
 
-  data::Corpus corpus = load_corpus(f.data, /*verbose=*/true);
+  // The token cache is built once, by rank 0, while the others wait; they then read it.
+  data::Corpus corpus;
+  if (writer) corpus = load_corpus(f.data, /*verbose=*/true);
+  world->barrier();
+  if (!writer) corpus = load_corpus(f.data, /*verbose=*/false);
   f.model.vocab_size = corpus.vocab.num_words;
   if (!f.classes.empty()) data::order_classes(&corpus, data::parse_class_list(f.classes, "--classes"), "--classes");
   choose_head(corpus.classes.size(), corpus.multi_label, &f.model);
@@ -229,6 +261,12 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     check_resumable(ckpt, f, corpus, latest);
     std::printf("Resuming '%s' after epoch %lld (step %lld)\n", latest.c_str(),
                 static_cast<long long>(ckpt.epoch), static_cast<long long>(ckpt.state.step));
+    const int had_ranks = ckpt.train_config.value("world_size", 1);
+    if (had_ranks != world->size())
+      std::printf("The checkpoint was written by a job of %d process%s, this one has %d: the global "
+                  "batch (%d) is the same, so training goes on as it would have (up to the order "
+                  "of floating-point sums)\n", had_ranks, had_ranks == 1 ? "" : "es",
+                  world->size(), f.train.batch_size);
   } else {
     ckpt.model = f.model;
     ckpt.optimizer = f.optimizer;
@@ -243,6 +281,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     ckpt.train_config = resume_key(f);
     ckpt.train_config["preset"] = f.preset;
   }
+  // Recorded for --resume's message only (not part of the resume key: any world size continues).
+  if (world->distributed())
+    ckpt.train_config["world_size"] = world->size();
+  else
+    ckpt.train_config.erase("world_size");
 
   BackendOptions bo;
   bo.model = ckpt.model;
@@ -253,6 +296,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   bo.cuda_graph = parse_cuda_graph(f.cuda_graph);
   bo.seed = ckpt.seed;  // the dropout masks (a resumed run draws the same ones)
   bo.class_weights = class_weights;
+  bo.collective = world;
   if (!class_weights.empty()) {
     std::printf("Class weights:");
     for (size_t k = 0; k < class_weights.size(); ++k)
@@ -265,7 +309,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
                                "); nothing was trained"));
   // Only now that everything was checked does the run leave a trace on disk (the folder the lock
   // created is removed again when the run fails before this point).
-  lock.keep();
+  if (lock) lock->keep();
   if (f.train.metrics_path.empty())
     f.train.metrics_path = (fs::path(f.train.out_dir) / "metrics.jsonl").string();
   std::printf("Model: %s; %zu parameters\n", describe_model(ckpt.model).c_str(),
@@ -273,7 +317,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   std::printf("Checkpoints and metrics: %s\n", f.train.out_dir.c_str());
 
   std::unique_ptr<tb::TrainingLog> tb_log;
-  if (!f.no_tensorboard) {
+  if (!f.no_tensorboard && writer) {
     tb_log = std::make_unique<tb::TrainingLog>(
         tensorboard_options(f, ckpt, backend->describe()), ParamLayout(ckpt.model));
     std::printf("TensorBoard logs: %s  (tensorboard --logdir %s)\n", f.tensorboard.c_str(),

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/collective/collective.h"
 #include "kernels/common/error.h"
 #include "host/cli/commands.h"
 #include "host/cli/flag_names.h"
@@ -37,9 +38,32 @@ int check_stdout() {
   return 1;
 }
 
+// "senti: error: " — or, in a data-parallel job, "senti: error (rank 2 of 3): " so that the one
+// rank that failed is named among the job's merged output.
+std::string error_prefix() {
+  const auto world = senti::existing_world_collective();
+  if (!world || !world->distributed()) return "senti: error: ";
+  return "senti: error (rank " + std::to_string(world->rank()) + " of " +
+         std::to_string(world->size()) + "): ";
+}
+
+int run(int argc, char** argv);
+
 }  // namespace
 
+// A failing rank of a data-parallel job ends the whole job (MPI_Abort: every rank, exit != 0)
+// instead of leaving the others waiting in the next collective.
 int main(int argc, char** argv) {
+  const int rc = run(argc, argv);
+  if (rc != 0)
+    if (const auto world = senti::existing_world_collective(); world && world->distributed())
+      world->abort_job(rc);
+  return rc;
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"senti: a GPU-native trainer for LSTM text classifiers (IMDB sentiment)", "senti"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "senti 0.1.0");
@@ -60,23 +84,27 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return check_stdout() ? 1 : rc;
   } catch (const senti::InvalidSetting& e) {  // a library rule refused a value some flag set
-    std::fprintf(stderr, "senti: error: %s %s\n", senti::cli::flag_for_setting(e.setting()).c_str(),
-                 e.problem().c_str());
+    std::fprintf(stderr, "%s%s %s\n", error_prefix().c_str(),
+                 senti::cli::flag_for_setting(e.setting()).c_str(), e.problem().c_str());
     return 2;
   } catch (const senti::UsageError& e) {
-    std::fprintf(stderr, "senti: error: %s\n", e.what());
+    std::fprintf(stderr, "%s%s\n", error_prefix().c_str(), e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "senti: error: out of memory: the sizes asked for (--batch, --maxlen, the "
-                         "model's shape or the checkpoint's) need more memory than this machine has\n");
+    std::fprintf(stderr, "%sout of memory: the sizes asked for (--batch, --maxlen, the "
+                         "model's shape or the checkpoint's) need more memory than this machine has\n",
+                 error_prefix().c_str());
     return 1;
   } catch (const std::length_error&) {
-    std::fprintf(stderr, "senti: error: out of memory: a size asked for (--batch, --maxlen, the model's "
-                         "shape or the checkpoint's) is too large to allocate\n");
+    std::fprintf(stderr, "%sout of memory: a size asked for (--batch, --maxlen, the model's "
+                         "shape or the checkpoint's) is too large to allocate\n",
+                 error_prefix().c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "senti: error: %s\n", e.what());
+    std::fprintf(stderr, "%s%s\n", error_prefix().c_str(), e.what());
     return 1;
   }
   return check_stdout();
 }
+
+}  // namespace

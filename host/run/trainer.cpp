@@ -11,6 +11,7 @@
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
 #include "kernels/common/nvtx.h"
+#include "host/run/data_parallel.h"
 #include "host/run/metrics_log.h"
 
 namespace senti {
@@ -19,24 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::shared_ptr<void> host_alloc(Backend& backend, size_t bytes) {
-  HostBuffer b = backend.alloc_host(bytes);
-  auto deleter = b.get_deleter();
-  return std::shared_ptr<void>(b.release(), deleter);
-}
-
-std::vector<stream::BatchSlot> slots_for(Backend& backend, int batch, int maxlen) {
-  const ModelConfig& m = backend.options().model;
-  return stream::make_slots(3, batch, maxlen, [&](size_t n) { return host_alloc(backend, n); },
-                            m.labels_per_row());
-}
-
-void accumulate(Metrics* total, const Metrics& m) {
-  total->loss_sum += m.loss_sum;
-  total->correct += m.correct;
-  total->count += m.count;
 }
 
 // The divergence guard's message: where it happened, what is kept, what to try.
@@ -67,168 +50,16 @@ void check_loss(const char* which, double loss, double max_loss, int epoch, int6
 
 }  // namespace
 
-void validate_train_options(const TrainOptions& o) {
-  // Written as !(ok) where a double is compared, so that NaN is refused too.
-  if (o.batch_size < 1 || o.batch_size > kMaxTrainBatch)
-    SENTI_FAIL_SETTING("batch_size", "must be in 1..", kMaxTrainBatch, ", got ", o.batch_size);
-  if (o.epochs < 1) SENTI_FAIL_SETTING("epochs", "must be >= 1, got ", o.epochs);
-  if (!(o.validation_split >= 0 && o.validation_split < 1))
-    SENTI_FAIL_SETTING("validation_split", "must be in [0, 1), got ", o.validation_split);
-  if (o.limit < 0) SENTI_FAIL_SETTING("limit", "must be >= 0 (0 = all), got ", o.limit);
-  if (o.test_limit < -1)
-    SENTI_FAIL_SETTING("test_limit", "must be >= 0 (0 = skip) or -1 (all), got ", o.test_limit);
-  if (o.log_every < 0) SENTI_FAIL_SETTING("log_every", "must be >= 0 (0 = off), got ", o.log_every);
-  if (!(std::isfinite(o.max_loss) && o.max_loss >= 0))
-    SENTI_FAIL_SETTING("max_loss", "must be a finite number >= 0 (0 = off), got ", o.max_loss);
-  if (o.monitor != "val_acc" && o.monitor != "val_loss" && o.monitor != "val_macro_f1")
-    SENTI_FAIL_SETTING("monitor", "must be val_acc, val_loss or val_macro_f1, got '", o.monitor, "'");
-  if (o.early_stopping < 0)
-    SENTI_FAIL_SETTING("early_stopping", "must be >= 0 (epochs of patience; 0 = off), got ",
-                       o.early_stopping);
-  if (o.validation_split_by != "review" && o.validation_split_by != "movie")
-    SENTI_FAIL_SETTING("validation_split_by", "must be review or movie, got '",
-                       o.validation_split_by, "'");
-  if (o.early_stopping > 0 && o.validation_split <= 0)
-    SENTI_FAIL_SETTING("early_stopping", "needs validation data: pass --validation-split > 0");
-}
-
-void validate_train_options(const TrainOptions& o, const ModelConfig& model) {
-  validate_train_options(o);
-  if (o.bucket && !model.mask)
-    SENTI_FAIL_SETTING("bucket", "needs --mask: without the mask the padding is part of the "
-                       "model's input, so batches trimmed to their longest review would change "
-                       "what the model sees");
-}
-
-namespace {
-// --limit keeps the first N of `order`; the last validation_split of those are validation.
-SplitRows split_order(std::vector<int64_t> order, const TrainOptions& opts) {
-  if (opts.limit > 0 && opts.limit < static_cast<int64_t>(order.size()))
-    order.resize(static_cast<size_t>(opts.limit));
-  const auto total = static_cast<int64_t>(order.size());
-  const auto n_val = static_cast<int64_t>(std::llround(opts.validation_split * total));
-  SplitRows r;
-  r.train.assign(order.begin(), order.end() - n_val);
-  r.validation.assign(order.end() - n_val, order.end());
-  if (r.train.empty())
-    SENTI_FAIL("no training reviews left: --limit ", opts.limit, " with --validation-split ",
-               opts.validation_split);
-  return r;
-}
-}  // namespace
-
-SplitRows split_rows(int64_t n, const TrainOptions& opts) {
-  validate_train_options(opts);
-  SENTI_CHECK(opts.validation_split_by == "review",
-              "split_rows: a split by movie needs the reviews' ids (pass the Split)");
-  std::vector<int64_t> shuffled, unused;
-  data::validation_split(n, 0.0, opts.seed, &shuffled, &unused);
-  return split_order(std::move(shuffled), opts);
-}
-
-SplitRows split_rows(const data::Split& train, const TrainOptions& opts) {
-  validate_train_options(opts);
-  if (opts.validation_split_by == "review") return split_rows(static_cast<int64_t>(train.size()), opts);
-  return split_order(data::movie_block_order(train, opts.seed), opts);
-}
-
-std::vector<int64_t> sample_rows(int64_t n, int64_t limit, uint64_t seed) {
-  std::vector<int64_t> rows;
-  if (limit < 0 || limit >= n) {
-    rows.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = i;
-    return rows;
-  }
-  std::vector<int64_t> unused;
-  data::validation_split(n, 0.0, seed, &rows, &unused);
-  rows.resize(static_cast<size_t>(limit));
-  return rows;
-}
-
-std::vector<int64_t> epoch_order(const std::vector<int64_t>& rows, uint64_t seed, int epoch) {
-  std::vector<int64_t> out(rows);
-  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch));
-  for (size_t i = out.size(); i > 1; --i) {  // Fisher–Yates with an exact bounded draw
-    const uint64_t bound = i, limit = UINT64_MAX - UINT64_MAX % bound;
-    uint64_t x;
-    do x = rng(); while (x >= limit);
-    std::swap(out[i - 1], out[x % bound]);
-  }
-  return out;
-}
-
-std::vector<int64_t> bucketed_order(const std::vector<int64_t>& shuffled, const data::Split& split,
-                                    int batch_size, uint64_t seed, int epoch) {
-  SENTI_CHECK(batch_size > 0, "bucketed_order: batch_size ", batch_size);
-  std::vector<int64_t> rows(shuffled);
-  const size_t window = static_cast<size_t>(batch_size) * kBucketWindowBatches;
-  for (size_t w = 0; w < rows.size(); w += window)
-    std::stable_sort(rows.begin() + static_cast<std::ptrdiff_t>(w),
-                     rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), w + window)),
-                     [&](int64_t a, int64_t b) {
-                       return split.length(static_cast<size_t>(a)) < split.length(static_cast<size_t>(b));
-                     });
-  // Only the last window can end in a partial batch: it stays last, the full ones are shuffled.
-  const size_t full = rows.size() / static_cast<size_t>(batch_size);
-  const std::vector<int64_t> batch_order = epoch_order(
-      [&] {
-        std::vector<int64_t> ids(full);
-        for (size_t i = 0; i < full; ++i) ids[i] = static_cast<int64_t>(i);
-        return ids;
-      }(),
-      seed ^ 0xB0C4E7ull, epoch);
-  std::vector<int64_t> out;
-  out.reserve(rows.size());
-  for (int64_t bi : batch_order)
-    out.insert(out.end(), rows.begin() + bi * batch_size, rows.begin() + (bi + 1) * batch_size);
-  out.insert(out.end(), rows.begin() + static_cast<std::ptrdiff_t>(full * batch_size), rows.end());
-  return out;
-}
-
-Metrics evaluate(Backend& backend, const data::Split& split, const std::vector<int64_t>& rows,
-                 int batch_size, const data::SequenceOptions& seq,
-                 std::vector<stream::BatchSlot>* slots, std::vector<float>* probs,
-                 ProgressLine* progress, const std::string& progress_label) {
-  SENTI_NVTX_RANGE("evaluation");
-  std::vector<stream::BatchSlot> own;
-  if (!slots) {
-    own = slots_for(backend, batch_size, seq.maxlen);
-    slots = &own;
-  }
-  const size_t outputs = static_cast<size_t>(backend.options().model.outputs());
-  if (probs) probs->resize(rows.size() * outputs);  // (rows, O)
-  backend.take_metrics();  // start from zero
-  // A masked model's outputs do not depend on the padding: pad each batch only to its longest row.
-  stream::BatchStream batches(split, rows, batch_size, seq, slots, backend.options().model.mask);
-  const auto t0 = Clock::now();
-  auto figures = [](const Metrics& m) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "loss: %.4f - acc: %.4f", m.loss(), m.accuracy());
-    return std::string(buf);
-  };
-  if (progress) progress->start_task(progress_label, static_cast<int64_t>(rows.size()), "reviews");
-  Metrics total;
-  size_t done = 0;
-  while (const Batch* b = batches.next()) {
-    backend.eval_step(*b, probs ? probs->data() + done * outputs : nullptr);
-    done += static_cast<size_t>(b->batch);
-    // Running figures synchronise a GPU: read them only when the line is redrawn.
-    if (progress && progress->task_due(static_cast<int64_t>(done), seconds_since(t0))) {
-      accumulate(&total, backend.take_metrics());
-      progress->task_update(static_cast<int64_t>(done), seconds_since(t0), figures(total));
-    }
-  }
-  accumulate(&total, backend.take_metrics());
-  if (progress) progress->end_task();
-  return total;
-}
-
 Trainer::Trainer(Backend& backend, const data::Corpus& corpus, TrainOptions opts,
                  ProgressLine* progress, TrainEvents* events)
     : backend_(backend), corpus_(corpus), opts_(std::move(opts)), progress_(progress),
       events_(events) {
   validate_train_options(opts_, backend.options().model);
   SENTI_CHECK(opts_.batch_size <= backend.options().max_batch, "batch larger than the backend's");
+  const Collective* world = backend.options().collective.get();
+  if (world && opts_.batch_size < world->size())
+    SENTI_FAIL_SETTING("batch_size", "is the global batch, split across the ", world->size(),
+                       " processes: it must be at least that many rows, got ", opts_.batch_size);
 }
 
 TrainState Trainer::best_saved_state(int best_epoch) const {
@@ -250,6 +81,12 @@ TrainState Trainer::best_saved_state(int best_epoch) const {
 
 TrainResult Trainer::fit(Checkpoint ckpt) {
   const auto run_start = Clock::now();
+  // Data-parallel (docs/distributed.md): rank r of N trains its share of every global batch; rank 0
+  // alone writes files. One process: rank 0 of 1, every collective a no-op.
+  const std::shared_ptr<Collective> world =
+      backend_.options().collective ? backend_.options().collective : single_process();
+  const int rank = world->rank(), ranks = world->size();
+  const bool writer = rank == 0;
   const data::SequenceOptions& seq = ckpt.sequence;
   SENTI_CHECK(seq.maxlen <= backend_.options().maxlen, "maxlen larger than the backend's");
   // Validation: the separate validation data when there is some (--validation-data: all of it,
@@ -270,6 +107,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   const data::Split& validation_data = separate_validation ? corpus_.validation : corpus_.train;
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
   backend_.set_state(ckpt.state);
+  check_replicas_agree(*world, ckpt.state, "at the start (every rank must read the same checkpoint)");
   // A masked model's outputs do not depend on the padding: batches are padded to their longest.
   const bool trim = backend_.options().model.mask;
 
@@ -299,11 +137,11 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
   TrainState best_state;  // early stopping restores it (Keras restore_best_weights=True)
   if (early && have_best) best_state = best_saved_state(result.best_epoch);
   bool stop = early && wait >= opts_.early_stopping;
-  if (!opts_.out_dir.empty()) {
+  if (writer && !opts_.out_dir.empty()) {
     std::filesystem::create_directories(opts_.out_dir);
     remove_stale_temp_files(opts_.out_dir);  // checkpoints half-written by killed runs
   }
-  if (ckpt.epoch > 0 && !opts_.metrics_path.empty() &&
+  if (writer && ckpt.epoch > 0 && !opts_.metrics_path.empty() &&
       rebuild_metrics_log(opts_.metrics_path, ckpt.history))
     std::fprintf(stderr, "senti: %s did not match the checkpoint's %lld epochs; rewrote it from the "
                  "checkpoint's history\n", opts_.metrics_path.c_str(), static_cast<long long>(ckpt.epoch));
@@ -313,8 +151,14 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     const auto epoch_start = Clock::now();
     std::vector<int64_t> order = epoch_order(rows.train, ckpt.seed, epoch);
     if (opts_.bucket) order = bucketed_order(order, corpus_.train, opts_.batch_size, ckpt.seed, epoch);
-    stream::BatchStream batches(corpus_.train, std::move(order), opts_.batch_size, seq, &slots, trim);
-    progress_->start_epoch(epoch, opts_.epochs, batches.num_batches());
+    // The global batches are cut from the one epoch order every rank computes; this rank streams
+    // only its shares, in batches of its share of a full batch (data_parallel.h).
+    const int64_t global_rows = static_cast<int64_t>(order.size());
+    const int64_t global_batches = (global_rows + opts_.batch_size - 1) / opts_.batch_size;
+    const int share_rows = batch_share(opts_.batch_size, rank, ranks).size();
+    if (ranks > 1) order = rank_rows(order, opts_.batch_size, rank, ranks);
+    stream::BatchStream batches(corpus_.train, std::move(order), share_rows, seq, &slots, trim);
+    progress_->start_epoch(epoch, opts_.epochs, global_batches);
     backend_.take_metrics();
     Metrics train, window;  // window: since the last StepEvent
     // Every metrics read goes to both the epoch's figures and the step log's window.
@@ -327,16 +171,30 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     auto last_refresh = Clock::now(), window_start = Clock::now();
     const bool live = opts_.log_every > 0 || ProgressLine::is_terminal(stdout);
     const int64_t events_every = events_ ? events_->step_every() : 0;
-    while (const Batch* b = batches.next()) {
+    for (int64_t k = 0; k < global_batches; ++k) {
       const int64_t global_step = ckpt.state.step + step;
-      for (int i = 0; i < b->batch; ++i) real_tokens += b->lengths[i];
-      padded_tokens += static_cast<int64_t>(b->batch) * b->maxlen;
+      const int rows_k = static_cast<int>(std::min<int64_t>(opts_.batch_size, global_rows - k * opts_.batch_size));
+      // Null only for a rank whose share of a short last batch is empty: it still takes the step.
+      const Batch* next = batches.next();
+      Batch b = next ? *next : slots[0].batch;
+      if (ranks > 1) {
+        const Share share = batch_share(rows_k, rank, ranks);
+        if (!next) b.batch = 0;
+        SENTI_CHECK(b.batch == share.size(), "rank ", rank, " streamed ", b.batch,
+                    " rows for its share of ", share.size(), " in batch ", k);
+        b.row_offset = share.begin;
+        b.global_batch = rows_k;
+      } else {
+        SENTI_CHECK(next != nullptr, "the batch stream ended before batch ", k);
+      }
+      for (int i = 0; i < b.batch; ++i) real_tokens += b.lengths[i];
+      padded_tokens += static_cast<int64_t>(b.batch) * b.maxlen;
       if (global_step == opts_.profile_first) backend_.profiler_range(true);
-      backend_.train_step(*b);
+      backend_.train_step(b);
       if (global_step == opts_.profile_last) backend_.profiler_range(false);
       ++step;
-      samples += b->batch;
-      window_samples += b->batch;
+      samples += rows_k;
+      window_samples += rows_k;
       if (events_every > 0 && (global_step + 1) % events_every == 0) {
         drain();  // synchronises a GPU: only every events_every steps
         StepEvent e;
@@ -352,16 +210,23 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
         window_start = Clock::now();
       }
       // Reading metrics synchronises the GPU: only a few times a second, and only when shown.
+      // With several ranks the running figures are this rank's share's (summed at the epoch's end).
       if (live && (seconds_since(last_refresh) >= 0.25 ||
                    (opts_.log_every > 0 && step % opts_.log_every == 0))) {
         drain();
         progress_->update(step, seconds_since(epoch_start), samples, train.loss(), train.accuracy());
-        check_loss("training", train.loss(), opts_.max_loss, epoch, step, batches.num_batches(),
+        check_loss("training", train.loss(), opts_.max_loss, epoch, step, global_batches,
                    ckpt.epoch, opts_.out_dir);
         last_refresh = Clock::now();
       }
     }
     drain();
+    sum_over_ranks(*world, &train);  // a fixed point of the loop on every rank
+    {
+      int64_t tokens[2] = {real_tokens, padded_tokens};
+      sum_over_ranks(*world, tokens, 2);
+      real_tokens = tokens[0], padded_tokens = tokens[1];
+    }
     const double train_seconds = seconds_since(epoch_start);
 
     Metrics val;
@@ -437,7 +302,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       ++wait;
     }
     const bool save = !opts_.out_dir.empty();
-    if (save || (early && improved)) {
+    if (save || (early && improved) || ranks > 1) {
       TrainState state = backend_.get_state();
       for (const auto* buf : {&state.params, &state.m, &state.v})
         for (size_t i = 0; i < buf->size(); ++i)
@@ -445,22 +310,26 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
             diverged("the weights hold NaN or infinite values (a non-finite gradient)", epoch, step,
                      step, ckpt.epoch, opts_.out_dir);
       ckpt.state = std::move(state);
+      check_replicas_agree(*world, ckpt.state, ("after epoch " + std::to_string(epoch)).c_str());
     } else {
       ckpt.state.step += step;
     }
     if (early && improved) best_state = ckpt.state;
     // The checkpoint is the commit point; the metrics line follows it (metrics_log.h).
+    ckpt.epoch = epoch;
     if (save) {
-      SENTI_NVTX_RANGE("checkpoint");
-      ckpt.epoch = epoch;
       ckpt.history = result.history;
-      const std::filesystem::path dir(opts_.out_dir);
-      save_checkpoint((dir / "latest.safetensors").string(), ckpt);
-      if (improved) save_checkpoint((dir / "best.safetensors").string(), ckpt);
-    } else {
-      ckpt.epoch = epoch;
+      if (writer) {
+        SENTI_NVTX_RANGE("checkpoint");
+        const std::filesystem::path dir(opts_.out_dir);
+        save_checkpoint((dir / "latest.safetensors").string(), ckpt);
+        if (improved) save_checkpoint((dir / "best.safetensors").string(), ckpt);
+      }
+      // No rank starts the next epoch before the checkpoint is committed: a job that ends now
+      // (a rank killed, an error) leaves it loadable, and every rank resumes from it.
+      world->barrier();
     }
-    if (!opts_.metrics_path.empty()) {
+    if (writer && !opts_.metrics_path.empty()) {
       try {
         append_line(opts_.metrics_path, rec.dump());
       } catch (const UsageError& e) {
@@ -483,7 +352,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     std::snprintf(line, sizeof line, "early stopping: %sbest %s %.4f at epoch %d; restored its weights",
                   result.stopped_early ? "stopped; " : "", monitor, best_value, result.best_epoch);
     progress_->message(line);
-    if (!opts_.metrics_path.empty())
+    if (writer && !opts_.metrics_path.empty())
       append_line(opts_.metrics_path, nlohmann::json{{"early_stopping",
                                                       {{"best_epoch", result.best_epoch},
                                                        {"monitor", monitor},
@@ -505,7 +374,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                   result.test.accuracy(), seconds_since(t0));
     progress_->message(line);
     if (events_) events_->on_test(result.test, opts_.epochs, ckpt.state.step);
-    if (!opts_.metrics_path.empty())
+    if (writer && !opts_.metrics_path.empty())
       append_line(opts_.metrics_path, nlohmann::json{{"test_loss", result.test.loss()},
                                                       {"test_acc", result.test.accuracy()},
                                                       {"test_samples", result.test.count}}

@@ -2,9 +2,9 @@
 // head (engine/cpu/head_cpu.h) on logits from a plain double-precision dense product, and the
 // backward products in double. Softmax and multi-label; tiny K (1, 2, 3), odd K (7, 129), large K
 // (1000+ and the largest, 65536), class weights, the n-gram part's extra logits (and the dz output),
-// B = 1, odd B and the backend's largest batch, exact ties (the first maximum is the prediction);
-// bit-reproducible across calls; the shapes it refuses. Also dense_bce's class weights (the sigmoid
-// head). Runs on a GPU and on the emulated device (|ref - gpu| <= atol + rtol·|ref|).
+// B = 1, odd B and the backend's largest batch, exact ties (the first maximum is the prediction),
+// a data-parallel share (the mean over N > B rows); bit-reproducible across calls; the shapes it
+// refuses. Also dense_bce's class weights and shares (the sigmoid head). Runs on a GPU and on the emulated device (|ref - gpu| <= atol + rtol·|ref|).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,6 +32,7 @@ struct HeadCase {
   DenseHead head;
   int B, F, K;
   bool weights = false, extra = false, ties = false, backward = true;
+  int N = 0;  // the rows of the mean (a data-parallel share's global batch); 0 = B
 };
 
 struct HeadRef {
@@ -59,7 +60,7 @@ HeadRef reference(const HeadCase& c, const std::vector<float>& h, const std::vec
   r.probs.resize(z.size());
   r.dz.resize(z.size());
   r.sums = head_loss(cfg, z.data(), B, labels.data(), c.weights ? cw.data() : nullptr, r.dz.data(),
-                     r.probs.data());
+                     r.probs.data(), c.N);
   r.dh.resize(static_cast<size_t>(B) * F);
   r.dw.resize(static_cast<size_t>(F) * K);
   r.dbias.resize(K);
@@ -125,6 +126,7 @@ TEST_P(DenseSoftmaxCe, ForwardBackwardAndMetricsMatchCpuTwin) {
   kernels::DenseSoftmaxCeArgs a;
   a.head = c.head;
   a.B = B, a.F = F, a.K = K;
+  a.mean_rows = c.N;
   a.h = d_h.get(), a.w = d_w.get(), a.bias = d_bias.get(), a.labels = d_labels.get();
   a.class_weights = c.weights ? d_cw.get() : nullptr;
   a.extra_logits = c.extra ? d_extra.get() : nullptr;
@@ -180,6 +182,9 @@ const HeadCase kHeadCases[] = {
     {"MultiLabel_K3_B19_F5", kMl, 19, 5, 3},
     {"MultiLabel_K129_B5_F9_Extra", kMl, 5, 9, 129, false, true},
     {"MultiLabel_K1000_B3_F16", kMl, 3, 16, 1000},
+    // A data-parallel rank's share: the gradient of the mean over N > B rows.
+    {"Softmax_K3_B5_F6_WeightsExtra_Share_N13", kSm, 5, 6, 3, true, true, false, true, 13},
+    {"MultiLabel_K3_B4_F5_Share_N11", kMl, 4, 5, 3, false, false, false, true, 11},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, DenseSoftmaxCe, ::testing::ValuesIn(kHeadCases),
@@ -212,6 +217,9 @@ TEST(DenseSoftmaxCe, RefusesShapesItCannotRun) {
   expect_refused(a, "bad shape");
   a.K = 2, a.B = 0;
   expect_refused(a, "bad shape");
+  a.B = 2, a.mean_rows = 1;
+  expect_refused(a, "the mean's 1 rows are fewer than the batch's 2");
+  a.mean_rows = 0;
   a.B = 2, a.head = DenseHead::MultiLabel, a.class_weights = any.get();
   expect_refused(a, "class weights are not defined for a multi-label head");
   a.head = DenseHead::Softmax, a.class_weights = nullptr, a.dh = any.get();
@@ -257,6 +265,56 @@ TEST(DenseBce, ClassWeightsMatchCpuTwinAndOnesAreUnweighted) {
   EXPECT_TRUE(all_close(dz_ref, weighted.dz, 1e-7, 1e-5, "weighted dL/dz"));
   EXPECT_NEAR(weighted.m.loss_sum, sums.loss_sum, 1e-5 * sums.loss_sum);
   EXPECT_NE(weighted.m.loss_sum, plain.m.loss_sum);
+}
+
+// A data-parallel share (B rows of a global batch of N): dL/dz is the N-row mean's, as the CPU
+// backend's head (head_loss with mean_rows) computes it, and N = B passed explicitly gives exactly
+// the bits of the default (the single-process arithmetic is unchanged). Two shares of one batch
+// add up to the whole batch's dense gradient.
+TEST(DenseBce, ShareOfAGlobalBatchIsTheGlobalMeansGradient) {
+  SENTI_REQUIRE_GPU();
+  const int G = 9, H = 5, first = 4;  // shares [0, 4) and [4, 9)
+  const auto h = test::random_floats(G * H, -1.f, 1.f, 41);
+  const auto w = test::random_floats(H, -1.f, 1.f, 42);
+  const std::vector<float> labels{1, 0, 0, 1, 1, 0, 1, 1, 0};
+  auto d_w = to_device(w), d_bias = to_device(std::vector<float>{-0.1f});
+  struct Out {
+    std::vector<float> dh, dw, db, dz;
+  };
+  auto run = [&](int from, int B, int mean_rows) {
+    auto d_h = to_device(std::vector<float>(h.begin() + from * H, h.begin() + (from + B) * H));
+    auto d_y = to_device(std::vector<float>(labels.begin() + from, labels.begin() + from + B));
+    cuda::DeviceBuffer<kernels::DeviceMetrics> metrics(1);
+    SENTI_CUDA_CHECK(cudaMemset(metrics.get(), 0, metrics.bytes()));
+    cuda::DeviceBuffer<float> dh(B * H), dw(H), db(1), dz(B);
+    kernels::dense_bce(d_h.get(), B, H, d_w.get(), d_bias.get(), d_y.get(), metrics.get(), nullptr,
+                       dh.get(), dw.get(), db.get(), nullptr, nullptr, dz.get(), nullptr, mean_rows);
+    EXPECT_EQ(to_host(metrics)[0].count, static_cast<unsigned long long>(B)) << "the share's rows";
+    return Out{to_host(dh), to_host(dw), to_host(db), to_host(dz)};
+  };
+  const Out whole = run(0, G, 0), explicit_n = run(0, G, G);
+  EXPECT_EQ(0, std::memcmp(whole.dz.data(), explicit_n.dz.data(), G * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(whole.dw.data(), explicit_n.dw.data(), H * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(whole.dh.data(), explicit_n.dh.data(), G * H * sizeof(float)));
+  const Out a = run(0, first, G), b = run(first, G - first, G);
+
+  std::vector<float> z(G), dz_ref(G);
+  for (int r = 0; r < G; ++r) {
+    double s = -0.1;
+    for (int k = 0; k < H; ++k) s += static_cast<double>(h[r * H + k]) * w[k];
+    z[r] = static_cast<float>(s);
+  }
+  ModelConfig cfg;  // the sigmoid head; the share's rows, the mean over G
+  head_loss(cfg, z.data() + first, G - first, labels.data() + first, nullptr, dz_ref.data(),
+            nullptr, G);
+  dz_ref.resize(G - first);
+  EXPECT_TRUE(all_close(dz_ref, b.dz, 1e-7, 1e-5, "share dL/dz (N = 9)"));
+  std::vector<float> dw_sum(H), db_sum{a.db[0] + b.db[0]};
+  for (int k = 0; k < H; ++k) dw_sum[k] = a.dw[k] + b.dw[k];
+  EXPECT_TRUE(all_close(whole.dw, dw_sum, 1e-7, 1e-5, "dL/dw of the two shares"));
+  EXPECT_TRUE(all_close(whole.db, db_sum, 1e-7, 1e-5, "dL/dbias of the two shares"));
+  for (int r = 0; r < first; ++r)  // the rows' input gradients are the whole batch's rows'
+    for (int k = 0; k < H; ++k) EXPECT_EQ(whole.dh[r * H + k], a.dh[r * H + k]);
 }
 
 }  // namespace

@@ -106,11 +106,13 @@ const PoolCase kPoolCases[] = {
 INSTANTIATE_TEST_SUITE_P(Cases, FusedModelKernelsPool, ::testing::ValuesIn(kPoolCases),
                          [](const ::testing::TestParamInfo<PoolCase>& i) { return i.param.name; });
 
-// The CPU backend's masks (engine/cpu/lstm_cpu.cpp): element dropout keyed (b << 32) | k for the
-// k-th real token, spatial keyed b, dense keyed b; the factor of element e from dropout_factors.
+// The CPU backend's masks (engine/cpu/lstm_cpu.cpp): element dropout keyed (r << 32) | k for the
+// k-th real token of global row r = first_row + b, spatial keyed r, dense keyed r; the factor of
+// element e from dropout_factors.
 std::vector<float> embedding_dropout_twin(std::vector<float> x, int B, int T, int E,
                                           const std::vector<int32_t>& lengths, bool pre,
-                                          bool spatial, uint64_t seed, uint64_t step, float rate) {
+                                          bool spatial, uint64_t seed, uint64_t step, float rate,
+                                          uint64_t first_row) {
   const uint32_t th = math::dropout_threshold(rate);
   const float keep = math::dropout_keep_scale(rate);
   std::vector<float> f(E);
@@ -118,9 +120,10 @@ std::vector<float> embedding_dropout_twin(std::vector<float> x, int B, int T, in
     const int len = lengths.empty() ? T : lengths[b];
     for (int k = 0; k < len; ++k) {
       const int t = math::real_token_position(k, len, T, pre);
+      const uint64_t r = first_row + uint64_t{uint32_t(b)};
       const uint64_t key = spatial
-          ? math::dropout_row_key(seed, step, math::kDropoutSpatial, b)
-          : math::dropout_row_key(seed, step, math::kDropoutEmbedding, (uint64_t{uint32_t(b)} << 32) | k);
+          ? math::dropout_row_key(seed, step, math::kDropoutSpatial, r)
+          : math::dropout_row_key(seed, step, math::kDropoutEmbedding, (r << 32) | k);
       math::dropout_factors(key, E, th, keep, f.data());
       for (int e = 0; e < E; ++e) x[(static_cast<size_t>(t) * B + b) * E + e] *= f[e];
     }
@@ -133,6 +136,7 @@ struct DropCase {
   int B, T, E;
   Lengths lengths;
   bool spatial;
+  uint64_t first_row = 0;  // a data-parallel share's first global row (Batch::row_offset)
 };
 
 class FusedModelKernelsDropout : public ::testing::TestWithParam<DropCase> {};
@@ -153,9 +157,9 @@ TEST_P(FusedModelKernelsDropout, EmbeddingMasksAreTheCpuBackends) {
     auto d_x = to_device(x);
     kernels::embedding_dropout(d_x.get(), c.B, c.T, c.E, lengths.empty() ? nullptr : d_len.get(),
                                pre ? Padding::Pre : Padding::Post, c.spatial,
-                               kernels::DropoutKey{seed, d_step.get(), rate}, nullptr);
+                               kernels::DropoutKey{seed, d_step.get(), rate, c.first_row}, nullptr);
     const auto ref = embedding_dropout_twin(x, c.B, c.T, c.E, lengths, pre, c.spatial, seed,
-                                            static_cast<uint64_t>(step), rate);
+                                            static_cast<uint64_t>(step), rate, c.first_row);
     EXPECT_EQ(ref, to_host(d_x)) << "step " << step;
   }
 }
@@ -166,10 +170,53 @@ const DropCase kDropCases[] = {
     {"Odd_Element_Pre", 5, 7, 13, Lengths::Pre, false},
     {"Odd_Spatial_Pre", 4, 6, 9, Lengths::Pre, true},
     {"Odd_Spatial_Unmasked", 3, 5, 7, Lengths::None, true},
+    {"Odd_Element_Pre_Share", 5, 7, 13, Lengths::Pre, false, 6},
+    {"Odd_Spatial_Post_Share", 4, 6, 9, Lengths::Post, true, 3},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, FusedModelKernelsDropout, ::testing::ValuesIn(kDropCases),
                          [](const ::testing::TestParamInfo<DropCase>& i) { return i.param.name; });
+
+// A data-parallel rank's share (rows [first_row, first_row + B) of a global batch) draws exactly
+// the masks of those rows when one process runs the whole batch: the ranks together train with
+// the single process's masks. Element and spatial embedding dropout, and the dense dropout.
+TEST(FusedModelKernelsDropout, ShareDrawsTheGlobalBatchsRows) {
+  SENTI_REQUIRE_GPU();
+  const int G = 7, T = 5, E = 6, F = 11, first = 3, B = 4;  // the share: rows 3..6 of 7
+  const float rate = 0.4f;
+  std::vector<int32_t> lengths;
+  for (int b = 0; b < G; ++b) lengths.push_back(1 + (b * 2) % T);
+  const auto x = test::random_floats(static_cast<size_t>(T) * G * E, -1.f, 1.f, 21);
+  const auto f = test::random_floats(static_cast<size_t>(G) * F, -1.f, 1.f, 22);
+  auto d_step = to_device(std::vector<int64_t>{4});
+  const kernels::DropoutKey whole{5, d_step.get(), rate}, share{5, d_step.get(), rate, first};
+  for (bool spatial : {false, true}) {
+    // x [T, G, E] -> the share's rows [T, B, E], and its lengths.
+    std::vector<float> xs;
+    for (int t = 0; t < T; ++t)
+      xs.insert(xs.end(), x.begin() + (static_cast<size_t>(t) * G + first) * E,
+                x.begin() + (static_cast<size_t>(t) * G + first + B) * E);
+    const std::vector<int32_t> ls(lengths.begin() + first, lengths.end());
+    auto d_x = to_device(x), d_xs = to_device(xs);
+    auto d_len = to_device(lengths), d_ls = to_device(ls);
+    kernels::embedding_dropout(d_x.get(), G, T, E, d_len.get(), Padding::Post, spatial, whole, nullptr);
+    kernels::embedding_dropout(d_xs.get(), B, T, E, d_ls.get(), Padding::Post, spatial, share, nullptr);
+    const auto gx = to_host(d_x), gs = to_host(d_xs);
+    for (int t = 0; t < T; ++t)
+      for (int b = 0; b < B; ++b)
+        for (int e = 0; e < E; ++e)
+          ASSERT_EQ(gx[(static_cast<size_t>(t) * G + first + b) * E + e],
+                    gs[(static_cast<size_t>(t) * B + b) * E + e])
+              << (spatial ? "spatial" : "element") << " t " << t << " b " << b << " e " << e;
+    EXPECT_NE(gs, xs) << "the rate drops something";
+  }
+  auto d_f = to_device(f);
+  auto d_fs = to_device(std::vector<float>(f.begin() + first * F, f.end()));
+  kernels::feature_dropout(d_f.get(), G, F, whole, nullptr);
+  kernels::feature_dropout(d_fs.get(), B, F, share, nullptr);
+  const auto gf = to_host(d_f);
+  EXPECT_EQ(std::vector<float>(gf.begin() + first * F, gf.end()), to_host(d_fs)) << "dense";
+}
 
 TEST(FusedModelKernelsDropout, DenseMasksAreTheCpuBackendsAndFollowTheDeviceStep) {
   SENTI_REQUIRE_GPU();
