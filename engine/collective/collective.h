@@ -45,6 +45,15 @@ class Collective {
   virtual void abort_job(int code) = 0;
   // "1 process" / "3 processes (mpirun (Open MPI), MPI 3.1)"
   virtual std::string describe() const = 0;
+
+  // What the allreduces of this process cost so far: wall time inside them (waiting for slower
+  // ranks included) and bytes summed. The trainer reports an epoch's share (docs/distributed.md).
+  struct Traffic {
+    int64_t allreduces = 0;
+    double seconds = 0;
+    double bytes = 0;
+  };
+  virtual Traffic traffic() const { return {}; }
 };
 
 // Rank 0 of 1: the behaviour of a run without a launcher.

@@ -91,8 +91,11 @@ class MpiCollective final : public Collective {
     return std::to_string(info_.size) + " processes (" + info_.launcher + ", MPI " + version_ + ")";
   }
 
+  Traffic traffic() const override { return traffic_; }
+
  private:
   void allreduce(void* data, size_t n, MPI_Datatype type) {
+    const double t0 = MPI_Wtime();
     int elem = 0;
     MPI_Type_size(type, &elem);
     auto* p = static_cast<char*>(data);
@@ -101,10 +104,14 @@ class MpiCollective final : public Collective {
       SENTI_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, p + at * static_cast<size_t>(elem),
                                     static_cast<int>(count), type, MPI_SUM, MPI_COMM_WORLD));
     }
+    traffic_.allreduces += 1;
+    traffic_.seconds += MPI_Wtime() - t0;
+    traffic_.bytes += static_cast<double>(n) * elem;
   }
 
   LaunchInfo info_;
   std::string version_;
+  Traffic traffic_;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // `senti bench`: times training steps of one configuration on cpu or cuda (engine/bench.h says
 // how), on synthetic ids or the real IMDB, and prints ms/step, samples/s, tokens/s and, on CUDA,
 // the split of a step. benchmarks/run_all.py runs it beside the PyTorch and Keras baselines.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/bench.h"
+#include "engine/collective/collective.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/peak.h"
 #include "engine/cpu/small_gemm.h"
@@ -38,6 +41,7 @@ struct BenchFlags {
   bool nondeterministic = false;  // training runs deterministic (the BackendOptions default)
   bool json = false;
   bool peak = false;  // CPU only: measure the machine's peak and the step's share of it
+  bool allreduce = false;  // under a launcher: time the gradient allreduce alone
   uint64_t seed = 1234;
   BenchOptions bench;
   DataFlags data;  // --data and friends, --maxlen, --num-words
@@ -185,8 +189,62 @@ void print_peak(const nlohmann::json& p) {
               100 * p["step_share_of_peak"].get<double>());
 }
 
+// `mpirun -np N senti bench --allreduce`: the data-parallel step's communication alone — the sum
+// over the job's processes of one flat gradient of the configured model (ParamLayout, as train's
+// backends sum it), --warmup untimed then --steps timed. Rank 0 prints the median and minimum time
+// and the bus bandwidth as NCCL's tests define it (2 (N-1) / N x bytes / time: what each link
+// carries in a ring). docs/distributed.md, "Cost model".
+void run_allreduce_bench(const BenchFlags& f) {
+  const std::shared_ptr<Collective> world = world_collective();
+  if (!world->distributed())
+    SENTI_FAIL("--allreduce times the sum over a job's processes: start it with a launcher, e.g. "
+               "mpirun -np 2 senti bench --allreduce");
+  ModelConfig model;
+  model.embed_dim = f.embed;
+  model.hidden = f.hidden;
+  model.vocab_size = f.vocab;
+  validate_model_config(model);
+  std::vector<float> grads(ParamLayout(model).total(), 1.f);
+  std::vector<double> ms;
+  for (int i = 0; i < f.bench.warmup + f.bench.steps; ++i) {
+    world->barrier();  // every rank starts together: the time is the sum's, not a straggler's
+    const auto t0 = std::chrono::steady_clock::now();
+    world->allreduce_sum(grads.data(), grads.size());
+    const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (i >= f.bench.warmup) ms.push_back(t);
+  }
+  // The slowest rank's time is the step's: take each step's maximum over the ranks.
+  std::vector<double> worst(ms.size(), 0.0);
+  for (int r = 0; r < world->size(); ++r) {
+    std::vector<double> theirs = ms;
+    world->broadcast(theirs.data(), theirs.size() * sizeof(double), r);
+    for (size_t i = 0; i < worst.size(); ++i) worst[i] = std::max(worst[i], theirs[i]);
+  }
+  std::vector<double> sorted = worst;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2], best = sorted.front();
+  const double bytes = static_cast<double>(grads.size()) * sizeof(float);
+  const int n = world->size();
+  const double bus_gbps = 2.0 * (n - 1) / n * bytes / (median * 1e-3) / 1e9;
+  if (world->rank() != 0) return;
+  if (f.json) {
+    std::printf("%s\n", nlohmann::json{{"allreduce", true}, {"ranks", n}, {"collective", world->describe()},
+                                       {"floats", grads.size()}, {"bytes", bytes},
+                                       {"steps", f.bench.steps}, {"median_ms", median},
+                                       {"min_ms", best}, {"bus_gb_per_s", bus_gbps}}
+                              .dump()
+                              .c_str());
+    return;
+  }
+  std::printf("allreduce of %zu floats (%.1f MB, the gradient of E%d H%d V%d) over %s: median "
+              "%.3f ms, min %.3f ms over %d steps; bus bandwidth %.2f GB/s\n",
+              grads.size(), bytes / 1e6, f.embed, f.hidden, f.vocab, world->describe().c_str(),
+              median, best, f.bench.steps, bus_gbps);
+}
+
 void run_bench_command(CLI::App* cmd, BenchFlags f) {
   apply_preset(cmd, &f);
+  if (f.allreduce) return run_allreduce_bench(f);
   const bool real_data = cmd->count("--data") > 0;
   validate(cmd, f, real_data);
   // The CPU backend reads its thread count from the environment when it is created.
@@ -271,6 +329,10 @@ void register_bench(CLI::App& app) {
                 "CPU only: also measure the machine's FMA peak (all threads), the GEMM shapes' "
                 "rates through OpenBLAS and libxsmm, and the step's model FLOP rate as a share of "
                 "that peak (docs/performance.md, \"Roofline\")");
+  cmd->add_flag("--allreduce", f->allreduce,
+                "Under a launcher (mpirun -np N senti bench --allreduce): time only the sum of the "
+                "model's flat gradient over the processes, as data-parallel training does each "
+                "step (docs/distributed.md)");
   add_data_flags(cmd, &f->data);
   cmd->callback([cmd, f] { run_bench_command(cmd, *f); });
 }

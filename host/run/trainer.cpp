@@ -159,6 +159,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     if (ranks > 1) order = rank_rows(order, opts_.batch_size, rank, ranks);
     stream::BatchStream batches(corpus_.train, std::move(order), share_rows, seq, &slots, trim);
     progress_->start_epoch(epoch, opts_.epochs, global_batches);
+    const Collective::Traffic traffic_start = world->traffic();
     backend_.take_metrics();
     Metrics train, window;  // window: since the last StepEvent
     // Every metrics read goes to both the epoch's figures and the step log's window.
@@ -228,6 +229,11 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       real_tokens = tokens[0], padded_tokens = tokens[1];
     }
     const double train_seconds = seconds_since(epoch_start);
+    // Rank 0's time inside the gradient allreduces (waiting for the others included) and their
+    // payload this epoch; the epoch's summing of figures is a few bytes and counted too.
+    const Collective::Traffic traffic_end = world->traffic();
+    const double allreduce_seconds = traffic_end.seconds - traffic_start.seconds;
+    const double allreduce_bytes = traffic_end.bytes - traffic_start.bytes;
 
     Metrics val;
     double val_macro_f1 = 0;
@@ -262,6 +268,13 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                   padded_tokens ? 100.0 * real_tokens / padded_tokens : 0.0,
                   real_tokens / train_seconds);
     progress_->message(line);
+    if (ranks > 1) {
+      std::snprintf(line, sizeof line,
+                    "allreduce: %.2f s of %.2f s training (%.1f %%), %.1f MB summed, %d ranks",
+                    allreduce_seconds, train_seconds, 100.0 * allreduce_seconds / train_seconds,
+                    allreduce_bytes / 1e6, ranks);
+      progress_->message(line);
+    }
 
     nlohmann::json rec = {{"epoch", epoch},
                           {"loss", train.loss()},
@@ -272,6 +285,10 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
                           {"real_tokens", real_tokens},
                           {"padded_tokens", padded_tokens},
                           {"real_tokens_per_s", real_tokens / train_seconds}};
+    if (ranks > 1) {
+      rec["ranks"] = ranks;
+      rec["allreduce_seconds"] = allreduce_seconds;
+    }
     if (val.count) {
       rec["val_loss"] = val.loss();
       rec["val_acc"] = val.accuracy();
