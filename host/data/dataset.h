@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "host/data/id_column.h"
+
 namespace senti::data {
 
 constexpr int32_t kPadId = 0;
@@ -34,7 +36,8 @@ void validate_sequence_options(const SequenceOptions& opts);
 // then neg files by id; other sources: the order of their files and lines).
 struct Split {
   std::vector<uint64_t> offsets;  // (N+1) review r's ids are tokens[offsets[r] .. offsets[r+1])
-  std::vector<int32_t> tokens;    // word ids, no start token, no padding
+  IdColumn tokens;                // word ids, no start token, no padding (owned, or a view of a
+                                  // memory-mapped token cache: id_column.h)
   std::vector<int32_t> labels;    // (N) class index into Corpus::classes (aclImdb: 1 = pos, 0 = neg);
                                   // multi-label: the document's first (smallest) class
   // Multi-label corpora only (else empty): document r's classes, ascending and distinct, are

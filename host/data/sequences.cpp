@@ -46,7 +46,8 @@ void gather_batch(const Split& split, const int64_t* rows, int n, const Sequence
     const int64_t r = rows[b];
     SENTI_CHECK(r >= 0 && static_cast<size_t>(r) < split.size(), "gather_batch: row ", r,
                 " out of range [0, ", split.size(), ")");
-    const int32_t* src = split.tokens.data() + split.offsets[r];
+    thread_local std::vector<int32_t> widened;  // a 16-bit cache view's ids as int32
+    const int32_t* src = split.tokens.ids(split.offsets[r], static_cast<size_t>(split.length(r)), &widened);
     lengths[b] = make_sequence(src, split.length(r), opts, ids + static_cast<int64_t>(b) * opts.maxlen);
     if (!multi_hot) {
       labels[b] = static_cast<float>(split.labels[r]);

@@ -1,6 +1,7 @@
 #include "host/data/token_cache.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
@@ -119,7 +121,8 @@ void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
   if (s.offsets.empty()) w->append(no_documents, 8);
   else w->append(s.offsets.data(), s.offsets.size() * 8);
   if (id_width == 4) {
-    w->append(s.tokens.data(), s.tokens.size() * 4);
+    std::vector<int32_t> scratch;
+    w->append(s.tokens.ids(0, s.tokens.size(), &scratch), s.tokens.size() * 4);
   } else {
     std::vector<uint16_t> narrow(s.tokens.begin(), s.tokens.end());
     w->append(narrow.data(), narrow.size() * 2);
@@ -127,8 +130,10 @@ void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
 }
 
 // Reads one split; false (with *why) on any inconsistency.
+// The split's ids stay in the mapped file (`mapping` keeps it alive): a view, not a copy.
 bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width, int32_t num_words,
-                size_t num_classes, Split* s, std::string* why) {
+                size_t num_classes, const std::shared_ptr<const void>& mapping, Split* s,
+                std::string* why) {
   const char* labels = r->take(n * 4);
   const char* ratings = labels ? r->take(n) : nullptr;
   const char* ids = ratings ? r->take(n * 4) : nullptr;
@@ -145,13 +150,7 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
   if (n > 0) std::memcpy(s->review_ids.data(), ids, n * 4);  // memcpy(null, ., 0) is UB
   s->offsets.resize(n + 1);
   std::memcpy(s->offsets.data(), offsets, (n + 1) * 8);
-  s->tokens.resize(tokens);
-  if (id_width == 4) {
-    if (tokens > 0) std::memcpy(s->tokens.data(), toks, tokens * 4);
-  } else {
-    const auto* narrow = reinterpret_cast<const uint16_t*>(toks);
-    for (uint64_t t = 0; t < tokens; ++t) s->tokens[t] = narrow[t];
-  }
+  s->tokens = IdColumn::view(mapping, toks, tokens, static_cast<int>(id_width));
   // Structural checks: the checksum guards against corruption, these against a writer bug.
   if (s->offsets[0] != 0 || s->offsets[n] != tokens) {
     *why = "offsets do not span the tokens";
@@ -164,11 +163,18 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
       return false;
     }
   }
-  for (int32_t t : s->tokens) {
-    if (t < kOovId || t >= num_words) {
-      *why = "a word id outside [2, num_words)";
-      return false;
-    }
+  // One pass over the ids in their stored width (the checksum pass already read these pages).
+  bool ids_ok = true;
+  if (id_width == 2) {
+    const auto* narrow = reinterpret_cast<const uint16_t*>(toks);
+    for (uint64_t t = 0; t < tokens; ++t) ids_ok &= narrow[t] >= kOovId && narrow[t] < num_words;
+  } else {
+    const auto* wide = reinterpret_cast<const int32_t*>(toks);
+    for (uint64_t t = 0; t < tokens; ++t) ids_ok &= wide[t] >= kOovId && wide[t] < num_words;
+  }
+  if (!ids_ok) {
+    *why = "a word id outside [2, num_words)";
+    return false;
   }
   return true;
 }
@@ -335,23 +341,28 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
     *why = std::strerror(errno);
     return CacheStatus::Missing;
   }
+  // Mapped, not read: the token ids are used where they lie (Split::tokens is a view), shared in
+  // the page cache by every process that maps the file (the ranks of a data-parallel job).
   struct stat st {};
-  ::fstat(fd, &st);
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t r = ::read(fd, bytes.data() + got, bytes.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  if (got != bytes.size() || bytes.size() < sizeof(Header)) {
+  const bool sized = ::fstat(fd, &st) == 0;
+  const size_t file_bytes = sized ? static_cast<size_t>(st.st_size) : 0;
+  if (file_bytes < sizeof(Header)) {
+    ::close(fd);
     *why = "file shorter than its header";
     return CacheStatus::Corrupt;
   }
+  void* base = ::mmap(nullptr, file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);  // the mapping keeps the file
+  if (base == MAP_FAILED) {
+    *why = std::string("cannot map the file: ") + std::strerror(errno);
+    return CacheStatus::Corrupt;
+  }
+  const std::shared_ptr<const void> mapping(base, [file_bytes](const void* p) {
+    ::munmap(const_cast<void*>(p), file_bytes);
+  });
+  const char* bytes = static_cast<const char*>(base);
   Header h;
-  std::memcpy(&h, bytes.data(), sizeof(h));
+  std::memcpy(&h, bytes, sizeof(h));
   if (std::memcmp(h.magic, kMagic, 8) != 0) {
     *why = "not a senti token cache (bad magic)";
     return CacheStatus::Corrupt;
@@ -370,8 +381,8 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
     *why = "built for other settings or other input data";
     return CacheStatus::Stale;
   }
-  const char* payload = bytes.data() + sizeof(Header);
-  const size_t payload_bytes = bytes.size() - sizeof(Header);
+  const char* payload = bytes + sizeof(Header);
+  const size_t payload_bytes = file_bytes - sizeof(Header);
   if (h.payload_bytes != payload_bytes || h.payload_xxh64 != xxh64(payload, payload_bytes) ||
       (h.id_width != 2 && h.id_width != 4)) {
     *why = "payload truncated or checksum mismatch";
@@ -426,9 +437,9 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
   std::memcpy(&validation_tokens, validation_counts + 8, 8);
   if (h.n_train > payload_bytes || h.n_test > payload_bytes || h.train_tokens > payload_bytes ||
       h.test_tokens > payload_bytes || n_validation > payload_bytes || validation_tokens > payload_bytes ||
-      !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, c.classes.size(), &c.train, why) ||
-      !read_split(&r, n_validation, validation_tokens, h.id_width, h.num_words, c.classes.size(), &c.validation, why) ||
-      !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, c.classes.size(), &c.test, why) ||
+      !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.train, why) ||
+      !read_split(&r, n_validation, validation_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.validation, why) ||
+      !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.test, why) ||
       (c.multi_label && (!read_label_sets(&r, c.classes.size(), payload_bytes, &c.train, why) ||
                          !read_label_sets(&r, c.classes.size(), payload_bytes, &c.validation, why) ||
                          !read_label_sets(&r, c.classes.size(), payload_bytes, &c.test, why))) ||

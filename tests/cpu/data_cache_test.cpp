@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <string>
 
@@ -53,6 +54,11 @@ TEST(TokenCache, BuildsThenLoadsTheSameCorpus) {
   EXPECT_TRUE(loaded.from_cache);
   EXPECT_EQ(loaded.cache_path, built.cache_path);
   expect_same(built.corpus, loaded.corpus);
+  // The built corpus owns its ids; the loaded one maps the cache (shared by every process that
+  // loads it) instead of copying it.
+  EXPECT_FALSE(built.corpus.train.tokens.mapped());
+  EXPECT_TRUE(loaded.corpus.train.tokens.mapped());
+  EXPECT_TRUE(loaded.corpus.test.tokens.mapped());
   // Identical bytes when rebuilt.
   const std::string first = test::read_bytes(built.cache_path);
   CorpusRequest force = f.req;
@@ -80,6 +86,33 @@ TEST(TokenCache, WideIdsRoundTrip) {
   std::string why;
   ASSERT_EQ(read_token_cache(path, key, &back, &why), CacheStatus::Ok) << why;
   expect_same(c, back);
+  EXPECT_TRUE(back.train.tokens.mapped());
+  EXPECT_EQ(back.train.tokens[0], 69999);  // a 32-bit view
+}
+
+TEST(IdColumn, ViewsReadLikeOwnedIds) {
+  const std::vector<int32_t> want = {3, 65535, 7, 2, 40000};
+  auto narrow = std::make_shared<std::vector<uint16_t>>(want.begin(), want.end());
+  auto wide = std::make_shared<std::vector<int32_t>>(want);
+  const IdColumn owned(want);
+  const IdColumn v16 = IdColumn::view(narrow, narrow->data(), narrow->size(), 2);
+  const IdColumn v32 = IdColumn::view(wide, wide->data(), wide->size(), 4);
+  for (const IdColumn* c : {&owned, &v16, &v32}) {
+    EXPECT_EQ(c->size(), want.size());
+    EXPECT_EQ(c->to_vector(), want);
+    EXPECT_EQ(std::vector<int32_t>(c->begin() + 1, c->begin() + 3), (std::vector<int32_t>{65535, 7}));
+    std::vector<int32_t> scratch;
+    const int32_t* p = c->ids(1, 3, &scratch);
+    EXPECT_EQ(std::vector<int32_t>(p, p + 3), (std::vector<int32_t>{65535, 7, 2}));
+    EXPECT_TRUE(*c == owned);
+  }
+  EXPECT_TRUE(v16.mapped());
+  EXPECT_FALSE(owned.mapped());
+  std::vector<int32_t> scratch;
+  EXPECT_THROW(v16.ids(4, 2, &scratch), Error);  // past the end
+  IdColumn view = v16;
+  EXPECT_THROW(view.push_back(3), Error);        // a cache view is read-only
+  EXPECT_FALSE(IdColumn({3, 4}) == IdColumn({3, 5}));
 }
 
 TEST(TokenCache, StaleCachesAreNotUsed) {

@@ -96,8 +96,10 @@ TEST(PredictSkew, SameProbabilitiesAsEvaluateOnRealReviews) {
     ASSERT_FALSE(texts[i].empty()) << "review row " << rows[i] << " not found in the archive";
     const int64_t r = rows[i];
     const int32_t len_text = predictor.encode(texts[i], from_text.data());
-    const int32_t len_corpus = data::make_sequence(corpus.test.tokens.data() + corpus.test.offsets[r],
-                                                   corpus.test.length(r), seq, from_corpus.data());
+    std::vector<int32_t> widened;  // the cache's ids are a 16-bit view
+    const int32_t len_corpus = data::make_sequence(
+        corpus.test.tokens.ids(corpus.test.offsets[r], static_cast<size_t>(corpus.test.length(r)), &widened),
+        corpus.test.length(r), seq, from_corpus.data());
     ASSERT_EQ(len_text, len_corpus) << "row " << r;
     ASSERT_EQ(from_text, from_corpus) << "row " << r;
   }
