@@ -84,6 +84,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       graphs_(compute_) {
   validate_optimizer_config(opts.optimizer);
   validate_model_config(opts.model);
+  SENTI_CUDA_CHECK(cudaGetDevice(&device_));
   SENTI_CHECK(opts.max_batch >= 1 && opts.max_batch <= kernels::kDenseBceMaxBatch,
               "cuda backend: max_batch ", opts.max_batch, " outside 1..", kernels::kDenseBceMaxBatch);
   SENTI_CHECK(opts.maxlen >= 1, "cuda backend: maxlen ", opts.maxlen);
@@ -179,6 +180,9 @@ std::string CudaBackend::describe() const {
 }
 
 HostBuffer CudaBackend::alloc_host(size_t bytes) {
+  // The caller may be another thread (the batch stream's), whose current device is 0 until set: a
+  // data-parallel rank on GPU k would otherwise open a context on GPU 0 from it.
+  SENTI_CUDA_CHECK(cudaSetDevice(device_));
   void* p = nullptr;
   SENTI_CUDA_CHECK(cudaHostAlloc(&p, std::max<size_t>(bytes, 1), cudaHostAllocPortable));
   return HostBuffer(p, [](void* q) { cudaFreeHost(q); });

@@ -159,6 +159,7 @@ class CudaBackend final : public Backend {
   std::unique_ptr<cuda::DeviceAllreduce> allreduce_;
   std::unique_ptr<cuda::DeviceLstm> lstm_;
   std::string describe_;
+  int device_ = 0;  // the device this backend was made on (select_rank_device for a rank)
   BatchPipeline pipeline_;
 
   DeviceBuffer<float> params_, grads_, m_, v_;  // ParamLayout order

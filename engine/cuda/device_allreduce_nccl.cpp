@@ -119,10 +119,19 @@ DeviceAllreduce::~DeviceAllreduce() = default;
 void DeviceAllreduce::sum(float* grads, size_t n, double* sumsq) {
   SENTI_CHECK(impl_->comm, "NCCL: the communicator was aborted after an earlier error");
   ncclComm_t comm = impl_->comm;
+  cudaStream_t s = impl_->stream;
   SENTI_NCCL_CHECK(ncclGroupStart());
-  SENTI_NCCL_CHECK(ncclAllReduce(grads, grads, n, ncclFloat, ncclSum, comm, impl_->stream));
-  if (sumsq)
-    SENTI_NCCL_CHECK(ncclAllReduce(sumsq, sumsq, 1, ncclDouble, ncclSum, comm, impl_->stream));
+  // The group is closed whatever happens inside it (a failed call under graph capture falls back
+  // to an eager step, which opens a new group).
+  struct GroupEnd {
+    bool open = true;
+    ~GroupEnd() {
+      if (open) ncclGroupEnd();
+    }
+  } group;
+  SENTI_NCCL_CHECK(ncclAllReduce(grads, grads, n, ncclFloat, ncclSum, comm, s));
+  if (sumsq) SENTI_NCCL_CHECK(ncclAllReduce(sumsq, sumsq, 1, ncclDouble, ncclSum, comm, s));
+  group.open = false;
   SENTI_NCCL_CHECK(ncclGroupEnd());
 }
 
