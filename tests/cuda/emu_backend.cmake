@@ -51,9 +51,10 @@ foreach(np 2 3)
   add_test(NAME emu/DataParallel.np${np}
     COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe --bind-to none ${MPIEXEC_NUMPROC_FLAG} ${np}
       $<TARGET_FILE:senti_cuda_emu_backend_tests> --gtest_filter=*DataParallel.*)
-  set_tests_properties(emu/DataParallel.np${np} PROPERTIES LABELS cuda-emu TIMEOUT 900
+  set_tests_properties(emu/DataParallel.np${np} PROPERTIES LABELS cuda-emu TIMEOUT 300
     PROCESSORS ${np}
-    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;ASAN_OPTIONS=detect_leaks=0;UBSAN_OPTIONS=print_stacktrace=1"
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;ASAN_OPTIONS=detect_leaks=0;\
+UBSAN_OPTIONS=print_stacktrace=1"
     # A rank that skips (no launcher seen) or runs nothing must not pass as a run.
     FAIL_REGULAR_EXPRESSION "SKIPPED|0 tests from 0 test suites ran")
 endforeach()

@@ -4,7 +4,8 @@
 // (1000+ and the largest, 65536), class weights, the n-gram part's extra logits (and the dz output),
 // B = 1, odd B and the backend's largest batch, exact ties (the first maximum is the prediction),
 // a data-parallel share (the mean over N > B rows); bit-reproducible across calls; the shapes it
-// refuses. Also dense_bce's class weights and shares (the sigmoid head). Runs on a GPU and on the emulated device (|ref - gpu| <= atol + rtol·|ref|).
+// refuses. Also dense_bce's class weights and shares (the sigmoid head). Runs on a GPU and on the
+// emulated device (|ref - gpu| <= atol + rtol·|ref|).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -288,7 +289,8 @@ TEST(DenseBce, ShareOfAGlobalBatchIsTheGlobalMeansGradient) {
     SENTI_CUDA_CHECK(cudaMemset(metrics.get(), 0, metrics.bytes()));
     cuda::DeviceBuffer<float> dh(B * H), dw(H), db(1), dz(B);
     kernels::dense_bce(d_h.get(), B, H, d_w.get(), d_bias.get(), d_y.get(), metrics.get(), nullptr,
-                       dh.get(), dw.get(), db.get(), nullptr, nullptr, dz.get(), nullptr, mean_rows);
+                       dh.get(), dw.get(), db.get(), nullptr, nullptr, dz.get(), nullptr,
+                       mean_rows);
     EXPECT_EQ(to_host(metrics)[0].count, static_cast<unsigned long long>(B)) << "the share's rows";
     return Out{to_host(dh), to_host(dw), to_host(db), to_host(dz)};
   };

@@ -199,8 +199,10 @@ TEST(FusedModelKernelsDropout, ShareDrawsTheGlobalBatchsRows) {
     const std::vector<int32_t> ls(lengths.begin() + first, lengths.end());
     auto d_x = to_device(x), d_xs = to_device(xs);
     auto d_len = to_device(lengths), d_ls = to_device(ls);
-    kernels::embedding_dropout(d_x.get(), G, T, E, d_len.get(), Padding::Post, spatial, whole, nullptr);
-    kernels::embedding_dropout(d_xs.get(), B, T, E, d_ls.get(), Padding::Post, spatial, share, nullptr);
+    kernels::embedding_dropout(d_x.get(), G, T, E, d_len.get(), Padding::Post, spatial, whole,
+                               nullptr);
+    kernels::embedding_dropout(d_xs.get(), B, T, E, d_ls.get(), Padding::Post, spatial, share,
+                               nullptr);
     const auto gx = to_host(d_x), gs = to_host(d_xs);
     for (int t = 0; t < T; ++t)
       for (int b = 0; b < B; ++b)
