@@ -38,8 +38,14 @@ std::shared_ptr<Collective> world_collective() {
   std::lock_guard<std::mutex> lock(world_mutex);
   if (world) return world;
   const LaunchInfo env = read_launch_env();
-  world = env.size > 1 ? make_mpi_collective(env) : single_process();
-  return world;
+  if (env.size <= 1) return world = single_process();
+#if SENTI_WITH_MPI
+  return world = make_mpi_collective(env);
+#else
+  SENTI_FAIL("launched by ", env.launcher, " as rank ", env.rank, " of ", env.size,
+             " but this senti was built without MPI, which data-parallel training needs "
+             "(scripts/setup.sh installs openmpi-bin and libopenmpi-dev; then rebuild)");
+#endif
 }
 
 std::shared_ptr<Collective> existing_world_collective() {

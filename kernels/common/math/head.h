@@ -28,17 +28,18 @@ SENTI_HD float softmax_exp(float z, float m) { return expf(z - m); }
 // Cross-entropy of the true class y from its logit z_y, the row maximum m and the sum s.
 SENTI_HD float softmax_ce(float z_y, float m, float s) { return logf(s) - (z_y - m); }
 
-// dL/dz_k of the batch-mean, weighted cross-entropy: (p_k - [k == y]) * w / B.
-SENTI_HD float softmax_ce_grad(float p_k, bool is_label, float weight, int batch) {
-  return (p_k - (is_label ? 1.f : 0.f)) * weight / static_cast<float>(batch);
+// dL/dz_k of the mean, weighted cross-entropy over N rows: (p_k - [k == y]) * w / N. N is the
+// batch, or a data-parallel share's global batch (Batch::mean_rows).
+SENTI_HD float softmax_ce_grad(float p_k, bool is_label, float weight, int mean_rows) {
+  return (p_k - (is_label ? 1.f : 0.f)) * weight / static_cast<float>(mean_rows);
 }
 
 // A class label stored in a float Batch::labels entry, as the index it names.
 SENTI_HD int class_of_label(float y) { return static_cast<int>(y + 0.5f); }
 
-// dL/dz_k of the multi-label loss: (sigmoid(z) - y) / (K B).
-SENTI_HD float multi_label_grad(float z, float y, int K, int batch) {
-  return bce_with_logit_grad(z, y) / (static_cast<float>(K) * static_cast<float>(batch));
+// dL/dz_k of the multi-label loss: (sigmoid(z) - y) / (K N), N as above.
+SENTI_HD float multi_label_grad(float z, float y, int K, int mean_rows) {
+  return bce_with_logit_grad(z, y) / (static_cast<float>(K) * static_cast<float>(mean_rows));
 }
 
 }  // namespace senti::math
