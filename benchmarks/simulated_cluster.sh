@@ -12,7 +12,8 @@
 #        [--senti build/senti] [--limit 1200] [--steps 30]
 #
 # Profiles (per direction, both veth ends of every host shaped): 10gbe = 10 Gbit/s, 25gbe = 25 Gbit/s,
-# none = the veth pairs unshaped. Bandwidth only: added latency needs tc's netem, which this
+# 1gbe = 1 Gbit/s (slow enough to bind on a small machine, whose TCP over veth may not reach 10
+# Gbit/s: it checks the shaping and the model's bandwidth term), none = the veth pairs unshaped. Bandwidth only: added latency needs tc's netem, which this
 # machine's kernel does not have ("Specified qdisc kind is unknown"); the cost model adds the
 # latency term by formula (it is 2 (N-1) x ~25 us, small beside the bandwidth term at 5.3 MB). The
 # ranks share this machine's cores, so compute per step is the single-process figure and only the
@@ -70,6 +71,7 @@ shape() {  # profile: replaces the root qdisc of both ends of every host's veth 
             tc qdisc del dev "snv$i" root 2>/dev/null || true
             tc -n "snh$i" qdisc del dev eth0 root 2>/dev/null || true
           done; return ;;
+    1gbe) rate=1gbit ;;
     10gbe) rate=10gbit ;;
     25gbe) rate=25gbit ;;
     *) echo "simulated_cluster: unknown profile '$1'" >&2; exit 2 ;;

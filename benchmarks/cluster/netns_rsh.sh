@@ -7,4 +7,8 @@ while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done  # ssh-style options:
 host=$1
 shift
 index=$(( ${host##*.} - 1 ))
-exec ip netns exec "snh$index" /bin/sh -c "$*"
+# Each "host" its own temporary folder: the daemons would otherwise meet in one /tmp under the same
+# host name and collide on Open MPI's session directories.
+tmp="${TMPDIR:-/tmp}/senti-netns/snh$index"
+mkdir -p "$tmp"
+exec ip netns exec "snh$index" env TMPDIR="$tmp" /bin/sh -c "$*"
