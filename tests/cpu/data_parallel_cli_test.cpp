@@ -31,8 +31,13 @@ namespace fs = std::filesystem;
 // Open MPI's launcher: as root it needs the two variables; more ranks than this machine's cores
 // need --oversubscribe; --bind-to none lets each rank's thread float; shared memory between the
 // ranks (vader) needs no network. One CPU thread per rank, as a cluster would give each its cores.
+// Open MPI's plugins leak at exit from modules it has already unloaded (LeakSanitizer shows them as
+// "<unknown module>", so no suppression can name them): under the sanitizers (scripts/
+// test_sanitizers.sh) the ranks keep every other check but not the leak check.
 std::string mpirun(int ranks) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader "
+         "ASAN_OPTIONS='" + std::string(asan ? asan : "") + ":detect_leaks=0' "
          "SENTI_CPU_THREADS=1 timeout -k 5 600 mpirun --oversubscribe --bind-to none -np " +
          std::to_string(ranks) + " ";
 }
@@ -194,6 +199,7 @@ TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheLastCheckpointLoads) {
   ASSERT_EQ(::kill(victim, SIGKILL), 0);
   job.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - killed_at).count();
+  std::printf("the job ended %.2f s after rank 1 was killed\n", seconds);
   EXPECT_LT(seconds, 30.0) << "the job took " << seconds << " s to end after rank 1 was killed";
   std::ifstream rc_file(dir_ + "/killed.rc");
   int rc = -1;
