@@ -222,5 +222,16 @@ TEST_F(DataParallelCli, AnErrorOnTheRanksEndsTheJobWithItsMessage) {
   EXPECT_NE(log.find("(rank "), std::string::npos) << log;
 }
 
+TEST_F(DataParallelCli, TorchrunVariablesWithoutAnMpiLauncherAreRefusedByName) {
+  // torchrun sets RANK/WORLD_SIZE but starts no MPI job: each process would train alone.
+  std::string log;
+  const std::string cmd = "RANK=0 WORLD_SIZE=2 LOCAL_RANK=0 timeout 60 " + test::senti_bin() +
+                          " train --device cpu --no-tensorboard --data " + test::imdb_archive() + " " +
+                          kImdb.flags + " --epochs 1 --out " + dir_ + "/torchrun --cache-dir " + dir_ + "/cache 2>&1";
+  EXPECT_EQ(test::run_command(cmd, &log), 2) << log;
+  EXPECT_NE(log.find("the launcher (torchrun) says rank 0 of 2 but MPI sees rank 0 of 1"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir_ + "/torchrun/latest.safetensors"));
+}
+
 }  // namespace
 }  // namespace senti
