@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <xxhash.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "engine/atomic_file.h"
@@ -43,16 +46,55 @@ struct Header {  // exactly kCacheHeaderBytes, written as is (little-endian host
 };
 static_assert(sizeof(Header) == kCacheHeaderBytes, "cache header must be 128 bytes");
 
+// The payload, streamed: each section (zero-padded to 8 bytes) goes through a 1 MiB buffer to
+// `sink` and into a running XXH64, so writing a cache holds no copy of it (a corpus of a billion
+// tokens would need gigabytes more).
 class PayloadWriter {
  public:
-  void append(const void* p, size_t n) {
-    if (n) buf_.append(static_cast<const char*>(p), n);
-    buf_.append((8 - buf_.size() % 8) % 8, '\0');
+  explicit PayloadWriter(std::function<void(const char*, size_t)> sink)
+      : sink_(std::move(sink)), hash_(XXH64_createState()) {
+    SENTI_CHECK(hash_ != nullptr, "out of memory hashing the token cache");
+    XXH64_reset(hash_, 0);
+    buf_.reserve(kBufferBytes);
   }
-  std::string& bytes() { return buf_; }
+  ~PayloadWriter() { XXH64_freeState(hash_); }
+  PayloadWriter(const PayloadWriter&) = delete;
+  PayloadWriter& operator=(const PayloadWriter&) = delete;
+
+  void append(const void* p, size_t n) {
+    put(static_cast<const char*>(p), n);
+    static const char zeros[8] = {};
+    put(zeros, (8 - bytes_ % 8) % 8);
+  }
+  // Flushes the buffer; the payload's size and XXH64.
+  uint64_t finish(uint64_t* xxh) {
+    flush();
+    *xxh = XXH64_digest(hash_);
+    return bytes_;
+  }
 
  private:
+  static constexpr size_t kBufferBytes = size_t{1} << 20;
+  void put(const char* p, size_t n) {
+    bytes_ += n;
+    while (n > 0) {
+      const size_t take = std::min(n, kBufferBytes - buf_.size());
+      buf_.append(p, take);
+      p += take;
+      n -= take;
+      if (buf_.size() == kBufferBytes) flush();
+    }
+  }
+  void flush() {
+    if (buf_.empty()) return;
+    XXH64_update(hash_, buf_.data(), buf_.size());
+    sink_(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+  std::function<void(const char*, size_t)> sink_;
+  XXH64_state_t* hash_;
   std::string buf_;
+  uint64_t bytes_ = 0;
 };
 
 class PayloadReader {
@@ -120,12 +162,21 @@ void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
   const uint64_t no_documents[1] = {0};  // an empty split may come without its leading 0
   if (s.offsets.empty()) w->append(no_documents, 8);
   else w->append(s.offsets.data(), s.offsets.size() * 8);
-  if (id_width == 4) {
-    std::vector<int32_t> scratch;
-    w->append(s.tokens.ids(0, s.tokens.size(), &scratch), s.tokens.size() * 4);
-  } else {
-    std::vector<uint16_t> narrow(s.tokens.begin(), s.tokens.end());
-    w->append(narrow.data(), narrow.size() * 2);
+  // The ids in chunks, never a whole narrowed copy: a chunk's bytes are a multiple of 8, so the
+  // chunks add no padding between them and the section is what one append would write.
+  constexpr size_t kChunk = size_t{1} << 18;
+  std::vector<int32_t> scratch;
+  std::vector<uint16_t> narrow;
+  const size_t n = s.tokens.size();
+  for (size_t at = 0; at < n; at += kChunk) {
+    const size_t count = std::min(kChunk, n - at);
+    const int32_t* ids = s.tokens.ids(at, count, &scratch);
+    if (id_width == 4) {
+      w->append(ids, count * 4);
+    } else {
+      narrow.assign(ids, ids + count);
+      w->append(narrow.data(), count * 2);
+    }
   }
 }
 
@@ -251,52 +302,8 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
     for (int32_t t : s->tokens) max_id = std::max(max_id, t);
   const uint32_t id_width = max_id <= 0xFFFF ? 2 : 4;
 
-  PayloadWriter w;
-  std::vector<uint32_t> lengths;
-  std::string word_bytes;
-  for (const std::string& word : corpus.vocab.words) {
-    lengths.push_back(static_cast<uint32_t>(word.size()));
-    word_bytes += word;
-  }
-  w.append(lengths.data(), lengths.size() * 4);
-  const uint64_t word_bytes_size = word_bytes.size();
-  w.append(&word_bytes_size, 8);
-  w.append(word_bytes.data(), word_bytes.size());
-  const uint64_t source_size = corpus.vocab.source.size();
-  w.append(&source_size, 8);
-  w.append(corpus.vocab.source.data(), corpus.vocab.source.size());
-  write_strings(&w, corpus.classes);
-  write_strings(&w, {corpus.source});
-  const uint64_t validation_counts[2] = {corpus.validation.size(), corpus.validation.tokens.size()};
-  w.append(validation_counts, sizeof(validation_counts));
-  write_split(&w, corpus.train, id_width);
-  write_split(&w, corpus.validation, id_width);
-  write_split(&w, corpus.test, id_width);
-  if (corpus.multi_label)
-    for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test}) write_label_sets(&w, *s);
-  const std::string& payload = w.bytes();
-
-  Header h{};
-  std::memcpy(h.magic, kMagic, 8);
-  h.format_version = kCacheFormatVersion;
-  h.tokenizer_version = key.tokenizer_version;
-  h.tokenizer_id = key.tokenizer_id();
-  h.num_words = key.num_words;
-  h.id_width = id_width;
-  h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
-  h.flags = (corpus.movie_ids ? 1u : 0u) | (corpus.multi_label ? 2u : 0u);
-  h.vocab_source_hash = key.vocab_source_hash;
-  h.data_fingerprint = key.data_fingerprint;
-  h.vocab_hash = corpus.vocab.hash();
-  h.n_train = corpus.train.size();
-  h.n_test = corpus.test.size();
-  h.train_tokens = corpus.train.tokens.size();
-  h.test_tokens = corpus.test.tokens.size();
-  h.vocab_words = corpus.vocab.words.size();
-  h.payload_bytes = payload.size();
-  h.payload_xxh64 = xxh64(payload.data(), payload.size());
-  h.header_xxh64 = xxh64(&h, offsetof(Header, header_xxh64));
-
+  // The file is written as it is made: a zeroed header, the payload streamed (PayloadWriter), then
+  // the header with the payload's size and checksum written over the zeros.
   const std::string tmp = temp_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -304,8 +311,6 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
                ": cannot create a file there (", std::strerror(errno), "); expected a writable folder");
   auto fail = [&](const char* what) {
     const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
     SENTI_FAIL("cache file ", path, ": ", what, " (", std::strerror(err), ")");
   };
   auto write_all = [&](const char* p, size_t n) {
@@ -317,8 +322,57 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
       n -= static_cast<size_t>(r);
     }
   };
-  write_all(reinterpret_cast<const char*>(&h), sizeof(h));
-  write_all(payload.data(), payload.size());
+  Header h{};
+  try {
+    write_all(reinterpret_cast<const char*>(&h), sizeof(h));
+    PayloadWriter w(write_all);
+    std::vector<uint32_t> lengths;
+    std::string word_bytes;
+    for (const std::string& word : corpus.vocab.words) {
+      lengths.push_back(static_cast<uint32_t>(word.size()));
+      word_bytes += word;
+    }
+    w.append(lengths.data(), lengths.size() * 4);
+    const uint64_t word_bytes_size = word_bytes.size();
+    w.append(&word_bytes_size, 8);
+    w.append(word_bytes.data(), word_bytes.size());
+    const uint64_t source_size = corpus.vocab.source.size();
+    w.append(&source_size, 8);
+    w.append(corpus.vocab.source.data(), corpus.vocab.source.size());
+    write_strings(&w, corpus.classes);
+    write_strings(&w, {corpus.source});
+    const uint64_t validation_counts[2] = {corpus.validation.size(), corpus.validation.tokens.size()};
+    w.append(validation_counts, sizeof(validation_counts));
+    write_split(&w, corpus.train, id_width);
+    write_split(&w, corpus.validation, id_width);
+    write_split(&w, corpus.test, id_width);
+    if (corpus.multi_label)
+      for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test}) write_label_sets(&w, *s);
+
+    std::memcpy(h.magic, kMagic, 8);
+    h.format_version = kCacheFormatVersion;
+    h.tokenizer_version = key.tokenizer_version;
+    h.tokenizer_id = key.tokenizer_id();
+    h.num_words = key.num_words;
+    h.id_width = id_width;
+    h.vocab_kind = static_cast<uint32_t>(key.vocab_kind);
+    h.flags = (corpus.movie_ids ? 1u : 0u) | (corpus.multi_label ? 2u : 0u);
+    h.vocab_source_hash = key.vocab_source_hash;
+    h.data_fingerprint = key.data_fingerprint;
+    h.vocab_hash = corpus.vocab.hash();
+    h.n_train = corpus.train.size();
+    h.n_test = corpus.test.size();
+    h.train_tokens = corpus.train.tokens.size();
+    h.test_tokens = corpus.test.tokens.size();
+    h.vocab_words = corpus.vocab.words.size();
+    h.payload_bytes = w.finish(&h.payload_xxh64);
+    h.header_xxh64 = xxh64(&h, offsetof(Header, header_xxh64));
+    if (::pwrite(fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) fail("write failed");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
   // No fsync: the rename makes the file appear whole or not at all for concurrent readers, and a
   // file torn by a power loss fails its checksum on the next load and is rebuilt.
   if (::close(fd) != 0) {
