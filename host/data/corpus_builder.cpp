@@ -21,6 +21,28 @@
 namespace senti::data {
 namespace {
 
+// Every document's provisional word indices, in blocks of 1 M: appending never copies what is
+// there (a vector of a billion indices would, at each doubling, briefly hold 1.5x-2x its size
+// twice over) and never reserves more than a block beyond what was read.
+class ProvisionalIds {
+ public:
+  void push_back(int32_t v) {
+    if (size_ % kBlock == 0) {
+      blocks_.emplace_back();
+      blocks_.back().reserve(kBlock);
+    }
+    blocks_.back().push_back(v);
+    ++size_;
+  }
+  uint64_t size() const { return size_; }
+  int32_t operator[](uint64_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+
+ private:
+  static constexpr uint64_t kBlock = uint64_t{1} << 20;
+  std::vector<std::vector<int32_t>> blocks_;
+  uint64_t size_ = 0;
+};
+
 struct DocumentRecord {
   SplitName split;
   int32_t label;        // provisional: index into the labels in order of first appearance
@@ -168,12 +190,11 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
   if (!opts.word_index.empty()) wi = load_word_index(opts.word_index);
 
   text::WordTable table;
-  std::vector<int32_t> provisional;
+  ProvisionalIds provisional;
   std::vector<DocumentRecord> records;
   std::vector<std::string> labels;                  // provisional label -> name
   std::unordered_map<std::string, int32_t> label_of;
   records.reserve(50000);
-  provisional.reserve(1 << 24);
   text::TokenList tokens;
   uint64_t input_bytes = 0;
   auto consume = [&](const Document& d) {
@@ -239,6 +260,13 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
     if (x.label != y.label) return class_of[x.label] > class_of[y.label];
     return x.id < y.id;
   });
+  {  // each split's ids reserved exactly: no growth beyond them
+    uint64_t tokens[3] = {0, 0, 0};
+    for (const DocumentRecord& r : records) tokens[split_rank(r.split)] += r.end - r.begin;
+    corpus.train.tokens.reserve(tokens[0]);
+    corpus.validation.tokens.reserve(tokens[1]);
+    corpus.test.tokens.reserve(tokens[2]);
+  }
   uint64_t digest = 0;
   for (size_t k = 0; k < order.size(); ++k) {
     const DocumentRecord& r = records[order[k]];

@@ -54,9 +54,9 @@ TEST(TokenCache, BuildsThenLoadsTheSameCorpus) {
   EXPECT_TRUE(loaded.from_cache);
   EXPECT_EQ(loaded.cache_path, built.cache_path);
   expect_same(built.corpus, loaded.corpus);
-  // The built corpus owns its ids; the loaded one maps the cache (shared by every process that
-  // loads it) instead of copying it.
-  EXPECT_FALSE(built.corpus.train.tokens.mapped());
+  // Both map the cache (shared by every process that loads it) instead of holding the ids: the
+  // built one reads back the file it has just written.
+  EXPECT_TRUE(built.corpus.train.tokens.mapped());
   EXPECT_TRUE(loaded.corpus.train.tokens.mapped());
   EXPECT_TRUE(loaded.corpus.test.tokens.mapped());
   // Identical bytes when rebuilt.
