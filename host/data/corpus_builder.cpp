@@ -21,9 +21,11 @@
 namespace senti::data {
 namespace {
 
-// Every document's provisional word indices, in blocks of 1 M: appending never copies what is
-// there (a vector of a billion indices would, at each doubling, briefly hold 1.5x-2x its size
-// twice over) and never reserves more than a block beyond what was read.
+// Every document's provisional word indices, in blocks of 16 M (64 MB): appending never copies
+// what is there (a vector of a billion indices would, at each doubling, briefly hold 1.5x-2x its
+// size twice over) and never reserves more than a block beyond what was read. A block is above
+// glibc's largest mmap threshold (32 MB), so each is its own mapping and goes back to the system
+// when the build ends (smaller blocks would stay in the heap, as much again as the final ids).
 class ProvisionalIds {
  public:
   void push_back(int32_t v) {
@@ -38,7 +40,7 @@ class ProvisionalIds {
   int32_t operator[](uint64_t i) const { return blocks_[i / kBlock][i % kBlock]; }
 
  private:
-  static constexpr uint64_t kBlock = uint64_t{1} << 20;
+  static constexpr uint64_t kBlock = uint64_t{1} << 24;
   std::vector<std::vector<int32_t>> blocks_;
   uint64_t size_ = 0;
 };
