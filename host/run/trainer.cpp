@@ -177,7 +177,15 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       const int rows_k = static_cast<int>(std::min<int64_t>(opts_.batch_size, global_rows - k * opts_.batch_size));
       // Null only for a rank whose share of a short last batch is empty: it still takes the step.
       const Batch* next = batches.next();
-      Batch b = next ? *next : slots[0].batch;
+      Batch b;
+      if (next) {
+        b = *next;
+      } else {  // no rows: valid pointers into a slot the stream no longer fills, T of the run
+        b.ids = slots[0].ids;
+        b.labels = slots[0].labels;
+        b.lengths = slots[0].lengths;
+        b.maxlen = seq.maxlen;
+      }
       if (ranks > 1) {
         const Share share = batch_share(rows_k, rank, ranks);
         if (!next) b.batch = 0;

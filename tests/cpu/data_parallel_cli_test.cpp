@@ -162,6 +162,17 @@ TEST_F(DataParallelCli, TwoAndThreeRanksTrainWhatOneProcessTrains) {
   }
 }
 
+TEST_F(DataParallelCli, FewerTrainingRowsThanRanksStillTrainAsOneProcess) {
+  // 2 training rows on 3 ranks: rank 0's share of the only batch is empty from the first step on
+  // (its batch slots never filled), every epoch.
+  const std::string flags = "--preset seed --limit 4 --validation-split 0.5 --maxlen 20 --embed 8 "
+                            "--hidden 8 --num-words 500 --batch 8 --test-limit 5";
+  std::string log;
+  ASSERT_EQ(train(0, "few-1", flags, &log), 0) << log;
+  ASSERT_EQ(train(3, "few-np3", flags, &log), 0) << log;
+  expect_same_training(*this, "few-1", "few-np3", dir_);
+}
+
 TEST_F(DataParallelCli, ThreeRankCheckpointResumesOnTwoRanks) {
   std::string log;
   ASSERT_EQ(train(0, "one", kImdb.flags, &log), 0) << log;
