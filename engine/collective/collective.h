@@ -49,7 +49,6 @@ class Collective {
   // What the allreduces of this process cost so far: wall time inside them (waiting for slower
   // ranks included) and bytes summed. The trainer reports an epoch's share (docs/distributed.md).
   struct Traffic {
-    int64_t allreduces = 0;
     double seconds = 0;
     double bytes = 0;
   };

@@ -11,7 +11,7 @@ namespace {
 // The largest job senti accepts (far above any cluster it will meet; keeps int arithmetic safe).
 constexpr long kMaxRanks = 1 << 20;
 
-// `name`'s value as an integer in [lo, hi]; `present` = whether it is set.
+// `name`'s value as an integer in [lo, hi]; an error naming it when unset or out of range.
 long read_int(const std::function<const char*(const char*)>& getenv, const char* name, long lo,
               long hi, const std::string& launcher) {
   const char* v = getenv(name);

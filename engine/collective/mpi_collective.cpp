@@ -72,11 +72,9 @@ class MpiCollective final : public Collective {
   void broadcast(void* data, size_t bytes, int root) override {
     SENTI_CHECK(root >= 0 && root < info_.size, "broadcast from rank ", root, " of ", info_.size);
     auto* p = static_cast<char*>(data);
-    for (size_t at = 0; at < bytes || (bytes == 0 && at == 0); at += kMaxChunk) {
-      const size_t n = std::min(kMaxChunk, bytes - at);
-      SENTI_MPI_CHECK(MPI_Bcast(p + at, static_cast<int>(n), MPI_BYTE, root, MPI_COMM_WORLD));
-      if (bytes == 0) break;
-    }
+    for (size_t at = 0; at < bytes; at += kMaxChunk)  // every rank passes the same size
+      SENTI_MPI_CHECK(MPI_Bcast(p + at, static_cast<int>(std::min(kMaxChunk, bytes - at)), MPI_BYTE,
+                                root, MPI_COMM_WORLD));
   }
 
   void barrier() override { SENTI_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); }
@@ -104,7 +102,6 @@ class MpiCollective final : public Collective {
       SENTI_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, p + at * static_cast<size_t>(elem),
                                     static_cast<int>(count), type, MPI_SUM, MPI_COMM_WORLD));
     }
-    traffic_.allreduces += 1;
     traffic_.seconds += MPI_Wtime() - t0;
     traffic_.bytes += static_cast<double>(n) * elem;
   }

@@ -1,21 +1,22 @@
 #include "host/run/data_parallel.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <string>
 
+#include "host/data/hash.h"
 #include "kernels/common/error.h"
 
 namespace senti {
 
+std::pair<int64_t, int64_t> eval_rows(int64_t count, int rank, int ranks) {
+  return {count * rank / ranks, count * (rank + 1) / ranks};
+}
+
 Share batch_share(int rows, int rank, int ranks) {
   SENTI_CHECK(ranks >= 1 && rank >= 0 && rank < ranks && rows >= 0, "batch_share(", rows, ", ",
               rank, ", ", ranks, ")");
-  Share s;
-  s.begin = static_cast<int>(int64_t{rows} * rank / ranks);
-  s.end = static_cast<int>(int64_t{rows} * (rank + 1) / ranks);
-  return s;
+  const auto [begin, end] = eval_rows(rows, rank, ranks);
+  return Share{static_cast<int>(begin), static_cast<int>(end)};
 }
 
 std::vector<int64_t> rank_rows(const std::vector<int64_t>& order, int batch_size, int rank,
@@ -32,9 +33,6 @@ std::vector<int64_t> rank_rows(const std::vector<int64_t>& order, int batch_size
   return out;
 }
 
-std::pair<int64_t, int64_t> eval_rows(int64_t count, int rank, int ranks) {
-  return {count * rank / ranks, count * (rank + 1) / ranks};
-}
 
 void sum_over_ranks(Collective& world, Metrics* m) {
   if (!world.distributed()) return;
@@ -54,14 +52,10 @@ void sum_over_ranks(Collective& world, int64_t* values, size_t n) {
 
 void check_replicas_agree(Collective& world, const TrainState& state, const char* when) {
   if (!world.distributed()) return;
-  XXH64_state_t* h = XXH64_createState();
-  SENTI_CHECK(h != nullptr, "out of memory hashing the weights");
-  XXH64_reset(h, 0);
+  uint64_t mine = 0;  // XXH64 of each part, chained through the seed
   for (const auto* buf : {&state.params, &state.m, &state.v})
-    XXH64_update(h, buf->data(), buf->size() * sizeof(float));
-  XXH64_update(h, &state.step, sizeof state.step);
-  const uint64_t mine = XXH64_digest(h);
-  XXH64_freeState(h);
+    mine = data::xxh64(buf->data(), buf->size() * sizeof(float), mine);
+  mine = data::xxh64(&state.step, sizeof state.step, mine);
   uint64_t root = mine;
   world.broadcast(&root, sizeof root, 0);
   std::vector<int64_t> differs(static_cast<size_t>(world.size()), 0);

@@ -27,7 +27,8 @@ Share batch_share(int rows, int rank, int ranks);
 std::vector<int64_t> rank_rows(const std::vector<int64_t>& order, int batch_size, int rank,
                                int ranks);
 
-// Rows [first, second) of `count` evaluation rows that `rank` of `ranks` evaluates.
+// Rows [first, second) of `count` rows that `rank` of `ranks` takes: floor(r count / N) on. The one
+// rule of both the evaluation rows and batch_share.
 std::pair<int64_t, int64_t> eval_rows(int64_t count, int rank, int ranks);
 
 // Sums over the ranks (a no-op for one process).

@@ -11,9 +11,6 @@ namespace senti {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::shared_ptr<void> host_alloc(Backend& backend, size_t bytes) {
   HostBuffer b = backend.alloc_host(bytes);

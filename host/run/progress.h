@@ -13,11 +13,18 @@
 // `plain_every` steps when that is > 0; for tasks one each time another tenth of the total is done
 // (every `plain_every` units when the total is unknown and plain_every > 0); a task's caller prints
 // its own summary at the end.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 namespace senti {
+
+// Seconds since t0 on the steady clock: what the progress line's and the epoch records' times
+// are measured with.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 class ProgressLine {
  public:

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <random>
 
 #include "engine/atomic_file.h"
 #include "kernels/common/error.h"
@@ -18,9 +17,6 @@ namespace senti {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // The divergence guard's message: where it happened, what is kept, what to try.
 [[noreturn]] void diverged(const std::string& what, int epoch, int64_t step, int64_t steps,
