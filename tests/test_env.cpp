@@ -19,6 +19,7 @@ std::string data_dir() {
   return SENTI_DEFAULT_DATA_DIR;
 }
 std::string imdb_archive() { return data_dir() + "/aclImdb_v1_labeled.tar.gz"; }
+std::string imdb_unsup_archive() { return data_dir() + "/aclImdb_v1_unsup.tar.gz"; }
 std::string keras_word_index() { return data_dir() + "/imdb_word_index.json"; }
 std::string senti_bin() {
   // $SENTI_TEST_BIN runs the CLI tests against another build (e.g. one from before a fix, to see

@@ -8,6 +8,7 @@ namespace senti::test {
 // ../shared/data/imdb beside the source tree.
 std::string data_dir();
 std::string imdb_archive();     // data_dir() + "/aclImdb_v1_labeled.tar.gz"
+std::string imdb_unsup_archive();  // data_dir() + "/aclImdb_v1_unsup.tar.gz" (train/unsup + urls files)
 std::string keras_word_index(); // data_dir() + "/imdb_word_index.json"
 std::string senti_bin();        // the built senti executable ($SENTI_TEST_BIN overrides it)
 std::string source_dir();

@@ -55,6 +55,9 @@ void run_eval(CLI::App* cmd, EvalFlags f) {
   f.data.tokenizer = text::tokenizer_name(ckpt.tokenizer);
   f.data.multi_label = ckpt.model.head == Head::MultiLabel;  // read the labels as it was trained
   check_threshold(f.threshold);
+  // A vocabulary counted over unlabeled text too (--vocab-from train+unlabeled, a pretrained
+  // model's) cannot be rebuilt from --data alone: the test split is encoded with the checkpoint's.
+  if (ckpt.vocab.source == "train+unlabeled") f.data.fixed_vocab = std::make_shared<const data::Vocabulary>(ckpt.vocab);
   data::Corpus corpus = load_corpus(f.data, /*verbose=*/!f.json);
   if (corpus.vocab.hash() != ckpt.vocab.hash())
     SENTI_FAIL("--checkpoint '", f.checkpoint, "' was trained with another vocabulary (",

@@ -1,6 +1,7 @@
 // `senti prepare`: read the IMDB data (folder or .tar.gz), build the vocabulary and the token
 // cache, and report what was found. Always rebuilds (it is the explicit "do it now" command);
 // train/eval/bench reuse the cache through load_corpus.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -78,6 +79,18 @@ void run_prepare(DataFlags flags, const std::string& out_dir) {
   print_split("train", data::split_stats(c.train, maxlen, c.classes.size()), maxlen, c.classes);
   if (c.validation.size()) print_split("valid", data::split_stats(c.validation, maxlen, c.classes.size()), maxlen, c.classes);
   print_split("test", data::split_stats(c.test, maxlen, c.classes.size()), maxlen, c.classes);
+  if (c.unlabeled.size())
+    std::printf("  unlabeled: %s documents, %s tokens (--unlabeled-data; not trained on as labels)\n",
+                with_commas(static_cast<int64_t>(c.unlabeled.size())).c_str(),
+                with_commas(static_cast<int64_t>(c.unlabeled.tokens.size())).c_str());
+  auto movies = [](const data::Split& s) {
+    std::vector<int32_t> m(s.movies);
+    std::sort(m.begin(), m.end());
+    return static_cast<int64_t>(std::unique(m.begin(), m.end()) - m.begin());
+  };
+  if (!c.train.movies.empty() || !c.test.movies.empty() || !c.unlabeled.movies.empty())
+    std::printf("  movies (urls files): %s train, %s test, %s unlabeled\n", with_commas(movies(c.train)).c_str(),
+                with_commas(movies(c.test)).c_str(), with_commas(movies(c.unlabeled)).c_str());
   std::printf("  vocabulary: ids < %s (%s words from id 3; %s distinct words in the train split), source %s\n",
               with_commas(c.vocab.num_words).c_str(), with_commas(static_cast<int64_t>(c.vocab.words.size())).c_str(),
               with_commas(static_cast<int64_t>(r.build.distinct_train_words)).c_str(), c.vocab.source.c_str());

@@ -64,6 +64,19 @@ void add_data_flags(CLI::App* cmd, DataFlags* f) {
                   "Folder for the token cache (and the downloaded archive). Default: "
                   "$SENTI_CACHE_DIR, else $XDG_CACHE_HOME/senti, else ~/.cache/senti")
       ->check(non_empty_path());
+  cmd->add_option("--unlabeled-data", f->unlabeled_data,
+                  "Unlabeled text, read beside --data: an aclImdb archive or folder (its train/unsup "
+                  "reviews; its urls_*.txt files also give --data's aclImdb reviews their movies, for "
+                  "--validation-split-by movie), a folder of .txt files (one document each), a text file "
+                  "of one document a line, or a CSV/TSV/JSON Lines file's --text-column (docs/data.md)")
+      ->check(non_empty_path());
+  cmd->add_option("--unlabeled-format", f->unlabeled_format,
+                  "How to read --unlabeled-data: auto (from the path), aclimdb, folder, lines, csv, tsv or jsonl")
+      ->capture_default_str();
+  cmd->add_option("--vocab-from", f->vocab_from,
+                  "Which documents' word counts build the vocabulary: train (the train split) or "
+                  "train+unlabeled (the train split and the unlabeled documents together)")
+      ->capture_default_str();
   add_integer_option(cmd, "--num-words", f->num_words,
                      "Vocabulary cap: keep word ids < N (0 pad, 1 start, 2 out-of-vocabulary, "
                      "words from 3); at least 4")
@@ -148,17 +161,29 @@ data::CorpusRequest corpus_request(const DataFlags& f) {
   req.vocab.num_words = f.num_words;
   req.vocab.word_index = f.word_index;
   req.vocab.tokenizer = tokenizer;
+  req.data.unlabeled_path = f.unlabeled_data;
+  req.data.unlabeled_format = f.unlabeled_format;
+  req.data.read_unlabeled = f.read_unlabeled;
+  if (f.vocab_from != "train" && f.vocab_from != "train+unlabeled")
+    SENTI_FAIL("--vocab-from: expected train or train+unlabeled, got '", f.vocab_from, "'");
+  req.vocab.include_unlabeled = f.vocab_from == "train+unlabeled";
+  if (req.vocab.include_unlabeled && !f.word_index.empty())
+    SENTI_FAIL("--vocab-from train+unlabeled: not with --word-index, which fixes the vocabulary");
+  if (req.vocab.include_unlabeled && f.unlabeled_data.empty() && !f.read_unlabeled)
+    SENTI_FAIL("--vocab-from train+unlabeled: expected --unlabeled-data PATH (the unlabeled text to count)");
+  req.vocab.fixed = f.fixed_vocab;
   return req;
 }
 
 data::Corpus load_corpus(const DataFlags& f, bool verbose) {
   data::CorpusResult r = data::load_or_build_corpus(corpus_request(f));
   if (verbose)
-    std::fprintf(stderr, "senti: %s %s in %.2f s (%s, %zu classes: %zu train / %s%zu test documents)\n",
+    std::fprintf(stderr, "senti: %s %s in %.2f s (%s, %zu classes: %zu train / %s%zu test documents%s)\n",
                  r.from_cache ? "loaded token cache" : "built token cache", r.cache_path.c_str(), r.seconds,
                  r.corpus.source.c_str(), r.corpus.classes.size(), r.corpus.train.size(),
                  r.corpus.validation.size() ? (std::to_string(r.corpus.validation.size()) + " validation / ").c_str() : "",
-                 r.corpus.test.size());
+                 r.corpus.test.size(),
+                 r.corpus.unlabeled.size() ? (" / " + std::to_string(r.corpus.unlabeled.size()) + " unlabeled").c_str() : "");
   return std::move(r.corpus);
 }
 

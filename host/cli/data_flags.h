@@ -1,6 +1,7 @@
 #pragma once
 // The data flags shared by prepare / train / eval / bench, and the one call that turns them into a
 // Corpus (through the token cache).
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -25,11 +26,17 @@ struct DataFlags {
   std::string padding = "post", truncating = "post";
   std::string tokenizer = "v1";  // text::TokenizerKind by name: v1 or unicode
   bool multi_label = false;      // --multi-label: several labels per document (data::DataSpec)
+  std::string unlabeled_data;    // --unlabeled-data: unlabeled text (data::DataSpec::unlabeled_path)
+  std::string unlabeled_format = "auto";  // --unlabeled-format (data::DataSpec::unlabeled_format)
+  std::string vocab_from = "train";  // --vocab-from train|train+unlabeled
+  bool read_unlabeled = false;   // read --data's own unlabeled part (pretrain; data::DataSpec)
+  // Encode with this vocabulary instead of building one (train --init: the pretrained model's).
+  std::shared_ptr<const data::Vocabulary> fixed_vocab;
 };
 
 // Adds --data, --format, --text-column, --label-column, --test-data, --validation-data,
 // --test-split, --cache-dir, --num-words, --word-index, --maxlen, --padding, --truncating,
-// --tokenizer, --multi-label.
+// --tokenizer, --multi-label, --unlabeled-data, --unlabeled-format, --vocab-from.
 void add_data_flags(CLI::App* cmd, DataFlags* f);
 
 // Validated sequence options: UsageError naming --padding / --truncating, InvalidSetting "maxlen"

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -34,10 +35,18 @@ struct ClassDir {
   uint8_t label;
   const char* rel;  // "train/pos"
 };
-constexpr std::array<ClassDir, 4> kClassDirs = {{{SplitName::Train, 1, "train/pos"},
+// The four labeled folders, then the unlabeled one (kUrlDirs's order).
+constexpr std::array<ClassDir, 5> kClassDirs = {{{SplitName::Train, 1, "train/pos"},
                                                  {SplitName::Train, 0, "train/neg"},
                                                  {SplitName::Test, 1, "test/pos"},
-                                                 {SplitName::Test, 0, "test/neg"}}};
+                                                 {SplitName::Test, 0, "test/neg"},
+                                                 {SplitName::Unlabeled, 0, "train/unsup"}}};
+constexpr size_t kUnsupDir = 4;
+
+bool wanted(size_t k, const AclImdbParts& parts) { return k == kUnsupDir ? parts.unlabeled : parts.labeled; }
+bool required(size_t k, const AclImdbParts& parts) {
+  return k == kUnsupDir ? parts.unlabeled && parts.unlabeled_required : parts.labeled;
+}
 
 int class_index(std::string_view split, std::string_view cls) {
   for (size_t k = 0; k < kClassDirs.size(); ++k) {
@@ -62,19 +71,23 @@ std::string folder_problem(const fs::path& dir) {
   return "";
 }
 
-// The dataset root inside a directory: the directory itself or its aclImdb/ child.
-fs::path directory_root(const std::string& path) {
+// The dataset root inside a directory: the directory itself or its aclImdb/ child. With the
+// labeled part it needs train/ and test/; the unlabeled part alone needs train/ only.
+fs::path directory_root(const std::string& path, bool labeled = true) {
   const fs::path p(path);
   if (const std::string why = folder_problem(p); !why.empty())
     SENTI_FAIL("--data ", path, ": ", why, "; ", kLayout);
   std::error_code ec;
-  if (fs::is_directory(p / "train", ec) && fs::is_directory(p / "test", ec)) return p;
+  auto fits = [&](const fs::path& r) {
+    return fs::is_directory(r / "train", ec) && (!labeled || fs::is_directory(r / "test", ec));
+  };
+  if (fits(p)) return p;
   const fs::path inner = p / "aclImdb";
   if (fs::exists(inner, ec))
     if (const std::string why = folder_problem(inner); !why.empty())
       SENTI_FAIL("--data ", path, ": ", why, " ", inner.string(), "; ", kLayout);
-  if (fs::is_directory(inner / "train", ec) && fs::is_directory(inner / "test", ec)) return inner;
-  SENTI_FAIL("--data ", path, ": not an aclImdb dataset (no train/ and test/ folders); ", kLayout);
+  if (fits(inner)) return inner;
+  SENTI_FAIL("--data ", path, ": not an aclImdb dataset (no train/", labeled ? " and test/" : "", " folders); ", kLayout);
 }
 
 // Counts the bytes read against the limits, naming the review that crosses one.
@@ -142,23 +155,26 @@ std::vector<fs::directory_entry> list_class_dir(const fs::path& dir, const std::
 
 void read_directory(const std::string& path,
                     const std::function<void(const ReviewFile&, std::string_view)>& on_review,
-                    const ReadLimits& limits) {
-  const fs::path root = directory_root(path);
+                    const ReadLimits& limits, const AclImdbParts& parts) {
+  const fs::path root = directory_root(path, parts.labeled);
   std::string buf;
   ReadBudget budget(path, limits);
-  std::vector<std::vector<fs::directory_entry>> lists;
+  std::vector<std::vector<fs::directory_entry>> lists(kClassDirs.size());
   size_t total = 0, done = 0;
-  for (const ClassDir& cd : kClassDirs) {
-    lists.push_back(list_class_dir(root / cd.rel, path));
-    total += lists.back().size();
+  for (size_t k = 0; k < kClassDirs.size(); ++k) {
+    if (!wanted(k, parts)) continue;
+    std::error_code ec;
+    if (!required(k, parts) && !fs::exists(root / kClassDirs[k].rel, ec)) continue;
+    lists[k] = list_class_dir(root / kClassDirs[k].rel, path);
+    total += lists[k].size();
   }
   for (size_t k = 0; k < kClassDirs.size(); ++k) {
     const ClassDir& cd = kClassDirs[k];
     for (const auto& e : lists[k]) {
       const std::string name = e.path().string();
       ReviewFile rf{cd.split, cd.label, 0, 0, name, static_cast<double>(++done) / total};
-      if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating))
-        SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10)");
+      if (!parse_review_name(e.path().filename().string(), &rf.id, &rf.rating, k == kUnsupDir))
+        SENTI_FAIL(name, ": not a review file name; expected <id>_<rating>.txt (rating 1..10; 0 in train/unsup)");
       read_file(e.path(), &buf, &budget);
       on_review(rf, review_text(buf, name, path));
     }
@@ -177,14 +193,14 @@ struct ArchiveCloser {
 
 void read_archive(const std::string& path,
                   const std::function<void(const ReviewFile&, std::string_view)>& on_review,
-                  const ReadLimits& limits) {
+                  const ReadLimits& limits, const AclImdbParts& parts) {
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   SENTI_CHECK(a != nullptr, "archive_read_new failed (out of memory)");
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK)
     archive_fail(a.get(), path, "corrupt or truncated archive, or not a tar archive at all");
-  std::array<int, 4> found{};
+  std::array<int, kClassDirs.size()> found{};
   std::string buf, not_text;  // not_text: the error of the first review that is not UTF-8 text
   ReadBudget budget(path, limits);
   archive_entry* entry = nullptr;
@@ -216,11 +232,11 @@ void read_archive(const std::string& path,
     }
     if (too_deep || count < 3) continue;
     const int k = class_index(comp[count - 3], comp[count - 2]);
-    if (k < 0) continue;
+    if (k < 0 || !wanted(static_cast<size_t>(k), parts)) continue;
     ReviewFile rf{kClassDirs[k].split, kClassDirs[k].label, 0, 0, name};
-    if (!parse_review_name(comp[count - 1], &rf.id, &rf.rating))
+    if (!parse_review_name(comp[count - 1], &rf.id, &rf.rating, static_cast<size_t>(k) == kUnsupDir))
       SENTI_FAIL("--data ", path, ": entry ", name,
-                 " is not a review file name; expected <id>_<rating>.txt (rating 1..10)");
+                 " is not a review file name; expected <id>_<rating>.txt (rating 1..10; 0 in train/unsup)");
     // The header's size is only a claim (a crafted one says 100 GB): check it before reserving,
     // and count what is really read, for entries whose size is unknown or wrong.
     const la_int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
@@ -247,13 +263,47 @@ void read_archive(const std::string& path,
   }
   if (!not_text.empty()) throw UsageError(not_text);
   for (size_t k = 0; k < kClassDirs.size(); ++k)
-    if (found[k] == 0)
+    if (found[k] == 0 && required(k, parts))
       SENTI_FAIL("--data ", path, ": the archive has no reviews in ", kClassDirs[k].rel, "; ", kLayout);
+}
+
+// "train/urls_pos.txt" -> the kUrlDirs index of its folder, or -1.
+int url_dir_of(std::string_view split, std::string_view file) {
+  for (int k = 0; k < 5; ++k) {
+    const std::string_view rel = kUrlDirs[k];
+    const size_t slash = rel.find('/');
+    if (rel.substr(0, slash) == split && file.size() == 9 + rel.size() - slash - 1 &&
+        file.substr(0, 5) == "urls_" && file.substr(5, rel.size() - slash - 1) == rel.substr(slash + 1) &&
+        file.substr(file.size() - 4) == ".txt")
+      return k;
+  }
+  return -1;
+}
+
+// One urls file's lines as title numbers; UsageError naming file:line for a bad one.
+std::vector<int32_t> parse_urls(const std::string& bytes, const std::string& file) {
+  std::vector<int32_t> out;
+  size_t start = 0;
+  int64_t line = 0;
+  while (start < bytes.size()) {
+    size_t end = bytes.find('\n', start);
+    if (end == std::string::npos) end = bytes.size();
+    std::string_view url(bytes.data() + start, end - start);
+    if (!url.empty() && url.back() == '\r') url.remove_suffix(1);
+    ++line;
+    const int32_t movie = imdb_title_number(url);
+    if (movie < 0)
+      SENTI_FAIL(file, ":", line, ": no IMDb title number (tt<digits>) in '", url.substr(0, 200),
+                 "'; expected one url a line, like http://www.imdb.com/title/tt0018515/usercomments");
+    out.push_back(movie);
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
 
-bool parse_review_name(std::string_view f, int32_t* id, uint8_t* rating) {
+bool parse_review_name(std::string_view f, int32_t* id, uint8_t* rating, bool allow_unrated) {
   if (f.size() < 7 || f.substr(f.size() - 4) != ".txt") return false;
   f.remove_suffix(4);
   const size_t us = f.find('_');
@@ -270,7 +320,7 @@ bool parse_review_name(std::string_view f, int32_t* id, uint8_t* rating) {
     if (c < '0' || c > '9') return false;
     r = r * 10 + (c - '0');
   }
-  if (r < 1 || r > 10) return false;
+  if (r > 10 || (r < 1 && !(allow_unrated && r == 0))) return false;
   *id = static_cast<int32_t>(v);
   *rating = static_cast<uint8_t>(r);
   return true;
@@ -293,8 +343,8 @@ uint64_t data_fingerprint(const std::string& path) {
     return h;
   }
   const fs::path root = directory_root(path);
-  for (const ClassDir& cd : kClassDirs) {
-    for (const auto& e : list_class_dir(root / cd.rel, path)) {
+  for (size_t k = 0; k < kUnsupDir; ++k) {
+    for (const auto& e : list_class_dir(root / kClassDirs[k].rel, path)) {
       struct stat fst {};
       if (::stat(e.path().c_str(), &fst) != 0) SENTI_FAIL(e.path().string(), ": cannot stat review");
       h = fnv1a64(e.path().filename().string(), h);
@@ -306,14 +356,126 @@ uint64_t data_fingerprint(const std::string& path) {
 
 void read_aclimdb(const std::string& path,
                   const std::function<void(const ReviewFile&, std::string_view)>& on_review,
-                  const ReadLimits& limits) {
+                  const ReadLimits& limits, const AclImdbParts& parts) {
   if (path.empty()) SENTI_FAIL("--data: empty path; ", kLayout);
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) SENTI_FAIL("--data ", path, ": no such file or directory; ", kLayout);
-  if (fs::is_directory(status)) return read_directory(path, on_review, limits);
+  if (fs::is_directory(status)) return read_directory(path, on_review, limits, parts);
   if (!fs::is_regular_file(status)) SENTI_FAIL("--data ", path, ": not a regular file or directory; ", kLayout);
-  read_archive(path, on_review, limits);
+  read_archive(path, on_review, limits, parts);
+}
+
+int MovieUrls::dir_of(SplitName split, uint8_t label) {
+  switch (split) {
+    case SplitName::Train: return label ? 0 : 1;
+    case SplitName::Test: return label ? 2 : 3;
+    case SplitName::Unlabeled: return 4;
+    default: return -1;
+  }
+}
+
+int32_t imdb_title_number(std::string_view url) {
+  for (size_t at = url.find("tt"); at != std::string_view::npos; at = url.find("tt", at + 1)) {
+    if (at > 0 && url[at - 1] != '/') continue;
+    int64_t v = 0;
+    size_t k = at + 2, digits = 0;
+    for (; k < url.size() && url[k] >= '0' && url[k] <= '9' && digits < 10; ++k, ++digits) v = v * 10 + (url[k] - '0');
+    if (digits == 0 || v > INT32_MAX || (k < url.size() && url[k] != '/' && url[k] != '?')) continue;
+    return static_cast<int32_t>(v);
+  }
+  return -1;
+}
+
+void read_aclimdb_urls(const std::string& path, MovieUrls* urls) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    const fs::path root = directory_root(path, /*labeled=*/false);
+    for (int k = 0; k < 5; ++k) {
+      const std::string rel = kUrlDirs[k];
+      const size_t slash = rel.find('/');
+      const fs::path file = root / rel.substr(0, slash) / ("urls_" + rel.substr(slash + 1) + ".txt");
+      if (!urls->movies[k].empty() || !fs::is_regular_file(file, ec)) continue;
+      std::string bytes;
+      read_whole_file(file.string(), "urls file", &bytes, [&](uint64_t n) {
+        if (n > kMaxReviewBytes) SENTI_FAIL(file.string(), ": ", n, " bytes; expected a urls file of one url a line");
+      });
+      urls->movies[k] = parse_urls(bytes, file.string());
+      urls->files[k] = file.string();
+    }
+    return;
+  }
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  SENTI_CHECK(a != nullptr, "archive_read_new failed (out of memory)");
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK)
+    archive_fail(a.get(), path, "corrupt or truncated archive, or not a tar archive at all");
+  archive_entry* entry = nullptr;
+  std::string buf;
+  while (true) {
+    const int r = archive_read_next_header(a.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) archive_fail(a.get(), path, "corrupt or truncated archive");
+    if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_pathname(entry) == nullptr) continue;
+    const std::string name = archive_entry_pathname(entry);
+    const size_t last = name.rfind('/');
+    if (last == std::string::npos || name.compare(last + 1, 5, "urls_") != 0) continue;
+    const size_t prev = name.rfind('/', last - 1);
+    const std::string split = name.substr(prev == std::string::npos ? 0 : prev + 1,
+                                          last - (prev == std::string::npos ? 0 : prev + 1));
+    const int k = url_dir_of(split, std::string_view(name).substr(last + 1));
+    if (k < 0 || !urls->movies[k].empty()) continue;
+    buf.clear();
+    std::array<char, 1 << 16> chunk;
+    while (true) {
+      const la_ssize_t got = archive_read_data(a.get(), chunk.data(), chunk.size());
+      if (got < 0) archive_fail(a.get(), path, "corrupt or truncated archive");
+      if (got == 0) break;
+      if (buf.size() + static_cast<size_t>(got) > kMaxReviewBytes)
+        SENTI_FAIL(path, ": entry ", name, " is larger than ", kMaxReviewBytes, " bytes; expected a urls file of one url a line");
+      buf.append(chunk.data(), static_cast<size_t>(got));
+    }
+    const std::string where = path + ":" + name;
+    urls->movies[k] = parse_urls(buf, where);
+    urls->files[k] = where;
+  }
+}
+
+bool has_aclimdb_unsup(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const fs::path root : {fs::path(path), fs::path(path) / "aclImdb"})
+      if (fs::is_directory(root / "train" / "unsup", ec)) return true;
+    return false;
+  }
+  const std::string n = path;
+  auto ends = [&](const char* suf) {
+    const size_t m = std::strlen(suf);
+    return n.size() >= m && n.compare(n.size() - m, m, suf) == 0;
+  };
+  return ends(".tar.gz") || ends(".tgz") || ends(".tar");
+}
+
+uint64_t data_fingerprint(const std::string& path, const AclImdbParts& parts) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return data_fingerprint(path);
+  uint64_t h = parts.labeled ? data_fingerprint(path) : fnv1a64(fs::absolute(path, ec).string());
+  const fs::path root = directory_root(path, parts.labeled);
+  auto mix_file = [&h](const fs::path& f) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) return;
+    h = fnv1a64(f.filename().string(), h);
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(st.st_size), h);
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(st.st_mtim.tv_sec), h);
+    h = fnv1a64_value<uint64_t>(static_cast<uint64_t>(st.st_mtim.tv_nsec), h);
+  };
+  for (const char* f : {"train/urls_pos.txt", "train/urls_neg.txt", "test/urls_pos.txt", "test/urls_neg.txt",
+                        "train/urls_unsup.txt"})
+    mix_file(root / f);
+  if (parts.unlabeled && fs::is_directory(root / "train/unsup", ec))
+    for (const auto& e : list_class_dir(root / "train/unsup", path)) mix_file(e.path());
+  return h;
 }
 
 }  // namespace senti::data

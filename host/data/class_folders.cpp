@@ -273,6 +273,9 @@ bool looks_like_aclimdb(const std::string& path) {
     if (!place.document) continue;
     int32_t id = 0;
     uint8_t rating = 0;
+    // aclImdb's unlabeled reviews (train/unsup/<id>_0.txt) may come first (aclImdb_v1.tar.gz).
+    if (place.under_split_folder && place.label == "unsup")
+      return parse_review_name(components(name).back(), &id, &rating, /*allow_unrated=*/true);
     return place.under_split_folder && (place.label == "pos" || place.label == "neg") &&
            parse_review_name(components(name).back(), &id, &rating);
   }

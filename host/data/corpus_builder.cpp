@@ -51,6 +51,7 @@ struct DocumentRecord {
   std::vector<int32_t> label_set;  // multi-label: every provisional label of the document
   uint8_t rating;
   int32_t id;
+  int32_t movie;        // Document::movie
   uint64_t begin, end;  // into the provisional index buffer
   uint64_t digest;      // XXH64 of the document bytes
   std::string where;
@@ -94,6 +95,20 @@ std::vector<int32_t> ids_from_word_index(const text::WordTable& table, const Wor
   for (size_t k = 0; k < wi.ranks.size(); ++k)
     if (wi.ranks[k] < n) vocab->words[wi.ranks[k]] = std::string(wi.words.word(static_cast<int32_t>(k)));
   vocab->source = "keras-word-index:" + path;
+  return id;
+}
+
+// Every provisional word index's id in a given vocabulary (a pretrained checkpoint's): word k of
+// it is id k + 3 when below its num_words; other words are OOV.
+std::vector<int32_t> ids_from_vocabulary(const text::WordTable& table, const Vocabulary& v) {
+  std::unordered_map<std::string_view, int32_t> at;
+  at.reserve(v.words.size());
+  for (size_t k = 0; k < v.words.size(); ++k)
+    if (!v.words[k].empty() && static_cast<int64_t>(k) + kFirstWordId < v.num_words)
+      at.emplace(v.words[k], static_cast<int32_t>(k) + kFirstWordId);
+  std::vector<int32_t> id(table.size(), kOovId);
+  for (size_t i = 0; i < table.size(); ++i)
+    if (auto it = at.find(table.word(static_cast<int32_t>(i))); it != at.end()) id[i] = it->second;
   return id;
 }
 
@@ -145,7 +160,7 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
                                         std::vector<std::string>* classes) {
   std::vector<bool> in_train(labels.size(), false);
   for (const DocumentRecord& r : records)
-    if (r.split == SplitName::Train) {
+    if (r.split == SplitName::Train && r.label >= 0) {
       in_train[static_cast<size_t>(r.label)] = true;
       for (const int32_t l : r.label_set) in_train[static_cast<size_t>(l)] = true;
     }
@@ -170,6 +185,7 @@ std::vector<int32_t> classes_from_train(const std::vector<std::string>& labels,
                  join_names(*classes, 20), ")");
   };
   for (const DocumentRecord& r : records) {  // a multi-label set starts with r.label
+    if (r.split == SplitName::Unlabeled) continue;
     check_seen(r, r.label);
     for (const int32_t l : r.label_set) check_seen(r, l);
   }
@@ -186,10 +202,12 @@ void check_num_words(int num_words) {
 
 Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double test_split, BuildInfo* info,
                     const BuildProgress& progress) {
-  check_num_words(opts.num_words);
+  check_num_words(opts.fixed ? opts.fixed->num_words : opts.num_words);
+  if (!opts.fixed && opts.include_unlabeled && !opts.word_index.empty())
+    SENTI_FAIL("--vocab-from train+unlabeled: not with --word-index, which fixes the vocabulary");
   // Load the word index first: a bad --word-index fails before the slow pass over the data.
   WordIndex wi;
-  if (!opts.word_index.empty()) wi = load_word_index(opts.word_index);
+  if (!opts.fixed && !opts.word_index.empty()) wi = load_word_index(opts.word_index);
 
   text::WordTable table;
   ProvisionalIds provisional;
@@ -209,21 +227,23 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
       if (added) labels.emplace_back(name);
       return it->second;
     };
-    const int32_t label = intern_label(d.label);
+    const bool unlabeled = d.split == SplitName::Unlabeled;
+    const int32_t label = unlabeled ? -1 : intern_label(d.label);
     std::vector<int32_t> label_set;
-    if (source.multi_label()) {
+    if (source.multi_label() && !unlabeled) {
       label_set.push_back(label);
       if (d.labels)
         for (const std::string& l : *d.labels) label_set.push_back(intern_label(l));
     }
-    records.push_back(DocumentRecord{d.split, label, std::move(label_set), d.rating, d.id, begin,
+    records.push_back(DocumentRecord{d.split, label, std::move(label_set), d.rating, d.id, d.movie, begin,
                                      provisional.size(), xxh64(d.text.data(), d.text.size()),
                                      std::string(d.where)});
     if (progress) progress(static_cast<int64_t>(records.size()), d.input_fraction);
   };
   read_pipelined(source, consume);
   const std::string data = source.path();
-  if (records.empty()) SENTI_FAIL("--data: no documents were read; expected labeled text");
+  if (std::all_of(records.begin(), records.end(), [](const DocumentRecord& r) { return r.split == SplitName::Unlabeled; }))
+    SENTI_FAIL("--data: no documents were read; expected labeled text");
 
   // Hold out the test split before anything is counted: its words must not shape the vocabulary.
   if (!source.has_test_part() && test_split > 0) {
@@ -236,24 +256,40 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
   }
 
   Corpus corpus;
-  corpus.vocab.num_words = opts.num_words;
+  corpus.vocab.num_words = opts.fixed ? opts.fixed->num_words : opts.num_words;
   corpus.movie_ids = source.movie_ids();
   corpus.source = source.kind();
   corpus.multi_label = source.multi_label();
   const std::vector<int32_t> class_of = classes_from_train(labels, records, data, &corpus.classes);
+  // The vocabulary's counts: the train split, and with include_unlabeled the unlabeled documents.
+  const bool count_unlabeled = !opts.fixed && opts.word_index.empty() && opts.include_unlabeled;
+  if (count_unlabeled && std::none_of(records.begin(), records.end(), [](const DocumentRecord& r) {
+        return r.split == SplitName::Unlabeled;
+      }))
+    SENTI_FAIL("--vocab-from train+unlabeled: no unlabeled documents were read; expected "
+               "--unlabeled-data PATH (or data with an unlabeled part)");
   std::vector<int64_t> train_count(table.size(), 0);
   for (const DocumentRecord& r : records)
-    if (r.split == SplitName::Train)
+    if (r.split == SplitName::Train || (count_unlabeled && r.split == SplitName::Unlabeled))
       for (uint64_t t = r.begin; t < r.end; ++t) ++train_count[static_cast<size_t>(provisional[t])];
-  const std::vector<int32_t> id =
-      opts.word_index.empty() ? ids_from_train(table, train_count, opts.num_words, &corpus.vocab)
-                              : ids_from_word_index(table, wi, opts.word_index, opts.num_words, &corpus.vocab);
+  std::vector<int32_t> id;
+  if (opts.fixed) {
+    id = ids_from_vocabulary(table, *opts.fixed);
+    corpus.vocab = *opts.fixed;
+  } else if (!opts.word_index.empty()) {
+    id = ids_from_word_index(table, wi, opts.word_index, opts.num_words, &corpus.vocab);
+  } else {
+    id = ids_from_train(table, train_count, opts.num_words, &corpus.vocab);
+    if (count_unlabeled) corpus.vocab.source = "train+unlabeled";
+  }
 
   // Order: train, validation, test; aclImdb within a split pos then neg, within a class by id
   // (its contract order, whatever the storage order); other sources as read.
   std::vector<size_t> order(records.size());
   std::iota(order.begin(), order.end(), 0);
-  auto split_rank = [](SplitName s) { return s == SplitName::Train ? 0 : s == SplitName::Validation ? 1 : 2; };
+  auto split_rank = [](SplitName s) {
+    return s == SplitName::Train ? 0 : s == SplitName::Validation ? 1 : s == SplitName::Test ? 2 : 3;
+  };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const DocumentRecord& x = records[a];
     const DocumentRecord& y = records[b];
@@ -263,27 +299,32 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
     return x.id < y.id;
   });
   {  // each split's ids reserved exactly: no growth beyond them
-    uint64_t tokens[3] = {0, 0, 0};
+    uint64_t tokens[4] = {0, 0, 0, 0};
     for (const DocumentRecord& r : records) tokens[split_rank(r.split)] += r.end - r.begin;
     corpus.train.tokens.reserve(tokens[0]);
     corpus.validation.tokens.reserve(tokens[1]);
     corpus.test.tokens.reserve(tokens[2]);
+    corpus.unlabeled.tokens.reserve(tokens[3]);
   }
   uint64_t digest = 0;
   for (size_t k = 0; k < order.size(); ++k) {
     const DocumentRecord& r = records[order[k]];
-    if (k > 0 && corpus.movie_ids) {
+    if (k > 0 && corpus.movie_ids && r.split != SplitName::Unlabeled) {
       const DocumentRecord& prev = records[order[k - 1]];
       if (prev.split == r.split && prev.label == r.label && prev.id == r.id)
         SENTI_FAIL("--data ", data, ": review id ", r.id, " appears twice in one folder (", prev.where,
                    " and ", r.where, "); expected unique <id> per folder");
     }
-    Split& s = r.split == SplitName::Train ? corpus.train : r.split == SplitName::Test ? corpus.test : corpus.validation;
+    Split& s = r.split == SplitName::Train       ? corpus.train
+               : r.split == SplitName::Test      ? corpus.test
+               : r.split == SplitName::Unlabeled ? corpus.unlabeled
+                                                 : corpus.validation;
+    const bool unlabeled = r.split == SplitName::Unlabeled;
     if (s.offsets.empty()) s.offsets.push_back(0);
     for (uint64_t t = r.begin; t < r.end; ++t) s.tokens.push_back(id[provisional[t]]);
     s.offsets.push_back(s.tokens.size());
-    int32_t label = class_of[static_cast<size_t>(r.label)];
-    if (corpus.multi_label) {  // the set, ascending and distinct; the first class as the label
+    int32_t label = unlabeled ? -1 : class_of[static_cast<size_t>(r.label)];
+    if (corpus.multi_label && !unlabeled) {  // the set, ascending and distinct; the first class as the label
       std::vector<int32_t> set;
       for (const int32_t l : r.label_set) set.push_back(class_of[static_cast<size_t>(l)]);
       std::sort(set.begin(), set.end());
@@ -297,18 +338,23 @@ Corpus build_corpus(CorpusSource& source, const VocabularyOptions& opts, double 
     s.labels.push_back(label);
     s.review_ids.push_back(corpus.movie_ids ? r.id : static_cast<int32_t>(s.labels.size() - 1));
     s.ratings.push_back(r.rating);
+    s.movies.push_back(r.movie);
+    if (r.movie >= 0) digest = xxh64(&r.movie, sizeof r.movie, digest);
     const uint64_t key[4] = {static_cast<uint64_t>(r.split), static_cast<uint64_t>(label),
                              static_cast<uint64_t>(r.id), r.digest};
     digest = xxh64(key, sizeof(key), digest);
   }
-  for (Split* s : {&corpus.train, &corpus.validation, &corpus.test}) {
+  for (Split* s : {&corpus.train, &corpus.validation, &corpus.test, &corpus.unlabeled}) {
     if (s->offsets.empty()) s->offsets.push_back(0);
-    if (corpus.multi_label && s->label_offsets.empty()) s->label_offsets.push_back(0);
+    if (corpus.multi_label && s != &corpus.unlabeled && s->label_offsets.empty()) s->label_offsets.push_back(0);
+    // Movies only where the input named them (urls files): else empty, as documented.
+    if (std::all_of(s->movies.begin(), s->movies.end(), [](int32_t m) { return m < 0; })) s->movies.clear();
   }
   if (info) {
     info->distinct_train_words = static_cast<size_t>(
         std::count_if(train_count.begin(), train_count.end(), [](int64_t c) { return c > 0; }));
     info->input_bytes = input_bytes;
+    info->unlabeled_documents = corpus.unlabeled.size();
     info->content_digest = digest;
   }
   return corpus;

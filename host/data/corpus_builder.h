@@ -8,6 +8,7 @@
 // order they were read.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "host/data/corpus_source.h"
@@ -20,10 +21,19 @@ struct VocabularyOptions {
   int num_words = 10000;       // keep ids < num_words (>= 4)
   std::string word_index;      // Keras word index JSON; empty: build from the train split
   text::TokenizerKind tokenizer = text::TokenizerKind::V1;  // --tokenizer
+  // --vocab-from train+unlabeled: word frequencies counted over the train split and the unlabeled
+  // documents together (Vocabulary::source "train+unlabeled"); needs unlabeled documents and no
+  // word_index.
+  bool include_unlabeled = false;
+  // When set, every document is encoded with this vocabulary (a pretrained checkpoint's) instead of
+  // building one: corpus.vocab = *fixed, num_words = fixed->num_words; word_index and
+  // include_unlabeled are then not used.
+  std::shared_ptr<const Vocabulary> fixed;
 };
 
 struct BuildInfo {
-  size_t distinct_train_words = 0;  // before the num_words cap
+  size_t distinct_train_words = 0;  // before the num_words cap (train + unlabeled with include_unlabeled)
+  size_t unlabeled_documents = 0;   // Corpus::unlabeled.size()
   uint64_t input_bytes = 0;         // review bytes read
   uint64_t content_digest = 0;      // XXH64-chained over every review's name and bytes, sorted
 };

@@ -20,15 +20,20 @@ namespace senti::data {
 
 namespace {
 CacheKey key_for(const CorpusRequest& req, const CorpusSource& source) {
-  check_num_words(req.vocab.num_words);
+  check_num_words(req.vocab.fixed ? req.vocab.fixed->num_words : req.vocab.num_words);
   CacheKey key;
-  key.num_words = req.vocab.num_words;
+  key.num_words = req.vocab.fixed ? req.vocab.fixed->num_words : req.vocab.num_words;
   key.tokenizer = req.vocab.tokenizer;
   key.tokenizer_version = text::tokenizer_version(req.vocab.tokenizer);
   key.tokenizer_data = text::tokenizer_data_version(req.vocab.tokenizer);
-  if (!req.vocab.word_index.empty()) {
+  if (req.vocab.fixed) {
+    key.vocab_kind = VocabKind::Fixed;
+    key.vocab_source_hash = req.vocab.fixed->hash();
+  } else if (!req.vocab.word_index.empty()) {
     key.vocab_kind = VocabKind::KerasWordIndex;
     key.vocab_source_hash = word_index_content_hash(req.vocab.word_index);
+  } else if (req.vocab.include_unlabeled) {
+    key.vocab_kind = VocabKind::TrainPlusUnlabeled;
   }
   key.data_fingerprint = source.fingerprint();
   return key;

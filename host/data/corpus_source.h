@@ -29,6 +29,7 @@ struct Document {
   std::string_view text;
   std::string_view where;          // for messages: "<file>" or "<file>:<line>"
   int32_t id = -1;                 // aclImdb: <id> of the file name; -1 otherwise
+  int32_t movie = -1;              // aclImdb with urls files: the IMDb title number; -1 unknown
   uint8_t rating = 0;              // aclImdb: <rating> of the file name; 0 otherwise
   double input_fraction = 0;       // share of the input read so far (0..1), for progress
 };
@@ -46,6 +47,16 @@ struct DataSpec {
   // --multi-label: a document may carry several labels (fastText lines, JSON Lines arrays);
   // without it a record must carry exactly one.
   bool multi_label = false;
+  // --unlabeled-data: unlabeled text (SplitName::Unlabeled documents): an aclImdb archive or
+  // folder (its train/unsup, and its urls files give --data's aclImdb reviews their movies), a
+  // folder of .txt files (one document each, sorted by path, recursive), a text file of one
+  // document a line (.txt), or a CSV/TSV/JSON Lines file's text column(s). Empty: none.
+  std::string unlabeled_path;
+  // --unlabeled-format: auto (from the path, as above), aclimdb, folder, lines, csv, tsv or jsonl.
+  std::string unlabeled_format = "auto";
+  // Also read --data's own unlabeled part when it has one (aclImdb's train/unsup). `senti
+  // pretrain` sets it; `train` leaves it off, so its corpus stays what it was.
+  bool read_unlabeled = false;
 };
 
 class CorpusSource {

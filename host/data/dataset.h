@@ -45,7 +45,11 @@ struct Split {
   std::vector<uint64_t> label_offsets;  // (N+1)
   std::vector<int32_t> label_sets;
   std::vector<int32_t> review_ids;// (N) aclImdb: the <id> of <id>_<rating>.txt; other sources: the row
+                                  // (Corpus::unlabeled: the same; its labels are all -1)
   std::vector<uint8_t> ratings;   // (N) aclImdb: the star rating of the file name; other sources: 0
+  // (N) the IMDb title number of each review's movie (tt0018515 -> 18515; -1 unknown), from
+  // aclImdb's urls_*.txt files; EMPTY when the input has no urls files for this split.
+  std::vector<int32_t> movies;
   size_t size() const { return labels.size(); }
   // Document r's classes: its label set (multi-label), else {labels[r]}.
   std::vector<int32_t> label_set(size_t r) const {
@@ -60,7 +64,9 @@ struct Split {
 struct Vocabulary {
   int num_words = 10000;
   std::vector<std::string> words;   // words by id - 3
-  std::string source;               // "train-split" or "keras-word-index:<file>"
+  // "train-split", "train+unlabeled" (VocabularyOptions::include_unlabeled) or
+  // "keras-word-index:<file>"
+  std::string source;
   uint64_t hash() const;            // FNV-1a over num_words, source kind and the words
 };
 
@@ -74,6 +80,10 @@ struct Corpus {
   Split train;       // aclImdb: the 25,000 official training reviews (before any shuffle)
   Split validation;  // separate validation data (--validation-data); empty: split from train
   Split test;        // aclImdb: the 25,000 official test reviews
+  // Documents without labels (aclImdb's train/unsup, --unlabeled-data): word ids like the others,
+  // labels all -1, review_ids the file id (aclImdb) or the row. Empty unless asked for
+  // (DataSpec::unlabeled_path, DataSpec::read_unlabeled).
+  Split unlabeled;
   // True when review_ids are aclImdb ids, whose blocks stand in for movies
   // (--validation-split-by movie); other sources have no movie ids.
   bool movie_ids = true;
@@ -107,5 +117,12 @@ constexpr int32_t kMovieBlockIds = 250;
 // split's are not. (The urls files that name each review's movie are not in the labeled archive,
 // so the ids stand in for them; a movie with reviews in both classes can still fall on both sides.)
 std::vector<int64_t> movie_block_order(const Split& split, uint64_t seed);
+
+// The one owner of grouping by REAL movie (Split::movies from the urls files; needs them filled):
+// the rows grouped by movie (a row of unknown movie, -1, is a group of its own), the groups in
+// movie order shuffled with `seed`, concatenated (rows in file order inside a group). The start
+// of each group in the result goes to *group_starts (ascending, starting with 0) when given: a cut
+// there keeps every movie on one side.
+std::vector<int64_t> movie_order(const Split& split, uint64_t seed, std::vector<size_t>* group_starts = nullptr);
 
 }  // namespace senti::data

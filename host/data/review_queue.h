@@ -19,6 +19,7 @@ struct ReviewBatch {
     SplitName split;
     uint8_t rating;
     int32_t id;
+    int32_t movie;                    // Document::movie
     uint32_t where_begin, where_end;  // into wheres
     uint32_t label_begin, label_end;  // into labels
     uint64_t text_begin, text_end;    // into texts
@@ -36,7 +37,7 @@ struct ReviewBatch {
     texts.clear();
   }
   void add(const Document& d) {
-    Meta m{d.split, d.rating, d.id, static_cast<uint32_t>(wheres.size()), 0,
+    Meta m{d.split, d.rating, d.id, d.movie, static_cast<uint32_t>(wheres.size()), 0,
            static_cast<uint32_t>(labels.size()), 0, texts.size(), 0, d.input_fraction, -1};
     if (d.labels) {
       m.label_list = static_cast<int32_t>(label_lists.size());
@@ -56,6 +57,7 @@ struct ReviewBatch {
     d.split = m.split;
     d.rating = m.rating;
     d.id = m.id;
+    d.movie = m.movie;
     d.where = std::string_view(wheres.data() + m.where_begin, m.where_end - m.where_begin);
     d.label = std::string_view(labels.data() + m.label_begin, m.label_end - m.label_begin);
     d.text = std::string_view(texts.data() + m.text_begin, m.text_end - m.text_begin);

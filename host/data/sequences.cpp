@@ -1,4 +1,4 @@
-// make_sequence, gather_batch, validation_split and movie_block_order (declared in dataset.h).
+// make_sequence, gather_batch, validation_split, movie_block_order and movie_order (dataset.h).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -118,6 +118,32 @@ std::vector<int64_t> movie_block_order(const Split& split, uint64_t seed) {
   for (size_t k = 0; k < std::max(by_class[0].size(), by_class[1].size()); ++k)
     for (int c : {1, 0})
       if (k < by_class[c].size()) rows.push_back(by_class[c][k]);
+  return rows;
+}
+
+std::vector<int64_t> movie_order(const Split& split, uint64_t seed, std::vector<size_t>* group_starts) {
+  SENTI_CHECK(split.movies.size() == split.size(), "movie_order: ", split.movies.size(), " movies for ",
+              split.size(), " reviews (the split has no urls files' movies)");
+  // Groups in a fixed order: known movies by title number, then each unknown row on its own.
+  std::map<int64_t, std::vector<int64_t>> groups;
+  for (size_t r = 0; r < split.size(); ++r) {
+    const int32_t m = split.movies[r];
+    const int64_t key = m >= 0 ? int64_t{m} : (int64_t{1} << 40) + static_cast<int64_t>(r);
+    groups[key].push_back(static_cast<int64_t>(r));
+  }
+  std::vector<const std::vector<int64_t>*> in_order;
+  in_order.reserve(groups.size());
+  for (const auto& kv : groups) in_order.push_back(&kv.second);
+  std::vector<int64_t> perm, unused;  // the same seeded shuffle as validation_split
+  validation_split(static_cast<int64_t>(in_order.size()), 0.0, seed, &perm, &unused);
+  std::vector<int64_t> rows;
+  rows.reserve(split.size());
+  if (group_starts) group_starts->clear();
+  for (int64_t k : perm) {
+    if (group_starts) group_starts->push_back(rows.size());
+    const std::vector<int64_t>& g = *in_order[static_cast<size_t>(k)];
+    rows.insert(rows.end(), g.begin(), g.end());
+  }
   return rows;
 }
 

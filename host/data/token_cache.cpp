@@ -184,7 +184,7 @@ void write_split(PayloadWriter* w, const Split& s, uint32_t id_width) {
 // The split's ids stay in the mapped file (`mapping` keeps it alive): a view, not a copy.
 bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width, int32_t num_words,
                 size_t num_classes, const std::shared_ptr<const void>& mapping, Split* s,
-                std::string* why) {
+                std::string* why, bool unlabeled = false) {
   const char* labels = r->take(n * 4);
   const char* ratings = labels ? r->take(n) : nullptr;
   const char* ids = ratings ? r->take(n * 4) : nullptr;
@@ -208,8 +208,9 @@ bool read_split(PayloadReader* r, uint64_t n, uint64_t tokens, uint32_t id_width
     return false;
   }
   for (uint64_t i = 0; i < n; ++i) {
-    if (s->offsets[i] > s->offsets[i + 1] || s->labels[i] < 0 ||
-        static_cast<size_t>(s->labels[i]) >= num_classes) {
+    const bool label_ok = unlabeled ? s->labels[i] == -1
+                                    : s->labels[i] >= 0 && static_cast<size_t>(s->labels[i]) < num_classes;
+    if (s->offsets[i] > s->offsets[i + 1] || !label_ok) {
       *why = "inconsistent offsets or labels";
       return false;
     }
@@ -261,6 +262,24 @@ bool read_label_sets(PayloadReader* r, size_t num_classes, size_t payload_bytes,
   return true;
 }
 
+// Each split's movies: the count (0 or the split's size), then the title numbers.
+void write_movies(PayloadWriter* w, const Split& s) {
+  const uint64_t count = s.movies.size();
+  w->append(&count, 8);
+  w->append(s.movies.data(), s.movies.size() * 4);
+}
+
+bool read_movies(PayloadReader* r, Split* s, std::string* why) {
+  const char* count_at = r->take(8);
+  uint64_t count = 0;
+  if (count_at) std::memcpy(&count, count_at, 8);
+  const char* data = count_at && (count == 0 || count == s->size()) ? r->take(count * 4) : nullptr;
+  if (!data) return (*why = "movies section truncated or not one a document", false);
+  s->movies.resize(count);
+  if (count > 0) std::memcpy(s->movies.data(), data, count * 4);
+  return true;
+}
+
 }  // namespace
 
 uint64_t CacheKey::tokenizer_id() const {
@@ -298,7 +317,7 @@ const char* cache_status_name(CacheStatus s) {
 
 void write_token_cache(const std::string& path, const CacheKey& key, const Corpus& corpus) {
   int32_t max_id = 0;
-  for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test})
+  for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test, &corpus.unlabeled})
     for (int32_t t : s->tokens) max_id = std::max(max_id, t);
   const uint32_t id_width = max_id <= 0xFFFF ? 2 : 4;
 
@@ -343,11 +362,15 @@ void write_token_cache(const std::string& path, const CacheKey& key, const Corpu
     write_strings(&w, {corpus.source});
     const uint64_t validation_counts[2] = {corpus.validation.size(), corpus.validation.tokens.size()};
     w.append(validation_counts, sizeof(validation_counts));
+    const uint64_t unlabeled_counts[2] = {corpus.unlabeled.size(), corpus.unlabeled.tokens.size()};
+    w.append(unlabeled_counts, sizeof(unlabeled_counts));
     write_split(&w, corpus.train, id_width);
     write_split(&w, corpus.validation, id_width);
     write_split(&w, corpus.test, id_width);
+    write_split(&w, corpus.unlabeled, id_width);
     if (corpus.multi_label)
       for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test}) write_label_sets(&w, *s);
+    for (const Split* s : {&corpus.train, &corpus.validation, &corpus.test, &corpus.unlabeled}) write_movies(&w, *s);
 
     std::memcpy(h.magic, kMagic, 8);
     h.format_version = kCacheFormatVersion;
@@ -477,9 +500,10 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
   }
   std::vector<std::string> data_source;
   const char* validation_counts = nullptr;
+  const char* unlabeled_counts = nullptr;
   if (!read_strings(&r, payload_bytes, &c.classes) || c.classes.size() < ((h.flags & 2u) ? 1u : 2u) ||
       !read_strings(&r, payload_bytes, &data_source) || data_source.size() != 1 ||
-      !(validation_counts = r.take(16))) {
+      !(validation_counts = r.take(16)) || !(unlabeled_counts = r.take(16))) {
     *why = "classes section truncated or inconsistent";
     return CacheStatus::Corrupt;
   }
@@ -489,15 +513,22 @@ CacheStatus read_token_cache(const std::string& path, const CacheKey& expected, 
   uint64_t n_validation = 0, validation_tokens = 0;
   std::memcpy(&n_validation, validation_counts, 8);
   std::memcpy(&validation_tokens, validation_counts + 8, 8);
+  uint64_t n_unlabeled = 0, unlabeled_tokens = 0;
+  std::memcpy(&n_unlabeled, unlabeled_counts, 8);
+  std::memcpy(&unlabeled_tokens, unlabeled_counts + 8, 8);
   if (h.n_train > payload_bytes || h.n_test > payload_bytes || h.train_tokens > payload_bytes ||
       h.test_tokens > payload_bytes || n_validation > payload_bytes || validation_tokens > payload_bytes ||
+      n_unlabeled > payload_bytes || unlabeled_tokens > payload_bytes ||
       !read_split(&r, h.n_train, h.train_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.train, why) ||
       !read_split(&r, n_validation, validation_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.validation, why) ||
       !read_split(&r, h.n_test, h.test_tokens, h.id_width, h.num_words, c.classes.size(), mapping, &c.test, why) ||
+      !read_split(&r, n_unlabeled, unlabeled_tokens, h.id_width, h.num_words, c.classes.size(), mapping,
+                  &c.unlabeled, why, /*unlabeled=*/true) ||
       (c.multi_label && (!read_label_sets(&r, c.classes.size(), payload_bytes, &c.train, why) ||
                          !read_label_sets(&r, c.classes.size(), payload_bytes, &c.validation, why) ||
                          !read_label_sets(&r, c.classes.size(), payload_bytes, &c.test, why))) ||
-      !r.at_end()) {
+      !read_movies(&r, &c.train, why) || !read_movies(&r, &c.validation, why) || !read_movies(&r, &c.test, why) ||
+      !read_movies(&r, &c.unlabeled, why) || !r.at_end()) {
     if (why->empty()) *why = "split sections inconsistent with the header";
     return CacheStatus::Corrupt;
   }

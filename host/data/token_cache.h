@@ -5,8 +5,10 @@
 //     width (2 when every id fits 16 bits, else 4), vocabulary kind + source hash, data
 //     fingerprint, vocabulary hash, counts, payload size, XXH64 of the payload, XXH64 of the header
 //   payload: vocabulary words, vocabulary source string, class names, the data source kind, the
-//     validation split's counts, then per split (train, validation, test) labels (int32), ratings,
-//     review ids, offsets, tokens; every section starts 8-byte aligned.
+//     validation and unlabeled splits' counts, then per split (train, validation, test, unlabeled)
+//     labels (int32; -1 for unlabeled), ratings, review ids, offsets, tokens; the label sets
+//     (multi-label); per split the movies (count, then int32 each; count 0: no urls files); every
+//     section starts 8-byte aligned.
 // The key (num_words, tokenizer kind, version and ICU version, vocabulary source, data fingerprint) decides whether a
 // cache may be used for a request; any mismatch, truncation or checksum error makes it unusable.
 #include <cstdint>
@@ -17,10 +19,13 @@
 
 namespace senti::data {
 
-constexpr uint32_t kCacheFormatVersion = 2;  // 2: classes, int32 labels, validation split
+constexpr uint32_t kCacheFormatVersion = 3;  // 2: classes, int32 labels, validation split;
+                                             // 3: unlabeled split, movies
 constexpr size_t kCacheHeaderBytes = 128;
 
-enum class VocabKind : uint32_t { TrainSplit = 0, KerasWordIndex = 1 };
+// TrainPlusUnlabeled: VocabularyOptions::include_unlabeled; Fixed: VocabularyOptions::fixed
+// (vocab_source_hash is then that vocabulary's hash()).
+enum class VocabKind : uint32_t { TrainSplit = 0, KerasWordIndex = 1, TrainPlusUnlabeled = 2, Fixed = 3 };
 
 struct CacheKey {
   int32_t num_words = 10000;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "kernels/common/error.h"
@@ -34,9 +35,42 @@ SplitRows split_rows(int64_t n, const TrainOptions& opts) {
   return split_order(std::move(shuffled), opts);
 }
 
+namespace {
+// Real movies: --limit keeps the first N rows of data::movie_order, then validation is the tail
+// from the movie boundary nearest to validation_split of them: whole movies on each side.
+SplitRows split_by_movie(const data::Split& train, const TrainOptions& opts) {
+  std::vector<size_t> starts;
+  std::vector<int64_t> order = data::movie_order(train, opts.seed, &starts);
+  if (opts.limit > 0 && opts.limit < static_cast<int64_t>(order.size()))
+    order.resize(static_cast<size_t>(opts.limit));
+  const size_t total = order.size();
+  const auto n_val = static_cast<int64_t>(std::llround(opts.validation_split * static_cast<double>(total)));
+  size_t cut = total;  // no validation unless a boundary comes nearer to n_val
+  if (n_val > 0)
+    for (const size_t c : starts) {
+      if (c == 0 || c >= total) continue;
+      const auto err = [&](size_t at) { return std::llabs(static_cast<int64_t>(total - at) - n_val); };
+      if (err(c) < err(cut)) cut = c;
+    }
+  SplitRows r;
+  r.train.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
+  r.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(cut), order.end());
+  if (r.train.empty())
+    SENTI_FAIL("no training reviews left: --limit ", opts.limit, " with --validation-split ",
+               opts.validation_split);
+  return r;
+}
+}  // namespace
+
+const char* movie_grouping(const data::Split& train, bool movie_ids) {
+  if (!train.movies.empty()) return kMoviesFromUrls;
+  return movie_ids ? kMoviesFromIdBlocks : "";
+}
+
 SplitRows split_rows(const data::Split& train, const TrainOptions& opts) {
   validate_train_options(opts);
   if (opts.validation_split_by == "review") return split_rows(static_cast<int64_t>(train.size()), opts);
+  if (!train.movies.empty()) return split_by_movie(train, opts);
   return split_order(data::movie_block_order(train, opts.seed), opts);
 }
 

@@ -11,13 +11,22 @@
 namespace senti {
 
 // Which training reviews are trained on and which validate: Keras style (the tail of a seeded
-// shuffle of the reviews), or with validation_split_by "movie" the tail of
-// data::movie_block_order. The first form knows only the count, so it takes review splits only.
+// shuffle of the reviews), or with validation_split_by "movie" whole movies: the real ones
+// (data::movie_order, cut at a movie boundary, so that train and validation share no movie) when
+// the split has them (Split::movies, from aclImdb's urls files), else the tail of
+// data::movie_block_order (id blocks, an approximation). The first form knows only the count, so
+// it takes review splits only.
 struct SplitRows {
   std::vector<int64_t> train, validation;
 };
 SplitRows split_rows(int64_t num_train_reviews, const TrainOptions& opts);
 SplitRows split_rows(const data::Split& train, const TrainOptions& opts);
+
+// What a split by movie groups `train` by: kMoviesFromUrls (real movies: Split::movies is filled),
+// kMoviesFromIdBlocks (aclImdb ids without urls files: movie_ids), or "" (neither: by review).
+constexpr const char* kMoviesFromUrls = "urls";
+constexpr const char* kMoviesFromIdBlocks = "id-blocks";
+const char* movie_grouping(const data::Split& train, bool movie_ids);
 
 // Rows to evaluate out of a split of n reviews: all of them in order when limit < 0 or >= n, else
 // a seeded sample of `limit` (the files are ordered pos then neg, so the first N would be one class).

@@ -93,12 +93,27 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     split_opts.validation_split = 0;
     split_opts.early_stopping = 0;  // only the split's own rules are checked below
   }
-  if (!corpus_.movie_ids && split_opts.validation_split_by == "movie") {
+  const std::string grouping = movie_grouping(corpus_.train, corpus_.movie_ids);
+  if (grouping.empty() && split_opts.validation_split_by == "movie") {
     progress_->message("validation split by review: this data has no movie ids (--validation-split-by movie "
                        "needs aclImdb)");
     split_opts.validation_split_by = "review";
   }
   SplitRows rows = split_rows(corpus_.train, split_opts);
+  if (split_opts.validation_split_by == "movie" && !separate_validation) {
+    if (grouping == kMoviesFromUrls) {
+      std::vector<int32_t> held;
+      for (const int64_t r : rows.validation) held.push_back(corpus_.train.movies[static_cast<size_t>(r)]);
+      std::sort(held.begin(), held.end());
+      const size_t movies = static_cast<size_t>(std::unique(held.begin(), held.end()) - held.begin());
+      progress_->message("validation split by movie: real movies from the urls files (" + std::to_string(movies) +
+                         " movies, " + std::to_string(rows.validation.size()) + " reviews held out)");
+    } else {
+      progress_->message("validation split by movie: id blocks (no urls files; an approximation)");
+    }
+    // Recorded with the run's settings (checkpoints, inspect, diff): which movies it held out.
+    ckpt.train_config["validation_movies"] = grouping;
+  }
   if (separate_validation) rows.validation = sample_rows(static_cast<int64_t>(corpus_.validation.size()), -1, 0);
   const data::Split& validation_data = separate_validation ? corpus_.validation : corpus_.train;
   auto slots = slots_for(backend_, opts_.batch_size, seq.maxlen);
