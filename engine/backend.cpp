@@ -27,11 +27,13 @@ std::string cuda_unsupported(const BackendOptions& opts) {
   // only) implements the seed model's LSTM. What the backend does around the LSTM (dropout, the
   // sparse embedding clip norm, the n-gram features of --ngrams, every head: sigmoid, softmax and
   // multi-label over up to kMaxClasses outputs, with or without class weights) works with any of
-  // them, so none of those is refused here.
+  // them, so none of those is refused here. The language-model head (`senti pretrain`) needs every
+  // step's state and dL/dy for a masked model in both directions: the fused LSTM only.
   if (opts.lstm == LstmKind::Auto || opts.lstm == LstmKind::Fused) return "";
   const ModelConfig& m = opts.model;
   const bool cudnn = opts.lstm == LstmKind::Cudnn;
-  const char* flag = m.bidirectional                  ? "--bidirectional"
+  const char* flag = m.language_model()               ? "the language-model head (senti pretrain)"
+                     : m.bidirectional                ? "--bidirectional"
                      : !cudnn && m.mask               ? "--mask"
                      : !cudnn && m.pool != Pool::Last ? "--pool other than last"
                                                       : nullptr;

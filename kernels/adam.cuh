@@ -21,8 +21,11 @@ void adam_next_step(int64_t* steps_done, const math::AdamHyper& hyper, float* al
 
 // params, m, v, grads: device flat buffers laid out as `tiles` describes. scales: device
 // [num_tensors], or null for "no clipping". alpha: device float, the step size (adam_next_step).
+// lr_scale: host [num_tensors] per-tensor rate factors (OptimizerConfig::lr_scale; copied into
+// the launch), or null: tensor k steps with alpha · lr_scale[k], one float product (alpha itself
+// where the factor is 1), as engine/cpu/cpu_adam.cpp.
 void adam(float* params, float* m, float* v, const float* grads, const float* scales,
           const ParamTiles& tiles, const float* alpha, const math::AdamHyper& hyper,
-          cudaStream_t stream);
+          cudaStream_t stream, const float* lr_scale = nullptr);
 
 }  // namespace senti::kernels

@@ -76,7 +76,7 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
       head_(opts.model, opts.seed, opts.max_batch, opts.maxlen),
       lstm_(cuda::make_device_lstm(opts.lstm,
                                    {E_, H_, opts.max_batch, opts.maxlen, D_, opts.model.mask,
-                                    head_.sequence_gradient()},
+                                    head_.sequence_gradient() || opts.model.language_model()},
                                    compute_, opts.deterministic)),
       describe_("cuda (" + describe_device() + "; LSTM: " + lstm_->describe()),
       pipeline_(compute_, opts.max_batch, opts.maxlen, opts.model.mask,
@@ -126,9 +126,20 @@ CudaBackend::CudaBackend(const BackendOptions& opts)
   y_.resize(BT * DH);
   hy_.resize(maxB * DH);
   dhy_.resize(maxB * DH);
-  const size_t BO = maxB * static_cast<size_t>(O_);
+  // The language model has no probabilities (its O is V): no (B, O) buffers.
+  lm_ = opts.model.language_model();
+  const size_t BO = lm_ ? 1 : maxB * static_cast<size_t>(O_);
   probs_.resize(BO);
-  if (opts.model.head != Head::Sigmoid) {
+  if (lm_) {
+    const int64_t rows = static_cast<int64_t>(D_) * static_cast<int64_t>(BT);
+    lm_targets_.resize(rows);
+    lm_weights_.resize(rows);
+    lm_dy_.resize(BT * DH);
+    lm_workspace_.resize(std::max(
+        kernels::lm_sampled_softmax_workspace_bytes(rows, opts.model.lm_samples, H_, V_),
+        kernels::lm_full_softmax_workspace_bytes(rows)));
+    lm_objective_.resize(1);
+  } else if (opts.model.head != Head::Sigmoid) {
     static_assert(kernels::kDenseSoftmaxCeMaxClasses == kMaxClasses, "the head kernel's K limit");
     head_workspace_.resize(kernels::dense_softmax_ce_workspace_bytes(opts.max_batch, O_));
   }

@@ -33,7 +33,8 @@
 // Below it: the custom ops in kernels/ (one .cu/.cuh pair each: embedding_forward/backward,
 // dense_bce, dense_softmax_ce (the K-output heads), clip_norms, adam, weight_map, lstm_fused*, and
 // for the model options ngram_features, sequence_pool,
-// dropout, sum_of_squares (the sparse embedding norm), sequence_mask (cuDNN's dx); ParamTiles in
+// dropout, sum_of_squares (the sparse embedding norm), sequence_mask (cuDNN's dx); for the
+// language-model head (`senti pretrain`) lm_rows, lm_sampled_softmax and lm_full_softmax; ParamTiles in
 // kernels/param_tiles.h, workspace alignment in kernels/workspace.h, CUB behind kernels/libs/sort_pairs.h), every launch through
 // kernels/launch.cuh (SENTI_CUDA_SYNC_CHECK=1 synchronises after each), SENTI_CUDA_CHECK in
 // kernels/cuda_check.h, per-element math shared with the CPU in kernels/common/math.

@@ -33,6 +33,9 @@
 #include "kernels/dropout.cuh"
 #include "kernels/embedding_backward.cuh"
 #include "kernels/embedding_forward.cuh"
+#include "kernels/lm_full_softmax.cuh"
+#include "kernels/lm_rows.cuh"
+#include "kernels/lm_sampled_softmax.cuh"
 #include "kernels/ngram_features.cuh"
 #include "kernels/param_tiles.h"
 #include "kernels/sum_of_squares.cuh"
@@ -109,6 +112,12 @@ class CudaBackend final : public Backend {
   // multi-label); class weights (if any) in training (backward) only, as the CPU backend.
   void dense(const Slot& slot, const Rows& r, DeviceMetrics* metrics, float* probs, bool backward);
   void backward(const Slot& slot, const Rows& r);
+  // The language model's head (ModelConfig::language_model()) in place of dense(): every LSTM
+  // step's state predicts the next token of its direction (kernels/lm_rows.cuh). Training: the
+  // sampled softmax (kernels/lm_sampled_softmax), dL/dy into lm_dy_, the dense gradient, and
+  // Σ weight·loss added to *objective (if not null); evaluation: the full softmax.
+  void lm_head(const Slot& slot, const Rows& r, DeviceMetrics* metrics, bool training,
+               double* objective);
   // An empty data-parallel share (B 0): a zero gradient (and sparse norm) for the allreduce.
   void zero_gradient();
   // The train step's work on the compute stream once the batch is in `slot` (null: an empty
@@ -190,6 +199,13 @@ class CudaBackend final : public Backend {
   // --ngrams: the feature lists (kernels/ngram_features.cuh), their logits and dL/dlogit [B, O].
   DeviceBuffer<int32_t> ngram_workspace_;
   DeviceBuffer<float> ngram_logits_, dlogits_;
+  // The language model: per (direction, position) row its target and weight (kernels/lm_rows.cuh),
+  // dL/dy [T, B, D·H] for the LSTM, the head's workspace, loss_and_gradients' objective (device).
+  bool lm_ = false;
+  DeviceBuffer<int32_t> lm_targets_;
+  DeviceBuffer<float> lm_weights_, lm_dy_;
+  DeviceBuffer<char> lm_workspace_;
+  DeviceBuffer<double> lm_objective_;
 
   DeviceBuffer<DeviceMetrics> metrics_, call_metrics_;  // running; one loss_and_gradients call
   PinnedBuffer<DeviceMetrics> metrics_host_;

@@ -33,8 +33,61 @@ void CudaBackend::forward(const Slot& slot, const Rows& r, bool training) {
   }
 }
 
+void CudaBackend::lm_head(const Slot& slot, const Rows& r, DeviceMetrics* metrics, bool training,
+                          double* objective) {
+  const ParamViews<float> p = make_views(params_.get(), layout_);
+  const ParamViews<float> g = make_views(grads_.get(), layout_);
+  kernels::lm_targets(slot.ids.get(), r.B, r.T, D_, lengths(slot),
+                      slot.padding == PadSide::Pre ? kernels::Padding::Pre : kernels::Padding::Post,
+                      r.mean_rows, lm_targets_.get(), lm_weights_.get(), compute_);
+  const int64_t M = static_cast<int64_t>(r.T) * r.B;
+  if (!training) {
+    kernels::LmFullSoftmaxArgs a;
+    a.D = D_;
+    a.M = M;
+    a.H = H_;
+    a.V = V_;
+    a.x = y_.get();
+    a.targets = lm_targets_.get();
+    a.weights = lm_weights_.get();
+    a.w = p.dense_kernel;
+    a.bias = p.dense_bias;
+    a.metrics = metrics;
+    a.workspace = lm_workspace_.get();
+    a.workspace_bytes = lm_workspace_.bytes();
+    kernels::lm_full_softmax(a, compute_);
+    return;
+  }
+  kernels::LmSampledSoftmaxArgs a;
+  a.D = D_;
+  a.M = M;
+  a.H = H_;
+  a.V = V_;
+  a.S = opts_.model.lm_samples;
+  a.x = y_.get();
+  a.targets = lm_targets_.get();
+  a.weights = lm_weights_.get();
+  a.w = p.dense_kernel;
+  a.bias = p.dense_bias;
+  a.seed = opts_.seed;
+  a.step = step_dev_.get();  // Adam steps done: the CPU's state.step before the update
+  a.metrics = metrics;
+  a.objective = objective;
+  a.dx = lm_dy_.get();
+  a.dw = g.dense_kernel;
+  a.dbias = g.dense_bias;
+  a.workspace = lm_workspace_.get();
+  a.workspace_bytes = lm_workspace_.bytes();
+  kernels::lm_sampled_softmax(a, compute_);
+}
+
 void CudaBackend::dense(const Slot& slot, const Rows& r, DeviceMetrics* metrics, float* probs,
                         bool backward) {
+  if (lm_) {
+    SENTI_CHECK(probs == nullptr, "a language model has no class probabilities");
+    lm_head(slot, r, metrics, backward, nullptr);
+    return;
+  }
   const int B = r.B;
   const ParamViews<float> p = make_views(params_.get(), layout_);
   const ParamViews<float> g = make_views(grads_.get(), layout_);
@@ -87,8 +140,11 @@ void CudaBackend::backward(const Slot& slot, const Rows& r) {
     kernels::ngram_gradient(ngram_rows(B, T), dlogits_.get(), O_,
                             g.dense_kernel + static_cast<int64_t>(cfg.features()) * O_,
                             cfg.ngram_width(), compute_);
-  const float* dy = head_.backward(rows(slot, r), dhy_.get(), step_dev_.get(), compute_);
-  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, dhy_.get(), dx_.get());
+  // The language model: dL/dy from lm_head, nothing reaches hy directly.
+  const float* dy = lm_ ? lm_dy_.get()
+                        : head_.backward(rows(slot, r), dhy_.get(), step_dev_.get(), compute_);
+  lstm_->backward(B, T, lengths(slot), x_.get(), y_.get(), dy, lm_ ? nullptr : dhy_.get(),
+                  dx_.get());
   lstm_->gradient_to_keras(lstm_block(grads_.get()));
   if (D_ == 2) lstm_->gradient_to_keras_reverse(lstm_block_back(grads_.get()));
   // dL/d(embedding output) = dL/dx ⊙ mask; padded positions of a masked batch are zero already.
@@ -142,7 +198,8 @@ void CudaBackend::enqueue_train_step(const Slot* slot, const Rows& r) {
     SENTI_NVTX_RANGE("Adam");
     kernels::adam_next_step(step_dev_.get(), opts_.optimizer.adam, alpha_dev_.get(), compute_);
     kernels::adam(params_.get(), m_.get(), v_.get(), grads_.get(), clip_scales_.get(), tiles_,
-                  alpha_dev_.get(), opts_.optimizer.adam, compute_);
+                  alpha_dev_.get(), opts_.optimizer.adam, compute_,
+                  opts_.optimizer.uniform_lr() ? nullptr : opts_.optimizer.lr_scale);
     load_lstm_weights();  // the next forward reads the new weights
     if (timing_) t_opt1_.record(compute_);
   }
@@ -192,6 +249,7 @@ void CudaBackend::train_step(const Batch& b) {
 
 void CudaBackend::eval_step(const Batch& b, float* probs) {
   SENTI_NVTX_RANGE("evaluation");
+  SENTI_CHECK(!(lm_ && probs), "a language model has no class probabilities");
   if (b.batch == 0) {  // an empty share of a data-parallel evaluation: nothing to score
     validate_batch(b, opts_);
     return;
@@ -224,14 +282,23 @@ double CudaBackend::loss_and_gradients(const Batch& b, float* grads) {
   Slot& slot = upload(b);
   SENTI_CUDA_CHECK(cudaMemsetAsync(call_metrics_.get(), 0, sizeof(DeviceMetrics), compute_));
   forward(slot, r, /*training=*/true);
-  dense(slot, r, call_metrics_.get(), nullptr, /*backward=*/true);
+  if (lm_) {  // the objective the gradient is of (the weighted token mean), as the CPU backend
+    SENTI_CUDA_CHECK(cudaMemsetAsync(lm_objective_.get(), 0, sizeof(double), compute_));
+    lm_head(slot, r, call_metrics_.get(), /*training=*/true, lm_objective_.get());
+  } else {
+    dense(slot, r, call_metrics_.get(), nullptr, /*backward=*/true);
+  }
   backward(slot, r);
   pipeline_.release(slot);
   SENTI_CUDA_CHECK(cudaMemcpyAsync(grads, grads_.get(), grads_.bytes(), cudaMemcpyDeviceToHost,
                                    compute_));
+  double objective = 0;
+  if (lm_)  // ordered before read_metrics' wait
+    SENTI_CUDA_CHECK(cudaMemcpyAsync(&objective, lm_objective_.get(), sizeof(double),
+                                     cudaMemcpyDeviceToHost, compute_));
   const Metrics m = read_metrics(call_metrics_.get(), /*reset=*/false);
   add(&host_metrics_, m);  // like the CPU backend, the batch also counts towards the running metrics
-  return m.loss_sum / r.mean_rows;
+  return lm_ ? objective : m.loss_sum / r.mean_rows;
 }
 
 }  // namespace senti::cuda_backend_detail

@@ -23,6 +23,7 @@ add_executable(senti_cuda_emu_backend_tests
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_model_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_head_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/cuda/backend_lm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/device_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/fused_lstm_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/cuda/factory_test.cpp

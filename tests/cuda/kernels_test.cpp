@@ -175,11 +175,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, DenseBce,
 
 struct ClipCase {
   float clipnorm, global_clipnorm, grad_scale;
+  bool lr_scale = false;  // per-tensor rates (OptimizerConfig::lr_scale, fine-tuning; 0 freezes)
 };
 class ClipAndAdam : public ::testing::TestWithParam<ClipCase> {};
 
 std::string clip_case_name(const ::testing::TestParamInfo<ClipCase>& i) {
   const ClipCase& c = i.param;
+  if (c.lr_scale) return "PerTensorLrScale";
   if (c.clipnorm > 0) return c.grad_scale > 0.01f ? "ClipnormClips" : "ClipnormIdle";
   return c.global_clipnorm > 0 ? "GlobalClipnorm" : "NoClipping";
 }
@@ -196,6 +198,10 @@ TEST_P(ClipAndAdam, MatchCpuOptimizer) {
   OptimizerConfig opt;
   opt.clipnorm = c.clipnorm;
   opt.global_clipnorm = c.global_clipnorm;
+  if (c.lr_scale) {  // a lower rate for some tensors, one frozen, the dense layer's unchanged
+    const float f[] = {0.1f, 0.25f, 0.f, 0.5f, 1.f, 1.f, 0.3f, 0.7f, 0.9f};
+    std::copy(std::begin(f), std::end(f), opt.lr_scale);
+  }
   const size_t P = L.total();
   TrainState s;
   s.params = test::random_floats(P, -0.1f, 0.1f, 21);
@@ -229,7 +235,7 @@ TEST_P(ClipAndAdam, MatchCpuOptimizer) {
   cuda::DeviceBuffer<float> d_alpha(1);
   kernels::adam_next_step(d_step.get(), opt.adam, d_alpha.get(), nullptr);
   kernels::adam(d_p.get(), d_m.get(), d_v.get(), d_g.get(), scales.get(), tiles, d_alpha.get(),
-                opt.adam, nullptr);
+                opt.adam, nullptr, opt.uniform_lr() ? nullptr : opt.lr_scale);
   EXPECT_EQ(to_host(d_step)[0], s.step + 1);
   EXPECT_EQ(to_host(d_alpha)[0], math::adam_alpha(opt.adam, s.step + 1));
   // Given the device's sums (they differ from the host's in summation order, within the allowance
@@ -252,7 +258,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, ClipAndAdam,
                          ::testing::Values(ClipCase{0.1f, 0.f, 1.f},     // every tensor clipped
                                            ClipCase{100.f, 0.f, 1e-3f},  // none clipped
                                            ClipCase{0.f, 0.5f, 1.f},     // global clip
-                                           ClipCase{0.f, 0.f, 1.f}),     // no clipping
+                                           ClipCase{0.f, 0.f, 1.f},      // no clipping
+                                           ClipCase{0.1f, 0.f, 1.f, true}),  // lr_scale
                          clip_case_name);
 
 TEST(WeightMapKernels, ScatterThenGatherIsIdentity) {

@@ -1,0 +1,211 @@
+// The language model's sampled softmax, forward and backward. See lm_sampled_softmax.cuh.
+#include "kernels/lm_sampled_softmax.cuh"
+
+#include "kernels/common/error.h"
+#include "kernels/common/math/lm.h"
+#include "kernels/cuda_check.h"
+#include "kernels/launch.cuh"
+#include "kernels/lm_rows.cuh"
+#include "kernels/workspace.h"
+
+namespace senti::kernels {
+namespace {
+
+constexpr int kThreads = 128;
+
+struct Carve {
+  size_t samples, sample_bias, z, row_loss, row_correct, dws, dbs, dbacc, total;
+};
+
+Carve carve(int64_t N, int S, int H, int V) {
+  Carve c;
+  size_t at = 0;
+  auto take = [&](size_t bytes) {
+    const size_t here = at;
+    at += align256(bytes);
+    return here;
+  };
+  c.samples = take(sizeof(int32_t) * S);
+  c.sample_bias = take(sizeof(float) * S);
+  c.z = take(sizeof(float) * static_cast<size_t>(N) * (S + 1));
+  c.row_loss = take(sizeof(double) * N);
+  c.row_correct = take(sizeof(int32_t) * N);
+  c.dws = take(sizeof(float) * static_cast<size_t>(S) * H);
+  c.dbs = take(sizeof(double) * S);
+  c.dbacc = take(sizeof(double) * V);
+  c.total = at;
+  return c;
+}
+
+static __global__ void __launch_bounds__(kThreads)
+lm_draw_kernel(uint64_t seed, const int64_t* __restrict__ step, int S, int V,
+               const float* __restrict__ bias, int32_t* __restrict__ samples,
+               float* __restrict__ sample_bias) {
+  const int k = blockIdx.x * kThreads + threadIdx.x;
+  if (k >= S) return;
+  const int32_t id = math::lm_sample_id(seed, static_cast<uint64_t>(*step), static_cast<uint32_t>(k), V);
+  samples[k] = id;
+  if (sample_bias) sample_bias[k] = bias[id] - math::lm_log_expected_count(id, V, S);
+}
+
+// One block a row: the S + 1 logits into z (global), the loss and dz (thread 0, in place), dx.
+static __global__ void __launch_bounds__(kThreads)
+lm_rows_kernel(int64_t M, int H, int V, int S, const float* __restrict__ x, int64_t ldx,
+               const int32_t* __restrict__ targets, const float* __restrict__ weights,
+               const float* __restrict__ w, const float* __restrict__ bias,
+               const int32_t* __restrict__ samples, const float* __restrict__ sample_bias,
+               float* __restrict__ zall, double* __restrict__ row_loss,
+               int32_t* __restrict__ row_correct, float* __restrict__ dx) {
+  SENTI_DYNAMIC_SHARED(float, xs);  // (H)
+  const int64_t n = blockIdx.x;
+  const int d = static_cast<int>(n / M);
+  const int64_t r = n % M;
+  const int32_t t = targets[n];
+  const int Z = S + 1;
+  float* z = zall + n * Z;
+  float* dxr = dx ? dx + r * ldx + static_cast<int64_t>(d) * H : nullptr;
+  if (t < 0) {  // predicts nothing: zero dz (the column sums read it) and dx
+    for (int k = threadIdx.x; k < Z; k += kThreads) z[k] = 0.f;
+    if (dxr)
+      for (int h = threadIdx.x; h < H; h += kThreads) dxr[h] = 0.f;
+    return;
+  }
+  const float* xr = x + r * ldx + static_cast<int64_t>(d) * H;
+  for (int h = threadIdx.x; h < H; h += kThreads) xs[h] = xr[h];
+  __syncthreads();
+  for (int k = threadIdx.x; k < S; k += kThreads) {
+    const int32_t id = samples[k];
+    float dot = 0.f;
+    for (int h = 0; h < H; ++h) dot += xs[h] * w[static_cast<int64_t>(h) * V + id];
+    z[1 + k] = id == t ? math::kLmRemovedLogit : dot + sample_bias[k];
+  }
+  if (threadIdx.x == 0) {
+    float dot = 0.f;
+    for (int h = 0; h < H; ++h) dot += xs[h] * w[static_cast<int64_t>(h) * V + t];
+    z[0] = dot + bias[t] - math::lm_log_expected_count(t, V, S);
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    row_correct[n] = math::lm_target_wins(z, Z) ? 1 : 0;
+    row_loss[n] = math::lm_softmax_ce(z, Z, weights[n], dx ? z : nullptr);  // z becomes dL/dz
+  }
+  __syncthreads();
+  if (!dxr) return;
+  for (int h = threadIdx.x; h < H; h += kThreads) {
+    const float* wh = w + static_cast<int64_t>(h) * V;
+    float s = 0.f;
+    for (int k = 0; k < S; ++k) s += z[1 + k] * wh[samples[k]];
+    dxr[h] = s + z[0] * wh[t];
+  }
+}
+
+// One block a candidate k: dws (S, H) row k = Σ_n x_n dz_n(1+k), dbs_k = Σ_n dz_n(1+k), rows in order.
+static __global__ void __launch_bounds__(kThreads)
+lm_candidate_grad_kernel(int D, int64_t M, int H, int S, const float* __restrict__ x, int64_t ldx,
+                         const float* __restrict__ zall, float* __restrict__ dws,
+                         double* __restrict__ dbs) {
+  const int k = blockIdx.x;
+  const int Z = S + 1;
+  const int64_t N = static_cast<int64_t>(D) * M;
+  for (int h = threadIdx.x; h < H; h += kThreads) {
+    float s = 0.f;
+    for (int64_t n = 0; n < N; ++n) {
+      const int d = static_cast<int>(n / M);
+      const int64_t r = n % M;
+      s += x[r * ldx + static_cast<int64_t>(d) * H + h] * zall[n * Z + 1 + k];
+    }
+    dws[static_cast<int64_t>(k) * H + h] = s;
+  }
+  if (threadIdx.x == 0) {
+    double s = 0;
+    for (int64_t n = 0; n < N; ++n) s += zall[n * Z + 1 + k];
+    dbs[k] = s;
+  }
+}
+
+// One block: dW (zeroed before) += the candidates' columns, then the targets' (rows in order);
+// db through a double accumulator (as the CPU), written once at the end.
+static __global__ void __launch_bounds__(kThreads)
+lm_scatter_kernel(int D, int64_t M, int H, int V, int S, const float* __restrict__ x, int64_t ldx,
+                  const int32_t* __restrict__ targets, const float* __restrict__ zall,
+                  const int32_t* __restrict__ samples, const float* __restrict__ dws,
+                  const double* __restrict__ dbs, double* __restrict__ dbacc,
+                  float* __restrict__ dw, float* __restrict__ dbias) {
+  const int Z = S + 1;
+  const int64_t N = static_cast<int64_t>(D) * M;
+  for (int v = threadIdx.x; v < V; v += kThreads) dbacc[v] = 0.0;
+  __syncthreads();
+  for (int h = threadIdx.x; h < H; h += kThreads) {
+    float* dwh = dw + static_cast<int64_t>(h) * V;
+    for (int k = 0; k < S; ++k) dwh[samples[k]] += dws[static_cast<int64_t>(k) * H + h];
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t t = targets[n];
+      if (t < 0) continue;
+      const int d = static_cast<int>(n / M);
+      dwh[t] += zall[n * Z] * x[(n % M) * ldx + static_cast<int64_t>(d) * H + h];
+    }
+  }
+  if (threadIdx.x == 0) {
+    for (int k = 0; k < S; ++k) dbacc[samples[k]] += dbs[k];
+    for (int64_t n = 0; n < N; ++n)
+      if (targets[n] >= 0) dbacc[targets[n]] += zall[n * Z];
+  }
+  __syncthreads();
+  for (int v = threadIdx.x; v < V; v += kThreads) dbias[v] = static_cast<float>(dbacc[v]);
+}
+
+}  // namespace
+
+size_t lm_sampled_softmax_workspace_bytes(int64_t rows, int S, int H, int V) {
+  SENTI_CHECK(rows >= 1 && S >= 1 && H >= 1 && V >= 2, "lm_sampled_softmax: bad shape rows=",
+              rows, " S=", S, " H=", H, " V=", V);
+  return carve(rows, S, H, V).total;
+}
+
+void lm_draw_samples(uint64_t seed, const int64_t* step, int S, int V, int32_t* samples,
+                     cudaStream_t stream) {
+  SENTI_CHECK(S >= 1 && V >= 2 && step && samples, "lm_draw_samples: bad arguments");
+  launch(lm_draw_kernel, (S + kThreads - 1) / kThreads, kThreads, 0, stream, seed, step, S, V,
+         static_cast<const float*>(nullptr), samples, static_cast<float*>(nullptr));
+}
+
+void lm_sampled_softmax(const LmSampledSoftmaxArgs& a, cudaStream_t stream) {
+  const int D = a.D, H = a.H, V = a.V, S = a.S;
+  const int64_t M = a.M, N = static_cast<int64_t>(D) * M;
+  SENTI_CHECK((D == 1 || D == 2) && M >= 1 && H >= 1 && V >= 2 && S >= 1,
+              "lm_sampled_softmax: bad shape D=", D, " M=", M, " H=", H, " V=", V, " S=", S);
+  SENTI_CHECK(N <= 0x7fffffff, "lm_sampled_softmax: ", N, " rows, at most 2^31 - 1");
+  SENTI_CHECK(static_cast<size_t>(H) * sizeof(float) <= 48 * 1024,
+              "lm_sampled_softmax: H = ", H, " does not fit a block's shared memory");
+  const int64_t ldx = a.ldx > 0 ? a.ldx : static_cast<int64_t>(D) * H;
+  SENTI_CHECK(ldx >= static_cast<int64_t>(D) * H, "lm_sampled_softmax: ldx ", ldx, " < D·H");
+  SENTI_CHECK(a.x && a.targets && a.weights && a.w && a.bias && a.step && a.metrics,
+              "lm_sampled_softmax: null input");
+  SENTI_CHECK(!a.dx || (a.dw && a.dbias), "lm_sampled_softmax: backward needs dx, dw and dbias");
+  const size_t need = lm_sampled_softmax_workspace_bytes(N, S, H, V);
+  SENTI_CHECK(a.workspace && a.workspace_bytes >= need, "lm_sampled_softmax: workspace of ",
+              a.workspace_bytes, " bytes, needs ", need);
+  const Carve c = carve(N, S, H, V);
+  char* base = static_cast<char*>(a.workspace);
+  int32_t* samples = reinterpret_cast<int32_t*>(base + c.samples);
+  float* sample_bias = reinterpret_cast<float*>(base + c.sample_bias);
+  float* z = reinterpret_cast<float*>(base + c.z);
+  double* row_loss = reinterpret_cast<double*>(base + c.row_loss);
+  int32_t* row_correct = reinterpret_cast<int32_t*>(base + c.row_correct);
+
+  launch(lm_draw_kernel, (S + kThreads - 1) / kThreads, kThreads, 0, stream, a.seed, a.step, S, V,
+         a.bias, samples, sample_bias);
+  launch(lm_rows_kernel, N, kThreads, sizeof(float) * H, stream, M, H, V, S, a.x, ldx, a.targets,
+         a.weights, a.w, a.bias, samples, sample_bias, z, row_loss, row_correct, a.dx);
+  lm_row_metrics(row_loss, row_correct, a.targets, a.weights, N, a.metrics, a.objective, stream);
+  if (!a.dx) return;
+  float* dws = reinterpret_cast<float*>(base + c.dws);
+  double* dbs = reinterpret_cast<double*>(base + c.dbs);
+  double* dbacc = reinterpret_cast<double*>(base + c.dbacc);
+  launch(lm_candidate_grad_kernel, S, kThreads, 0, stream, D, M, H, S, a.x, ldx, z, dws, dbs);
+  SENTI_CUDA_CHECK(cudaMemsetAsync(a.dw, 0, sizeof(float) * static_cast<size_t>(H) * V, stream));
+  launch(lm_scatter_kernel, 1, kThreads, 0, stream, D, M, H, V, S, a.x, ldx, a.targets, z, samples,
+         dws, dbs, dbacc, a.dw, a.dbias);
+}
+
+}  // namespace senti::kernels
