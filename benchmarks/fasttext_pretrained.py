@@ -348,6 +348,11 @@ def report_md(run):
                    f"{r['pretrained_coverage']:.1%} of the supervised dictionary's {r['supervised_words']:,} "
                    f"words (minCount 1), {r['pretrained_token_coverage']:.1%} of the training tokens; the rest "
                    f"start at fastText's random init")
+    if pre:
+        out.append("- CPU the skipgram got (its process CPU time / wall; 2.0 = both cores): "
+                   + ", ".join(f"seed {r['seed']} {r['skipgram_cpu_s'] / r['skipgram_s']:.2f}" for r in pre)
+                   + "; load average (1 min) after each (b): "
+                   + ", ".join(f"{r['load_after']:.1f}" for r in pre))
     out += [f"- seeds: {', '.join(str(s) for s in seeds)}, one after the other; per seed (a) then (b), "
             f"both on the same shuffled training file; fastText trains hogwild with {args['threads']} threads, "
             f"so a seed does not fix the result exactly",
@@ -358,6 +363,7 @@ def report_md(run):
             "(b) = skipgram training + writing the .vec + supervised training (loading the .vec included); "
             "predicting the test reviews and writing the text files are left out of both",
             f"- command: `{run['command']}`"]
+    out += [f"- note: {n}" for n in run.get("notes", [])]
     out += [f"- error, {r['run']} seed {r['seed']}: {r['error']}" for r in run["records"] if "error" in r]
     out += ["", fmt_table(run["summary"], seeds), ""]
     return "\n".join(out)
@@ -379,7 +385,11 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help=f"smoke mode: {QUICK['train']} train / {QUICK['test']} test / {QUICK['unsup']} unlabeled "
                         "reviews, the first seed only")
-    p.add_argument("--report", metavar="DIR", help="only write DIR/fasttext_pretrained.md again from its .json")
+    p.add_argument("--report", metavar="DIR",
+                   help="only write DIR/fasttext_pretrained.md again from its .json (or, for a run stopped "
+                        "early, .json and .md from DIR/records.jsonl)")
+    p.add_argument("--command", help="with --report and no .json: the command that wrote the records")
+    p.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
     args = p.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     if args.quick:
@@ -390,9 +400,32 @@ def parse_args(argv=None):
     return args
 
 
-def rewrite_report(folder):
-    with open(os.path.join(folder, "fasttext_pretrained.json"), encoding="utf-8") as f:
-        run = json.load(f)
+def rewrite_report(folder, args):
+    """--report DIR: DIR/fasttext_pretrained.md again from DIR/fasttext_pretrained.json; where a run
+    was stopped before its end (no .json), the .json and .md from DIR/records.jsonl, with the
+    arguments given now (--seeds: the seeds the run was started with), the data described again and
+    --command as the command that made the records."""
+    path = os.path.join(folder, "fasttext_pretrained.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            run = json.load(f)
+        if args.note:  # kept in the .json, so that a later --report writes them again
+            run["notes"] = run.get("notes", []) + [n for n in args.note if n not in run.get("notes", [])]
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(run, f, indent=1)
+    else:
+        with open(os.path.join(folder, "records.jsonl"), encoding="utf-8") as f:
+            records = [json.loads(l) for l in f if l.strip()]
+        done = sorted({r["seed"] for r in records})
+        info = sysinfo.machine_info("cpu", ROOT)
+        info["date"] += " (report rebuilt from records.jsonl)"
+        desc = Data(args.data, args.quick, args.seeds[0]).describe()
+        report_args = dict(vars(args), seeds=[s for s in args.seeds if s in done], seeds_started=args.seeds)
+        run = dict(command=args.command or "?", machine=info, fasttext=metadata.version("fasttext"),
+                   supervised_settings=SUPERVISED, args=report_args, data=desc,
+                   summary=summarise(records, report_args["seeds"]), records=records, notes=list(args.note))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(run, f, indent=1)
     md = report_md(run)
     with open(os.path.join(folder, "fasttext_pretrained.md"), "w", encoding="utf-8") as f:
         f.write(md)
@@ -403,7 +436,7 @@ def rewrite_report(folder):
 def main(argv=None):
     args = parse_args(argv)
     if args.report:
-        return rewrite_report(args.report)
+        return rewrite_report(args.report, args)
     try:
         ft_version = metadata.version("fasttext")
     except metadata.PackageNotFoundError:
@@ -473,7 +506,8 @@ def main(argv=None):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     run = dict(command=command, machine=info, fasttext=ft_version, supervised_settings=SUPERVISED,
-               args=vars(args), data=desc, summary=summarise(records, args.seeds), records=records)
+               args=vars(args), data=desc, summary=summarise(records, args.seeds), records=records,
+               notes=list(args.note))
     md = report_md(run)
     print("\n" + md)
     with open(os.path.join(args.out, "fasttext_pretrained.md"), "w", encoding="utf-8") as f:
