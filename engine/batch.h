@@ -30,7 +30,7 @@ struct Batch {
 struct Metrics {
   double loss_sum = 0;  // sum of per-sample losses (kernels/common/math/head.h for K outputs)
   int64_t correct = 0;  // right predictions: (p > 0.5) == label, argmax == class, all labels right
-  int64_t count = 0;    // samples
+  int64_t count = 0;    // samples (a language model: predicted tokens)
   double loss() const { return count ? loss_sum / count : 0.0; }
   double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }
 };

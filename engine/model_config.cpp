@@ -28,12 +28,13 @@ const char* head_name(Head h) {
     case Head::Sigmoid: return "sigmoid";
     case Head::Softmax: return "softmax";
     case Head::MultiLabel: return "multi-label";
+    case Head::LanguageModel: return "language-model";
   }
   return "?";
 }
 
 bool parse_head(const std::string& s, Head* out) {
-  for (Head h : {Head::Sigmoid, Head::Softmax, Head::MultiLabel})
+  for (Head h : {Head::Sigmoid, Head::Softmax, Head::MultiLabel, Head::LanguageModel})
     if (s == head_name(h)) {
       *out = h;
       return true;
@@ -74,6 +75,9 @@ std::string describe_model(const ModelConfig& c) {
     case Head::Sigmoid: return s + " -> Dense(1, sigmoid)";
     case Head::Softmax: return s + " -> Dense(" + std::to_string(c.classes) + ", softmax)";
     case Head::MultiLabel: return s + " -> Dense(" + std::to_string(c.classes) + ", sigmoid)";
+    case Head::LanguageModel:
+      return s + " -> every step: Dense(" + std::to_string(c.vocab_size) + ", sampled softmax of " +
+             std::to_string(c.lm_samples) + ")";
   }
   return s;
 }

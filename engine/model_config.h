@@ -18,8 +18,12 @@ enum class Pool { Last, Max, Mean, Concat };  // concat = [last, max, mean]
 //   Softmax     Dense(K) + softmax + sparse categorical cross-entropy from logits: K classes
 //   MultiLabel  Dense(K, sigmoid) + binary cross-entropy per label, averaged over the K labels
 //               (Keras binary_crossentropy): any subset of K labels per document
-enum class Head { Sigmoid, Softmax, MultiLabel };
-const char* head_name(Head h);                      // "sigmoid", "softmax", "multi-label"
+//   LanguageModel  `senti pretrain`: Dense(V) over each LSTM direction's state at every step,
+//               predicting the next token of that direction's reading order; trained with a
+//               sampled softmax of lm_samples candidates (kernels/common/math/lm.h), evaluated
+//               with the full softmax. Masked, no pooling, n-grams or dense dropout.
+enum class Head { Sigmoid, Softmax, MultiLabel, LanguageModel };
+const char* head_name(Head h);  // "sigmoid", "softmax", "multi-label", "language-model"
 bool parse_head(const std::string& s, Head* out);  // the inverse; false for anything else
 
 const char* pool_name(Pool p);
@@ -43,14 +47,21 @@ struct ModelConfig {
   int ngram_buckets = 1 << 20;
   Head head = Head::Sigmoid;
   int classes = 2;  // K: class names live with the checkpoint; Sigmoid means exactly 2
-  // O: the Dense layer's width (1 for the sigmoid head, else K).
-  int outputs() const { return head == Head::Sigmoid ? 1 : classes; }
+  int lm_samples = 512;  // S: the language-model head's sampled candidates per step (LM only)
+  bool language_model() const { return head == Head::LanguageModel; }
+  // O: the Dense layer's width (1 for the sigmoid head, V for the language model, else K).
+  int outputs() const {
+    return head == Head::Sigmoid ? 1 : language_model() ? vocab_size : classes;
+  }
   // Batch::labels entries per row: K 0/1 targets for the multi-label head, else one class index.
   int labels_per_row() const { return head == Head::MultiLabel ? classes : 1; }
   int gates() const { return 4 * hidden; }  // 4H, Keras gate order i, f, c, o
   int directions() const { return bidirectional ? 2 : 1; }
   // F: width of the classifier input (dense kernel rows).
-  int features() const { return hidden * directions() * (pool == Pool::Concat ? 3 : 1); }
+  // The language model's Dense(V) reads one direction's state at a time: F = H.
+  int features() const {
+    return language_model() ? hidden : hidden * directions() * (pool == Pool::Concat ? 3 : 1);
+  }
   // W: width of the n-gram multi-hot vector (V word slots, then the hashed buckets); 0 when off.
   int64_t ngram_width() const {
     return ngrams == 0 ? 0 : vocab_size + (ngrams >= 2 ? static_cast<int64_t>(ngram_buckets) : 0);
@@ -71,6 +82,15 @@ struct OptimizerConfig {
   float clipnorm = 0.1f;       // per-variable clip (Keras `clipnorm`); 0 = off
   float global_clipnorm = 0.f; // clip all variables together (Keras `global_clipnorm`); 0 = off
   EmbeddingClipNorm embedding_clip_norm = EmbeddingClipNorm::Dense;
+  // Fine-tuning a pretrained model (`senti train --init`): the learning rate of each tensor is
+  // lr · lr_scale[i] (ParamLayout order), e.g. lower for the pretrained embedding and LSTM. All 1:
+  // one rate (every run without --init; the step's arithmetic is then unchanged).
+  float lr_scale[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  bool uniform_lr() const {
+    for (float s : lr_scale)
+      if (s != 1.f) return false;
+    return true;
+  }
 };
 
 // "Embedding(10000, 128, mask_zero) -> Dropout(0.2) -> Bidirectional(LSTM(64)) -> pool concat ->

@@ -26,6 +26,9 @@ void validate_optimizer_config(const OptimizerConfig& opt) {
   if (!(a.beta2 >= 0.0 && a.beta2 < 1.0)) SENTI_FAIL_SETTING("beta2", "must be in [0, 1), got ", a.beta2);
   if (!(std::isfinite(a.epsilon) && a.epsilon > 0.f))
     SENTI_FAIL_SETTING("epsilon", "must be a finite number > 0, got ", a.epsilon);
+  for (float s : opt.lr_scale)
+    if (!(s >= 0.f && s <= 1.f))
+      SENTI_FAIL_SETTING("lr_scale", "must be in [0, 1] (0 freezes a tensor), got ", s);
 }
 
 namespace {

@@ -47,6 +47,14 @@ void validate_model_config(const ModelConfig& cfg) {
       if (cfg.classes < 2) SENTI_FAIL_SETTING("classes", "a softmax head needs at least 2 classes, got ", cfg.classes);
       break;
     case Head::MultiLabel: in_range("classes", cfg.classes, kMaxClasses); break;
+    case Head::LanguageModel:
+      // Masked: its targets are the real tokens; the state at every step, not a pooled one.
+      if (!cfg.mask) SENTI_FAIL_SETTING("mask", "a language model reads real tokens only: it needs the mask");
+      if (cfg.pool != Pool::Last || cfg.ngrams != 0 || cfg.dense_dropout != 0.f)
+        SENTI_FAIL_SETTING("model", "a language model has no pooling, n-gram features or dense dropout");
+      if (cfg.vocab_size < 4) SENTI_FAIL_SETTING("vocab_size", "a language model needs words: V >= 4, got ", cfg.vocab_size);
+      in_range("lm_samples", cfg.lm_samples, 1 << 16);
+      break;
   }
   const uint64_t O = static_cast<uint64_t>(cfg.outputs());
   // dense_inputs() < 2^27 and O <= 2^16: the product fits.

@@ -36,10 +36,12 @@ void apply_clipped_adam(const ParamLayout& layout, const OptimizerConfig& opt, c
     for (int i = 0; i < layout.count(); ++i) {
       const TensorInfo& t = layout.tensors()[i];
       const float scale = scales[i];
+      // A per-tensor rate (fine-tuning): alpha · lr_scale, one float product, as on the GPU.
+      const float tensor_alpha = opt.lr_scale[i] == 1.f ? alpha : alpha * opt.lr_scale[i];
       const size_t begin = std::max(lo, t.offset), end = std::min(hi, t.offset + t.size);
       if (end > begin)  // SIMD, bit-identical to math::adam_update element by element
         cpu::adam_range(theta + begin, m + begin, v + begin, grads + begin, end - begin, scale,
-                        alpha, h.rate1(), h.rate2(), h.epsilon);
+                        tensor_alpha, h.rate1(), h.rate2(), h.epsilon);
     }
   });
   ++state->step;

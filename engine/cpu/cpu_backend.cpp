@@ -12,6 +12,7 @@
 
 #include "kernels/common/error.h"
 #include "engine/cpu/head_cpu.h"
+#include "engine/cpu/lm_head_cpu.h"
 #include "engine/cpu/lstm_cpu.h"
 #include "engine/cpu/ngram_cpu.h"
 #include "engine/cpu/small_gemm.h"
@@ -59,10 +60,11 @@ class CpuBackend final : public Backend {
         threads_(configure_cpu_threads()),
         lstm_(opts.model, opts.max_batch, opts.maxlen, threads_),
         grads_(layout_.total()),
-        logits_(static_cast<size_t>(opts.max_batch) * opts.model.outputs()),
-        dlogits_(static_cast<size_t>(opts.max_batch) * opts.model.outputs()) {
+        logits_(opts.model.language_model() ? 0 : static_cast<size_t>(opts.max_batch) * opts.model.outputs()),
+        dlogits_(opts.model.language_model() ? 0 : static_cast<size_t>(opts.max_batch) * opts.model.outputs()) {
     validate_optimizer_config(opts.optimizer);
     validate_model_config(opts.model);
+    if (opts.model.language_model()) lm_ = std::make_unique<LmHeadCpu>(opts.model, threads_);
     state_ = init_train_state(opts.model, 0);  // a valid model until set_state() replaces it
   }
 
@@ -120,6 +122,12 @@ class CpuBackend final : public Backend {
 
   void eval_step(const Batch& batch, float* probs) override {
     validate_batch(batch, opts_);
+    if (lm_) {  // the full softmax over the vocabulary: exact loss and perplexity
+      SENTI_CHECK(probs == nullptr, "a language model has no class probabilities");
+      lstm_.forward_states(params(), batch, /*dropout=*/nullptr);
+      accumulate_lm_metrics(lm_->evaluate(lstm_, params()));
+      return;
+    }
     lstm_.forward(params(), batch, /*dropout=*/nullptr, logits_.data());
     add_ngram_logits(batch);
     // Evaluation's loss is unweighted (Keras applies class_weight to training only).
@@ -150,6 +158,15 @@ class CpuBackend final : public Backend {
     }
     const LstmCpu::DropoutKey key{opts_.seed, static_cast<uint64_t>(state_.step),
                                   static_cast<uint64_t>(batch.row_offset)};
+    if (lm_) {  // the language model (engine/cpu/lm_head_cpu.h): its own head and its own rows
+      lstm_.forward_states(params(), batch, &key);
+      const ParamViews<float> g = make_views(grads, layout_);
+      const LmSums sums = lm_->train(lstm_, params(), opts_.seed, static_cast<uint64_t>(state_.step),
+                                     batch.mean_rows(), g);
+      accumulate_lm_metrics(sums);
+      lstm_.backward_lm(params(), lm_->dstates(), g, position_sumsq);
+      return sums.objective;
+    }
     lstm_.forward(params(), batch, &key, logits_.data());
     add_ngram_logits(batch);
     // The head's loss and dL/dlogits of the (global) batch mean (engine/cpu/head_cpu.h).
@@ -185,6 +202,13 @@ class CpuBackend final : public Backend {
     metrics_.count += batch.batch;
   }
 
+  // A language model's metrics count predicted tokens, not rows (engine/cpu/lm_head_cpu.h).
+  void accumulate_lm_metrics(const LmSums& sums) {
+    metrics_.loss_sum += sums.loss_sum;
+    metrics_.correct += sums.correct;
+    metrics_.count += sums.tokens;
+  }
+
   const float* class_weights() const {
     return opts_.class_weights.empty() ? nullptr : opts_.class_weights.data();
   }
@@ -193,6 +217,7 @@ class CpuBackend final : public Backend {
   int threads_;
   LstmCpu lstm_;
   NgramFeatures ngrams_;        // the last forward's n-gram features (ngrams > 0)
+  std::unique_ptr<LmHeadCpu> lm_;  // the language model's head (ModelConfig::language_model())
   TrainState state_;
   Metrics metrics_;
   std::vector<float> grads_;    // ParamLayout, the last step's gradient

@@ -85,6 +85,8 @@ HeadSums head_loss(const ModelConfig& cfg, const float* logits, int B, const flo
     case Head::MultiLabel:
       SENTI_CHECK(class_weights == nullptr, "class weights are not defined for a multi-label head");
       return multi_label_head(logits, B, N, cfg.classes, labels, dlogits, probs);
+    case Head::LanguageModel:  // per token, over its own rows: engine/cpu/lm_head_cpu.h
+      SENTI_FAIL("head_loss: a language model's loss is LmHeadCpu's, not a classifier head's");
   }
   return {};
 }

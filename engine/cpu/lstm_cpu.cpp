@@ -23,8 +23,8 @@ size_t at(int64_t row, int width) { return static_cast<size_t>(row) * static_cas
 
 LstmCpu::LstmCpu(const ModelConfig& cfg, int max_batch, int maxlen, int threads)
     : cfg_(cfg), max_batch_(max_batch), maxlen_(maxlen), threads_(threads),
-      D_(cfg.directions()), F_(cfg.features()),
-      need_last_(cfg.pool == Pool::Last || cfg.pool == Pool::Concat),
+      D_(cfg.directions()), F_(cfg.language_model() ? 0 : cfg.features()),
+      need_last_(!cfg.language_model() && (cfg.pool == Pool::Last || cfg.pool == Pool::Concat)),
       need_max_(cfg.pool == Pool::Max || cfg.pool == Pool::Concat),
       need_mean_(cfg.pool == Pool::Mean || cfg.pool == Pool::Concat) {
   SENTI_CHECK(max_batch > 0 && maxlen > 0, "LstmCpu needs max_batch, maxlen > 0, got ",
@@ -207,14 +207,13 @@ void LstmCpu::recurrence_forward(int g, int d, const float* R) {
   }
 }
 
-void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
-                      const DropoutKey* dropout, float* logits) {
+void LstmCpu::forward_states(const ParamViews<const float>& p, const Batch& batch,
+                             const DropoutKey* dropout) {
   const int B = batch.batch, T = batch.maxlen;
   SENTI_CHECK(B > 0 && B <= max_batch_ && T > 0 && T <= maxlen_, "batch shape (", B, ", ", T,
               ") outside (1..", max_batch_, ", 1..", maxlen_, ")");
   SENTI_CHECK(!cfg_.mask || batch.lengths, "a masked model needs the batch's lengths");
   B_ = T_ = 0;  // no valid activations for backward() until this forward completes
-  const int H = cfg_.hidden;
   key_ = dropout ? *dropout : DropoutKey{};
   row_invariant_ = dropout == nullptr;
   drop_embedding_ = dropout && cfg_.dropout > 0.f;
@@ -227,6 +226,16 @@ void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
     const int g = chunk / D_, d = chunk % D_;
     recurrence_forward(g, d, d ? p.recurrent_kernel_back : p.recurrent_kernel);
   });
+  B_ = B;
+  T_ = T;
+}
+
+void LstmCpu::forward(const ParamViews<const float>& p, const Batch& batch,
+                      const DropoutKey* dropout, float* logits) {
+  SENTI_CHECK(!cfg_.language_model(), "LstmCpu::forward: a language model has no pooled logits");
+  forward_states(p, batch, dropout);
+  const int B = B_, T = T_, H = cfg_.hidden;
+  B_ = T_ = 0;  // valid again once the logits are written
 
   // The classifier input: for each pool kind (last, max, mean), each direction, H values.
   const uint32_t threshold = math::dropout_threshold(cfg_.dense_dropout);
@@ -288,16 +297,22 @@ void LstmCpu::recurrence_backward(int g, int d) {
     float* z = &r.gates[at(r0, G)];  // gates in, dZ_s out
     cpu::cell_backward(n, H, z, &r.cprev[at(r0, H)], &r.tc[at(r0, H)], dh, dc);
     // dL/dh_{s-1} (n, H) = dZ_s (n, 4H) · R^T; h_0 is a constant, so stop at s = 0.
-    if (s > 0) gemm(false, n, H, G, z, G, r.rt.data(), H, 0.f, dh, H);
+    if (s > 0) {
+      gemm(false, n, H, G, z, G, r.rt.data(), H, 0.f, dh, H);
+      // A language model's loss reads h_{s-1} too: the rows of step s start from it.
+      if (const float* dy = lm_dstates_[d]) {
+        const float* src = dy + at(r0, H);
+        for (size_t i = 0; i < at(n, H); ++i) dh[i] += src[i];
+      }
+    }
   }
 }
 
 void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
                        const ParamViews<float>& g, double* position_sumsq) {
   SENTI_CHECK(B_ > 0 && T_ > 0, "LstmCpu::backward called before forward");
-  const int B = B_, U = U_;
-  const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
-  const size_t N = static_cast<size_t>(seq_.rows);
+  SENTI_CHECK(!cfg_.language_model(), "LstmCpu::backward: a language model has no pooled logits");
+  const int B = B_, H = cfg_.hidden;
 
   // Dense: logits_b = feat_b · k + bias (O outputs); then through dense dropout to the pooled
   // outputs. Every sum runs over the batch (or the outputs) in order.
@@ -329,6 +344,25 @@ void LstmCpu::backward(const ParamViews<const float>& p, const float* dlogits,
       for (int e = 0; e < H; ++e)
         dir_[d].dmean[at(m, H) + e] = dfeat(block, e) / static_cast<float>(seq_.len[b]);
   }
+  lm_dstates_[0] = lm_dstates_[1] = nullptr;
+  backward_states(p, g, position_sumsq);
+}
+
+void LstmCpu::backward_lm(const ParamViews<const float>& p, const float* const dstates[2],
+                          const ParamViews<float>& g, double* position_sumsq) {
+  SENTI_CHECK(B_ > 0 && T_ > 0, "LstmCpu::backward_lm called before forward_states");
+  SENTI_CHECK(cfg_.language_model(), "LstmCpu::backward_lm needs a language model");
+  lm_dstates_[0] = dstates[0];
+  lm_dstates_[1] = D_ == 2 ? dstates[1] : nullptr;
+  backward_states(p, g, position_sumsq);
+  lm_dstates_[0] = lm_dstates_[1] = nullptr;
+}
+
+void LstmCpu::backward_states(const ParamViews<const float>& p, const ParamViews<float>& g,
+                              double* position_sumsq) {
+  const int U = U_;
+  const int V = cfg_.vocab_size, E = cfg_.embed_dim, H = cfg_.hidden, G = cfg_.gates();
+  const size_t N = static_cast<size_t>(seq_.rows);
   // R^T (4H, H) and W^T (4H, E), so the GEMMs by them below are plain NN products (OpenBLAS's
   // small-matrix kernels; its NT path packs the operands on every one of the small calls).
   for (int d = 0; d < D_; ++d) {

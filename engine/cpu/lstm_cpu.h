@@ -83,6 +83,19 @@ class LstmCpu {
   // Tokens the LSTM read in the last forward(): Σ lengths with a mask, B·T without.
   int64_t last_rows() const { return seq_.rows; }
 
+  // The language model (ModelConfig::language_model(), engine/cpu/lm_head_cpu.h): forward_states
+  // runs embedding -> LSTM and keeps the activations; each direction d's packed row r (layout
+  // packed(), reading order of d) then holds its state h_{s-1} before the step, states(d) (N, H),
+  // and reads token row_token(d, r), the token that state predicts. Rows at step 0 start from the
+  // zero state and predict nothing. backward_lm takes dL/dstates (N, H) per direction (null for a
+  // direction without gradient) and overwrites g's embedding and LSTM tensors, as backward().
+  void forward_states(const ParamViews<const float>& p, const Batch& batch, const DropoutKey* dropout);
+  const cpu::PackedSequences& packed() const { return seq_; }
+  const float* states(int d) const { return dir_[d].hprev.data(); }
+  int32_t row_token(int d, int64_t r) const { return uid_[dir_[d].slot[static_cast<size_t>(r)]]; }
+  void backward_lm(const ParamViews<const float>& p, const float* const dstates[2],
+                   const ParamViews<float>& g, double* position_sumsq);
+
  private:
   struct Direction {  // one LSTM direction's activations, in packed rows or member order
     std::vector<int32_t> slot;     // (N) row -> slot
@@ -106,12 +119,16 @@ class LstmCpu {
   void project(const ParamViews<const float>& p);
   void recurrence_forward(int g, int d, const float* R);
   void recurrence_backward(int g, int d);
+  // Backward from the LSTM outputs' gradients (dlast/dmax/dmean, lm_dstates_) to every tensor.
+  void backward_states(const ParamViews<const float>& p, const ParamViews<float>& g,
+                       double* position_sumsq);
   double position_sum_of_squares();
 
   ModelConfig cfg_;
   int max_batch_, maxlen_, threads_, D_, F_;
   bool need_last_, need_max_, need_mean_;
   int B_ = 0, T_ = 0;  // shape of the last forward()
+  const float* lm_dstates_[2] = {nullptr, nullptr};  // backward_lm's dL/dstates, per direction
   DropoutKey key_;
   bool drop_embedding_ = false, drop_dense_ = false;  // masks drawn in the last forward()
   bool row_invariant_ = false;  // the last forward() was an evaluation: gemm_rows, not OpenBLAS

@@ -18,6 +18,8 @@
 #include "engine/atomic_file.h"
 #include "engine/collective/collective.h"
 #include "host/run/checkpoint.h"
+#include "host/run/pretrained_init.h"
+#include "host/data/lm_corpus.h"
 #include "host/run/run_lock.h"
 #include "host/run/class_weights.h"
 #include "host/data/class_order.h"
@@ -152,6 +154,21 @@ tb::TrainingLogOptions tensorboard_options(const TrainFlags& f, const Checkpoint
   return o;
 }
 
+// A run that continues a pretrained model reads the ids it learned: its vocabulary (as given, not
+// rebuilt from --data) and its tokenizer. A --num-words or --tokenizer that says otherwise is refused.
+void use_vocabulary_of(const Checkpoint& c, CLI::App* cmd, DataFlags* data) {
+  if (cmd->count("--num-words") && data->num_words != c.vocab.num_words)
+    SENTI_FAIL("--num-words ", data->num_words, ": the pretrained model (--init) has ", c.vocab.num_words,
+               " word ids; leave --num-words out");
+  const std::string tokenizer = text::tokenizer_name(c.tokenizer);
+  if (cmd->count("--tokenizer") && data->tokenizer != tokenizer)
+    SENTI_FAIL("--tokenizer ", data->tokenizer, ": the pretrained model (--init) was trained with --tokenizer ",
+               tokenizer, "; leave --tokenizer out");
+  data->num_words = c.vocab.num_words;
+  data->tokenizer = tokenizer;
+  data->fixed_vocab = std::make_shared<const data::Vocabulary>(c.vocab);
+}
+
 // Data-parallel: rank 0 speaks for the job; the others' standard output goes to /dev/null (their
 // errors still reach stderr, named by rank: host/cli/main.cpp).
 void quiet_unless_rank0(const Collective& world) {
@@ -163,18 +180,24 @@ void quiet_unless_rank0(const Collective& world) {
   ::close(null_fd);
 }
 
+}  // namespace
+
 void run_train(CLI::App* cmd, TrainFlags f) {
   // Which process of the job this is (one, without a launcher): docs/distributed.md.
   const std::shared_ptr<Collective> world = world_collective();
   const bool writer = world->rank() == 0;
   quiet_unless_rank0(*world);
-  if (cmd->count("--preset") == 0) {
-    f.preset = default_preset(f);
-    if (writer && f.preset != "seed")
-      std::fprintf(stderr, "senti: --preset %s (the default for data other than aclImdb; --preset seed "
-                   "gives the seed recipe)\n", f.preset.c_str());
+  if (f.pretrain) {
+    apply_pretrain_preset(cmd, &f);  // and the language-model head
+  } else {
+    if (cmd->count("--preset") == 0) {
+      f.preset = default_preset(f);
+      if (writer && f.preset != "seed")
+        std::fprintf(stderr, "senti: --preset %s (the default for data other than aclImdb; --preset seed "
+                     "gives the seed recipe)\n", f.preset.c_str());
+    }
+    apply_preset(cmd, &f);
   }
-  apply_preset(cmd, &f);
   if (world->distributed())
     std::printf("Data-parallel: %s; global batch %d split across them\n",
                 world->describe().c_str(), f.train.batch_size);
@@ -230,14 +253,32 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     if (const std::string why = cuda_unsupported(probe); !why.empty()) SENTI_FAIL(why);
   }
 
+  // --init: the classifier reads the pretrained model's ids (its vocabulary and tokenizer).
+  Checkpoint pretrained;
+  if (!f.init.empty()) {
+    const std::string init_path = checkpoint_file(f.init);
+    pretrained = load_checkpoint(init_path);
+    check_pretrained(pretrained, init_path, "--init");
+    use_vocabulary_of(pretrained, cmd, &f.data);
+  } else if (f.resume && !f.pretrain) {  // a fine-tuned run goes on with the ids it was trained on
+    const Checkpoint had = load_checkpoint(latest);
+    if (had.train_config.contains("init")) use_vocabulary_of(had, cmd, &f.data);
+  }
+
   // The token cache is built once, by rank 0, while the others wait; they then read it.
   data::Corpus corpus;
   if (writer) corpus = load_corpus(f.data, /*verbose=*/true);
   world->barrier();
   if (!writer) corpus = load_corpus(f.data, /*verbose=*/false);
   f.model.vocab_size = corpus.vocab.num_words;
+  if (f.pretrain) {
+    corpus = data::language_model_corpus(corpus);  // the training text and the unlabeled text
+    std::printf("Pretraining text: %zu documents (the training split and %s unlabeled), %zu tokens\n",
+                corpus.train.size(), f.data.unlabeled_data.empty() ? "--data's own" : "--unlabeled-data's",
+                corpus.train.tokens.size());
+  }
   if (!f.classes.empty()) data::order_classes(&corpus, data::parse_class_list(f.classes, "--classes"), "--classes");
-  choose_head(corpus.classes.size(), corpus.multi_label, &f.model);
+  if (!f.pretrain) choose_head(corpus.classes.size(), corpus.multi_label, &f.model);
   // Each hashed n-gram slot is a row of K weights: keep the slots' weights near 16 M (64 MiB, x4
   // with Adam and the gradient) when many classes would multiply the preset's 2^20 slots.
   constexpr int64_t kNgramWeightBudget = int64_t{1} << 24;
@@ -252,7 +293,7 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   if (corpus.multi_label && !f.class_weight.empty())
     SENTI_FAIL("--class-weight: not with --multi-label (Keras class_weight weighs one class a "
                "sample; each label of a multi-label document is its own binary problem)");
-  const std::vector<float> class_weights = class_weights_from_flag(
+  const std::vector<float> class_weights = f.pretrain ? std::vector<float>{} : class_weights_from_flag(
       f.class_weight, corpus.classes, data::class_counts(corpus.train, corpus.classes.size()));
 
   Checkpoint ckpt;
@@ -280,6 +321,14 @@ void run_train(CLI::App* cmd, TrainFlags f) {
     ckpt.seed = f.train.seed;
     ckpt.train_config = resume_key(f);
     ckpt.train_config["preset"] = f.preset;
+    if (!f.init.empty()) {
+      init_from_pretrained(&ckpt, pretrained, f.init, f.init_lr_scale);
+      ckpt.train_config["init"] = {{"checkpoint", f.init}, {"weights_xxh64", weights_hash_hex(pretrained)},
+                                   {"lr_scale", f.init_lr_scale}};
+      std::printf("Embedding and LSTM from the language model '%s' (epoch %lld, weights %s), learning "
+                  "at %g x --lr\n", f.init.c_str(), static_cast<long long>(pretrained.epoch),
+                  weights_hash_hex(pretrained).c_str(), f.init_lr_scale);
+    }
   }
   // Recorded for --resume's message only (not part of the resume key: any world size continues).
   if (world->distributed())
@@ -333,8 +382,6 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   std::printf("Done in %.1fs\n", r.seconds);
 }
 
-}  // namespace
-
 void register_train(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   CLI::App* cmd = app.add_subcommand("train", "Train the classifier (the seed recipe by default on aclImdb, --preset text on other data)");
@@ -352,129 +399,7 @@ void register_train(CLI::App& app) {
                   "of five sentence sets (docs/data.md). "
                   "Explicit flags override the preset. Default: seed for aclImdb, text for other data.")
       ->default_val("seed");
-  add_device_flag(cmd, &f.device);
-  add_lstm_flag(cmd, &f.lstm);
-  add_cuda_graph_flag(cmd, &f.cuda_graph);
-  add_data_flags(cmd, &f.data);
-  add_integer_option(cmd, "--embed", f.model.embed_dim, "Embedding size E")->default_val(128);
-  add_integer_option(cmd, "--hidden", f.model.hidden, "LSTM units H")->default_val(64);
-  add_integer_option(cmd, "--batch", f.train.batch_size, "Batch size")->default_val(32);
-  add_integer_option(cmd, "--epochs", f.train.epochs,
-                     "Epochs (total, also when resuming)")->default_val(20);
-  cmd->add_option("--lr", f.optimizer.adam.lr, "Adam learning rate")->default_val(1e-3);
-  cmd->add_option("--beta1", f.optimizer.adam.beta1, "Adam beta_1")->default_val(0.9);
-  cmd->add_option("--beta2", f.optimizer.adam.beta2, "Adam beta_2")->default_val(0.999);
-  cmd->add_option("--epsilon", f.optimizer.adam.epsilon, "Adam epsilon (Keras form)")->default_val(1e-7);
-  cmd->add_option("--clipnorm", f.optimizer.clipnorm,
-                  "Clip each variable's gradient to this norm (Keras clipnorm); 0 = off")
-      ->default_val(0.1);
-  cmd->add_option("--global-clipnorm", f.optimizer.global_clipnorm,
-                  "Clip all gradients together to this norm (Keras global_clipnorm); 0 = off. "
-                  "Use with --clipnorm 0")
-      ->default_val(0.0);
-  cmd->add_option("--embedding-clip-norm", f.embedding_clip_norm,
-                  "How clipnorm measures the embedding gradient: sparse = over the per-position rows "
-                  "(TensorFlow's IndexedSlices; the seed and smoke presets), dense = the (V, E) "
-                  "gradient (PyTorch, JAX). See docs/model.md");
-  cmd->add_flag("--mask,!--no-mask", f.model.mask,
-                "Mask the padding (Keras Embedding(mask_zero=True)): padded steps carry the LSTM state, "
-                "the classifier reads the state after the last real token, padding gets no gradient, "
-                "and the CPU does work proportional to the real tokens only");
-  cmd->add_flag("--bucket,!--no-bucket", f.train.bucket,
-                "Length-bucketed batches (needs --mask): windows of 50 batches sorted by length, each "
-                "batch padded to its longest review, batch order shuffled every epoch");
-  cmd->add_flag("--bidirectional,!--no-bidirectional", f.model.bidirectional,
-                "Bidirectional LSTM (Keras Bidirectional(LSTM(H)), merge concat; with --mask the "
-                "backward direction reads only the real tokens, in reverse)");
-  cmd->add_option("--pool", f.pool,
-                  "Classifier input: last (final state), max or mean over the (real) time steps, or "
-                  "concat = [last, max, mean]")
-      ->capture_default_str();
-  cmd->add_option("--dropout", f.model.dropout,
-                  "Dropout rate on the embedding output, training only (Keras Dropout). No recurrent "
-                  "dropout is offered: it would rule out cuDNN's and the fused LSTM kernels")
-      ->default_val(0.0);
-  cmd->add_flag("--spatial-dropout,!--no-spatial-dropout", f.model.spatial_dropout,
-                "Make --dropout spatial: one mask per review and feature (Keras SpatialDropout1D)");
-  cmd->add_option("--dense-dropout", f.model.dense_dropout,
-                  "Dropout rate on the classifier input, training only")
-      ->default_val(0.0);
-  add_integer_option(cmd, "--ngrams", f.model.ngrams,
-                     "N-gram features beside the LSTM: a multi-hot vector of each review's "
-                     "1..N-grams (Keras TextVectorization(ngrams=N, output_mode='multi_hot')), "
-                     "concatenated to the LSTM features before the Dense layer; word pairs and "
-                     "triples are hashed into --ngram-buckets slots. 0 = off, 1 = words, 2 = + "
-                     "pairs, 3 = + triples")
-      ->default_val(0);
-  add_integer_option(cmd, "--ngram-buckets", f.model.ngram_buckets,
-                     "Hash slots for the word pairs and triples of --ngrams 2 or 3 (each slot is "
-                     "one weight of the Dense kernel)")
-      ->capture_default_str();  // ModelConfig's default
-  add_integer_option(cmd, "--early-stopping", f.train.early_stopping,
-                     "Stop when --monitor has not improved for N epochs and evaluate the test "
-                     "split with the best epoch's weights (Keras "
-                     "EarlyStopping(restore_best_weights=True)); 0 = off")
-      ->default_val(0);
-  cmd->add_option("--monitor", f.train.monitor,
-                  "The validation figure that picks best.safetensors and drives --early-stopping: "
-                  "val_acc, val_loss or val_macro_f1 (per-class F1 averaged: for unbalanced classes)")
-      ->capture_default_str();
-  cmd->add_option("--validation-split", f.train.validation_split,
-                  "Fraction of the (shuffled) training reviews held out for validation")
-      ->default_val(0.2);
-  cmd->add_option("--validation-split-by", f.train.validation_split_by,
-                  "How validation reviews are held out: review (Keras: a random fraction, whose "
-                  "movies also have reviews in training) or movie (whole movies, as the test split "
-                  "holds: blocks of 250 consecutive review ids per class, under which aclImdb keeps "
-                  "a movie's reviews; only a boundary movie can fall on both sides)")
-      ->capture_default_str();
-  add_integer_option(cmd, "--seed", f.train.seed,
-                     "Seed for the split, the shuffles and the initial weights")
-      ->default_val(1337);
-  add_integer_option(cmd, "--limit", f.train.limit,
-                     "Use only the first N training reviews after the shuffle (0 = all 25,000)")
-      ->default_val(0);
-  add_integer_option(cmd, "--test-limit", f.train.test_limit,
-                     "Evaluate on N test reviews (a seeded sample); -1 = all 25,000, 0 = skip")
-      ->default_val(-1);
-  cmd->add_option("--classes", f.classes,
-                  "The order of the classes, a,b,c (exactly the training labels; default: sorted, "
-                  "as Keras orders class folders). Label k is the k-th name; with two classes the "
-                  "model's one output is the probability of the second");
-  cmd->add_option("--class-weight", f.class_weight,
-                  "Weight each class's training loss (Keras class_weight): balanced = n / (K n_k), "
-                  "or name=w pairs, e.g. neg=1,pos=3 (unnamed classes 1). Validation and test "
-                  "figures stay unweighted");
-  cmd->add_option("--out", f.train.out_dir,
-                  "Directory for checkpoints (latest.safetensors, best.safetensors) and metrics.jsonl "
-                  "(default runs/train-<date>-<time>). One run writes a folder at a time: a run "
-                  "holds its lock (.senti-lock) until it ends and a second one is refused at once")
-      ->check(non_empty_path());
-  cmd->add_option("--metrics", f.train.metrics_path,
-                  "JSON-lines metrics file (default <out>/metrics.jsonl); appended to, and made to "
-                  "agree with the checkpoint's history on --resume")
-      ->check(non_empty_path());
-  cmd->add_flag("--resume", f.resume,
-                "Continue from <out>/latest.safetensors (refused while another run holds <out>)");
-  add_integer_option(cmd, "--log-every", f.train.log_every,
-                     "When output is not a terminal, also print a progress line every N steps")
-      ->default_val(0);
-  cmd->add_option("--max-loss", f.train.max_loss,
-                  "Divergence guard: stop (exit 1, keeping the last good checkpoint) when the "
-                  "training loss exceeds this; 0 = off. NaN or infinite losses always stop")
-      ->default_val(100);
-  cmd->add_option("--tensorboard", f.tensorboard,
-                  "Folder for TensorBoard event files (default <out>/tb; `tensorboard --logdir` it): "
-                  "per-step loss, per-epoch loss/accuracy/validation, learning rate, gradient norms, "
-                  "samples/s, hyper-parameters");
-  cmd->add_flag("--no-tensorboard", f.no_tensorboard, "Write no TensorBoard event files");
-  add_integer_option(cmd, "--tensorboard-every", f.tensorboard_every,
-                     "Per-step TensorBoard scalars every N steps (mean loss over them; on a GPU "
-                     "each logged step synchronises); 0 = epoch figures only")
-      ->default_val(10);
-  cmd->add_option("--profile-steps", f.profile_steps,
-                  "A:B brackets global steps A..B with cudaProfilerStart/Stop (for nsys/ncu "
-                  "--capture-range=cudaProfilerApi)");
+  add_train_flags(cmd, &f);
   cmd->callback([cmd, flags] { run_train(cmd, *flags); });
 }
 

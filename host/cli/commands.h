@@ -8,6 +8,7 @@ namespace senti::cli {
 
 void register_prepare(CLI::App& app);  // host/cli/cmd_prepare.cpp
 void register_train(CLI::App& app);    // host/cli/cmd_train.cpp
+void register_pretrain(CLI::App& app); // host/cli/cmd_pretrain.cpp
 void register_eval(CLI::App& app);     // host/cli/cmd_eval.cpp
 void register_predict(CLI::App& app);  // host/cli/cmd_predict.cpp
 void register_serve(CLI::App& app);    // host/cli/cmd_serve.cpp

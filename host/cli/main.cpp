@@ -69,6 +69,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", "senti 0.1.0");
   senti::cli::register_prepare(app);
   senti::cli::register_train(app);
+  senti::cli::register_pretrain(app);
   senti::cli::register_eval(app);
   senti::cli::register_predict(app);
   senti::cli::register_serve(app);

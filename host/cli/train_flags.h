@@ -30,7 +30,24 @@ struct TrainFlags {
   // --class-weight balanced|name=w,...
   std::string classes;
   std::string class_weight;
+  // `senti pretrain` (host/cli/cmd_pretrain.cpp): the same run as `train`, with the language-model
+  // head on the training text and the unlabeled text, no test split.
+  bool pretrain = false;
+  // `senti train --init PRETRAINED`: the embedding and LSTM start from a pretrained language model
+  // (host/run/pretrained_init.h), with their learning rate times init_lr_scale.
+  std::string init;
+  float init_lr_scale = 1.f;
 };
+
+// Registers the flags train and pretrain share (f->pretrain set first: pretrain leaves out the
+// classifier's own flags and adds its own).
+void add_train_flags(CLI::App* cmd, TrainFlags* f);
+
+// Runs `senti train` (or, with f.pretrain, `senti pretrain`) after the flags were parsed.
+void run_train(CLI::App* cmd, TrainFlags f);
+
+// `senti pretrain`'s presets (lm, lm-smoke): fills every flag the user did not give.
+void apply_pretrain_preset(CLI::App* cmd, TrainFlags* f);
 
 // Fills every flag the user did not give from f->preset (seed, smoke, best or text).
 void apply_preset(CLI::App* cmd, TrainFlags* f);

@@ -74,7 +74,53 @@ void apply_preset(CLI::App* cmd, TrainFlags* f) {
     clip_rule("dense");
     return;
   }
-  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke, best or text)");
+  if (f->preset == "pretrained") {
+    // `best` fine-tuned from a language model of `senti pretrain --preset lm` (docs/pretraining.md):
+    // the same model, so the pretrained embedding and BiLSTM fit it; chosen on validation
+    // accuracy by movie only (docs/benchmarks.md, "Learning from unlabeled text").
+    if (f->init.empty())
+      SENTI_FAIL("--preset pretrained: give the language model with --init (a checkpoint of `senti "
+                 "pretrain`, e.g. --init runs/lm)");
+    f->preset = "best";
+    apply_preset(cmd, f);
+    f->preset = "pretrained";
+    return;
+  }
+  SENTI_FAIL("--preset: unknown preset '", f->preset, "' (expected seed, smoke, best, text or pretrained)");
+}
+
+// `senti pretrain`'s presets. lm: the language model whose embedding and BiLSTM are `--preset
+// best`'s (masked, bidirectional, E 128, H 64, 10,000 words), on the training and unlabeled text,
+// its vocabulary counted over both; one epoch of sampled softmax (minutes on a CPU), 1 % of the
+// documents held out for the exact (full-softmax) validation perplexity. lm-smoke: the same on
+// 2,000 documents of at most 100 tokens, for checking a set-up.
+void apply_pretrain_preset(CLI::App* cmd, TrainFlags* f) {
+  auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
+  if (unset("--preset")) f->preset = "lm";
+  if (f->preset != "lm" && f->preset != "lm-smoke")
+    SENTI_FAIL("--preset: unknown pretraining preset '", f->preset, "' (expected lm or lm-smoke)");
+  f->model.head = Head::LanguageModel;
+  f->model.classes = 0;
+  f->data.read_unlabeled = true;
+  f->train.test_limit = 0;  // the test split's text is never read by pretraining
+  if (unset("--vocab-from") && f->data.word_index.empty()) f->data.vocab_from = "train+unlabeled";
+  if (unset("--mask")) f->model.mask = true;
+  if (unset("--bucket")) f->train.bucket = true;
+  if (unset("--bidirectional")) f->model.bidirectional = true;
+  if (unset("--num-words")) f->data.num_words = 10000;
+  if (unset("--maxlen")) f->data.maxlen = 400;
+  if (unset("--batch")) f->train.batch_size = 64;
+  if (unset("--lr")) f->optimizer.adam.lr = 2e-3f;
+  if (unset("--clipnorm")) f->optimizer.clipnorm = 1.0f;
+  if (unset("--epochs")) f->train.epochs = 1;
+  if (unset("--validation-split")) f->train.validation_split = 0.01;
+  if (unset("--monitor")) f->train.monitor = "val_loss";
+  if (f->embedding_clip_norm.empty()) f->embedding_clip_norm = "dense";
+  if (f->preset == "lm-smoke") {
+    if (unset("--limit")) f->train.limit = 2000;
+    if (unset("--maxlen")) f->data.maxlen = 100;
+    if (unset("--validation-split")) f->train.validation_split = 0.05;
+  }
 }
 
 // Without --preset: the seed recipe for aclImdb (it is that project's recipe), `text` for any

@@ -138,7 +138,7 @@ bool needs_format_v2(const ModelConfig& m) {
 }
 
 nlohmann::json model_metadata(const ModelConfig& m) {
-  const std::string out = m.head == Head::Softmax ? "softmax" : "sigmoid";
+  const std::string out = m.head == Head::Softmax ? "softmax" : m.language_model() ? "lm" : "sigmoid";
   nlohmann::json j = {{"vocab_size", m.vocab_size},
           {"embed_dim", m.embed_dim},
           {"hidden", m.hidden},
@@ -157,6 +157,7 @@ nlohmann::json model_metadata(const ModelConfig& m) {
     j["head"] = head_name(m.head);
     j["classes"] = m.classes;
   }
+  if (m.language_model()) j["lm_samples"] = m.lm_samples;
   return j;
 }
 
@@ -197,16 +198,17 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   const auto& o = c.optimizer;
   f.metadata["format"] = needs_format_v2(c.model) ? kCheckpointFormatV2 : kCheckpointFormat;
   f.metadata["model"] = model_metadata(c.model).dump();
-  f.metadata["optimizer"] = nlohmann::json{{"name", "adam"},
-                                           {"learning_rate", o.adam.lr},
-                                           {"beta_1", o.adam.beta1},
-                                           {"beta_2", o.adam.beta2},
-                                           {"epsilon", o.adam.epsilon},
-                                           {"clipnorm", o.clipnorm},
-                                           {"global_clipnorm", o.global_clipnorm},
-                                           {"embedding_clip_norm",
-                                            embedding_clip_norm_name(o.embedding_clip_norm)}}
-                                .dump();
+  nlohmann::json optimizer = {{"name", "adam"},
+                              {"learning_rate", o.adam.lr},
+                              {"beta_1", o.adam.beta1},
+                              {"beta_2", o.adam.beta2},
+                              {"epsilon", o.adam.epsilon},
+                              {"clipnorm", o.clipnorm},
+                              {"global_clipnorm", o.global_clipnorm},
+                              {"embedding_clip_norm", embedding_clip_norm_name(o.embedding_clip_norm)}};
+  if (!o.uniform_lr())  // fine-tuning's per-tensor rates (ParamLayout order); absent = all 1
+    optimizer["lr_scale"] = std::vector<float>(o.lr_scale, o.lr_scale + layout.count());
+  f.metadata["optimizer"] = optimizer.dump();
   f.metadata["step"] = std::to_string(c.state.step);
   f.metadata["epoch"] = std::to_string(c.epoch);
   f.metadata["seed"] = std::to_string(c.seed);
@@ -261,8 +263,9 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     if (model.contains("ngram_buckets")) c.model.ngram_buckets = int_field(model, "ngram_buckets", path);
     const std::string head = model.value("head", std::string("sigmoid"));
     if (!parse_head(head, &c.model.head))
-      SENTI_FAIL("'", path, "': metadata has head '", head, "', expected sigmoid, softmax or multi-label");
+      SENTI_FAIL("'", path, "': metadata has head '", head, "', expected sigmoid, softmax, multi-label or language-model");
     if (model.contains("classes")) c.model.classes = int_field(model, "classes", path);
+    if (model.contains("lm_samples")) c.model.lm_samples = int_field(model, "lm_samples", path);
     const auto opt = meta_json(m, "optimizer", path);
     c.optimizer.adam.lr = json_float(opt.at("learning_rate"));
     c.optimizer.adam.beta1 = opt.at("beta_1").get<double>();
@@ -270,6 +273,13 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.optimizer.adam.epsilon = json_float(opt.at("epsilon"));
     c.optimizer.clipnorm = json_float(opt.at("clipnorm"));
     c.optimizer.global_clipnorm = json_float(opt.at("global_clipnorm"));
+    if (opt.contains("lr_scale")) {
+      const auto scales = opt.at("lr_scale").get<std::vector<float>>();
+      if (scales.size() > static_cast<size_t>(kMaxParamTensors))
+        SENTI_FAIL("'", path, "': metadata lr_scale has ", scales.size(), " entries, more than the ",
+                   kMaxParamTensors, " tensors a model has");
+      for (size_t i = 0; i < scales.size(); ++i) c.optimizer.lr_scale[i] = scales[i];
+    }
     const std::string rule = opt.value("embedding_clip_norm", std::string("dense"));
     if (!parse_embedding_clip_norm(rule, &c.optimizer.embedding_clip_norm))
       SENTI_FAIL("'", path, "': metadata has embedding_clip_norm '", rule, "', expected sparse or dense");

@@ -16,6 +16,7 @@ struct StepEvent {
   int64_t global_step = 0;    // optimizer steps done, this one included
   int epoch = 0;              // 1-based
   Metrics window;             // loss and accuracy of the batches since the previous StepEvent
+  bool language_model = false;  // window counts predicted tokens; perplexity logged
   double samples_per_s = 0;   // over those batches
   bool has_gradients = false; // the backend exposed the last step's gradient norms
   Backend::GradientStats gradients;
@@ -31,6 +32,7 @@ struct EpochEvent {
   double val_macro_f1 = 0;    // with a validation split
   std::vector<std::vector<int64_t>> val_confusion;  // K×K, rows true; empty without validation
   std::vector<std::string> classes;                 // the class names, label order
+  bool language_model = false;  // `senti pretrain`: figures per predicted token; perplexity logged
 };
 
 class TrainEvents {

@@ -221,6 +221,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
         e.global_step = global_step + 1;
         e.epoch = epoch;
         e.window = window;
+        e.language_model = backend_.options().model.language_model();
         const double s = seconds_since(window_start);
         e.samples_per_s = s > 0 ? window_samples / s : 0.0;
         e.has_gradients = backend_.last_gradient_stats(&e.gradients);
@@ -257,7 +258,10 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
     Metrics val;
     double val_macro_f1 = 0;
     std::vector<std::vector<int64_t>> val_confusion;
-    if (!rows.validation.empty()) {
+    const bool language_model = backend_.options().model.language_model();
+    if (!rows.validation.empty() && language_model) {  // per-token figures, no classes
+      val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots);
+    } else if (!rows.validation.empty()) {
       std::vector<float> probs;
       val = evaluate(backend_, validation_data, rows.validation, opts_.batch_size, seq, &slots, &probs);
       if (backend_.options().model.head == Head::MultiLabel) {  // per-label F1 at p > 0.5
@@ -308,10 +312,17 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       rec["ranks"] = ranks;
       rec["allreduce_seconds"] = allreduce_seconds;
     }
+    if (language_model) {  // per predicted token: training's over the sampled softmax
+      rec["tokens"] = train.count;
+      rec["perplexity"] = std::exp(train.loss());
+    }
     if (val.count) {
       rec["val_loss"] = val.loss();
       rec["val_acc"] = val.accuracy();
-      rec["val_macro_f1"] = val_macro_f1;
+      if (language_model)
+        rec["val_perplexity"] = std::exp(val.loss());  // the full softmax: the exact perplexity
+      else
+        rec["val_macro_f1"] = val_macro_f1;
     }
     result.history.push_back(rec);
     if (events_) {
@@ -326,6 +337,7 @@ TrainResult Trainer::fit(Checkpoint ckpt) {
       e.val_macro_f1 = val_macro_f1;
       e.val_confusion = std::move(val_confusion);
       e.classes = corpus_.classes;
+      e.language_model = language_model;
       events_->on_epoch(e);
     }
 
