@@ -36,6 +36,9 @@ struct EvalFlags {
 
 void run_eval(CLI::App* cmd, EvalFlags f) {
   const Checkpoint ckpt = load_checkpoint(f.checkpoint);
+  if (ckpt.model.language_model())
+    SENTI_FAIL("--checkpoint '", f.checkpoint, "' is a pretrained language model (senti pretrain); its "
+               "validation perplexity is in its metrics.jsonl; fine-tune a classifier with `senti train --init`");
   check_tokenizer_reproducible(ckpt, "--checkpoint " + f.checkpoint);
   if (f.batch < 1 || f.batch > kMaxTrainBatch)
     SENTI_FAIL("--batch must be in 1..", kMaxTrainBatch, ", got ", f.batch);

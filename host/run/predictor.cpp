@@ -30,6 +30,9 @@ void check_tokenizer_reproducible(const Checkpoint& ckpt, const std::string& sou
 }
 
 void check_inference_ready(const Checkpoint& ckpt, const std::string& source) {
+  if (ckpt.model.language_model())
+    SENTI_FAIL("'", source, "' is a pretrained language model (senti pretrain): it predicts words, not "
+               "classes; fine-tune a classifier from it with `senti train --init ", source, "`");
   check_tokenizer_reproducible(ckpt, source);
   // ids 0..2 are padding/start/OOV, words start at 3: a usable vocabulary has at least one word.
   if (ckpt.vocab.num_words < data::kFirstWordId + 1 || ckpt.vocab.words.empty())

@@ -46,18 +46,19 @@ SENTI_HD float lm_log_expected_count(int32_t id, int32_t V, int32_t S) {
 }
 
 // The cross-entropy of candidate 0 (the target) over z[0..n) (removed ones at kLmRemovedLogit):
-// returns the loss and, when dz is not null, writes weight · (softmax(z) - onehot(0)) to dz. In
+// returns the loss and, when dz is not null, writes weight · (softmax(z) - onehot(0)) to dz (which
+// may be z itself). In
 // float with a double sum, one element at a time, so a thread per row on the GPU rounds as the CPU.
 SENTI_HD float lm_softmax_ce(const float* z, int n, float weight, float* dz) {
   float zmax = z[0];
   for (int k = 1; k < n; ++k) zmax = z[k] > zmax ? z[k] : zmax;
   double sum = 0;
   for (int k = 0; k < n; ++k) sum += static_cast<double>(expf(z[k] - zmax));
-  const float lse = zmax + static_cast<float>(log(sum));
+  const float loss = zmax + static_cast<float>(log(sum)) - z[0];  // before dz, which may be z
   if (dz)
     for (int k = 0; k < n; ++k)
       dz[k] = weight * (static_cast<float>(static_cast<double>(expf(z[k] - zmax)) / sum) - (k == 0 ? 1.f : 0.f));
-  return lse - z[0];
+  return loss;
 }
 
 // True when the target beats every candidate (the "sampled accuracy" of training's metrics).
