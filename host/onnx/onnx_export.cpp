@@ -207,6 +207,8 @@ std::string add_dense_head(Ctx& x, const std::string& features, const std::strin
       return g.op("Sigmoid", "label_probs", {logits});
     case Head::Sigmoid:
       break;
+    case Head::LanguageModel:  // refused before the graph is built (the head check below)
+      SENTI_FAIL("export: a language model has no classifier output");
   }
   const std::string prob = g.op("Sigmoid", "prob", {logits});
   const std::string flat = g.int64s("prob_shape", {1}, {-1});

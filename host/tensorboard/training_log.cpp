@@ -53,6 +53,7 @@ void TrainingLog::on_step(const StepEvent& e) {
   if (e.window.count > 0) {
     v.emplace_back("batch_loss", e.window.loss());
     v.emplace_back("batch_accuracy", e.window.accuracy());
+    if (e.language_model) v.emplace_back("batch_perplexity", std::exp(e.window.loss()));
   }
   v.emplace_back("batch_samples_per_s", e.samples_per_s);
   if (e.has_gradients) {
@@ -75,7 +76,13 @@ void TrainingLog::on_epoch(const EpochEvent& e) {
                                {"epoch_learning_rate", e.learning_rate},
                                {"epoch_samples_per_s", e.samples_per_s},
                                {"epoch_seconds", e.seconds}});
-  if (e.validation.count > 0) {
+  if (e.language_model) {  // training's over the sampled softmax, validation's over all words
+    train_.add_scalars(e.epoch, {{"epoch_perplexity", std::exp(e.train.loss())}});
+    if (e.validation.count > 0)
+      validation_.add_scalars(e.epoch, {{"epoch_loss", e.validation.loss()},
+                                        {"epoch_accuracy", e.validation.accuracy()},
+                                        {"epoch_perplexity", std::exp(e.validation.loss())}});
+  } else if (e.validation.count > 0) {
     validation_.add_scalars(e.epoch, {{"epoch_loss", e.validation.loss()},
                                       {"epoch_accuracy", e.validation.accuracy()},
                                       {"epoch_macro_f1", e.val_macro_f1}});
