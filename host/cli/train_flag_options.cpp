@@ -91,8 +91,9 @@ void add_train_flags(CLI::App* cmd, TrainFlags* flags) {
   cmd->add_option("--validation-split-by", f.train.validation_split_by,
                   "How validation reviews are held out: review (Keras: a random fraction, whose "
                   "movies also have reviews in training) or movie (whole movies, as the test split "
-                  "holds: blocks of 250 consecutive review ids per class, under which aclImdb keeps "
-                  "a movie's reviews; only a boundary movie can fall on both sides)")
+                  "holds: aclImdb's urls files name each review's movie when --data or "
+                  "--unlabeled-data has them; otherwise blocks of 250 consecutive review ids per "
+                  "class stand in for movies, an approximation; the run says which)")
       ->capture_default_str();
   add_integer_option(cmd, "--seed", f.train.seed,
                      "Seed for the split, the shuffles and the initial weights")
