@@ -1,6 +1,8 @@
 // The language model's sampled softmax, forward and backward. See lm_sampled_softmax.cuh.
 #include "kernels/lm_sampled_softmax.cuh"
 
+#include <algorithm>
+
 #include "kernels/common/error.h"
 #include "kernels/common/math/lm.h"
 #include "kernels/cuda_check.h"
@@ -14,7 +16,7 @@ namespace {
 constexpr int kThreads = 128;
 
 struct Carve {
-  size_t samples, sample_bias, z, row_loss, row_correct, dws, dbs, dbacc, total;
+  size_t samples, sample_bias, z, row_loss, row_correct, dws, dbs, total;
 };
 
 Carve carve(int64_t N, int S, int H, int V) {
@@ -32,7 +34,6 @@ Carve carve(int64_t N, int S, int H, int V) {
   c.row_correct = take(sizeof(int32_t) * N);
   c.dws = take(sizeof(float) * static_cast<size_t>(S) * H);
   c.dbs = take(sizeof(double) * S);
-  c.dbacc = take(sizeof(double) * V);
   c.total = at;
   return c;
 }
@@ -123,35 +124,65 @@ lm_candidate_grad_kernel(int D, int64_t M, int H, int S, const float* __restrict
   }
 }
 
-// One block: dW (zeroed before) += the candidates' columns, then the targets' (rows in order);
-// db through a double accumulator (as the CPU), written once at the end.
+// The scatter: block b owns the ids [b·C, b·C + C) (C = scatter_ids(H)) and sums their columns of
+// dW and their db in shared memory, in the CPU's order: the candidates k = 0..S-1, then the rows
+// n = 0..N-1 (the targets staged through shared memory a tile at a time; every block reads them
+// all, and keeps the few that are its own). Thread h owns dW's row h of the range and thread 0 db,
+// so each sum runs in one thread, in order: the result does not depend on the grid, and no
+// atomics. Every column of the range is written, zeros included.
+constexpr int kScatterTile = 512;
+
+int scatter_ids(int H) {
+  return std::max(1, std::min(64, (32 * 1024) / (H * static_cast<int>(sizeof(float)) + static_cast<int>(sizeof(double)))));
+}
+
+size_t scatter_shared_bytes(int C, int H) {
+  return sizeof(double) * static_cast<size_t>(C) + sizeof(float) * static_cast<size_t>(C) * H;
+}
+
 static __global__ void __launch_bounds__(kThreads)
-lm_scatter_kernel(int D, int64_t M, int H, int V, int S, const float* __restrict__ x, int64_t ldx,
+lm_scatter_kernel(int D, int64_t M, int H, int V, int S, int C, const float* __restrict__ x, int64_t ldx,
                   const int32_t* __restrict__ targets, const float* __restrict__ zall,
                   const int32_t* __restrict__ samples, const float* __restrict__ dws,
-                  const double* __restrict__ dbs, double* __restrict__ dbacc,
-                  float* __restrict__ dw, float* __restrict__ dbias) {
+                  const double* __restrict__ dbs, float* __restrict__ dw, float* __restrict__ dbias) {
+  SENTI_DYNAMIC_SHARED(double, sdb);  // (C) db, then (C, H) dW^T of the block's ids
+  float* sdw = reinterpret_cast<float*>(sdb + C);
+  __shared__ int32_t tile[kScatterTile];
+  const int v0 = blockIdx.x * C;
   const int Z = S + 1;
   const int64_t N = static_cast<int64_t>(D) * M;
-  for (int v = threadIdx.x; v < V; v += kThreads) dbacc[v] = 0.0;
+  for (int i = threadIdx.x; i < C * H; i += kThreads) sdw[i] = 0.f;
+  for (int c = threadIdx.x; c < C; c += kThreads) sdb[c] = 0.0;
   __syncthreads();
-  for (int h = threadIdx.x; h < H; h += kThreads) {
-    float* dwh = dw + static_cast<int64_t>(h) * V;
-    for (int k = 0; k < S; ++k) dwh[samples[k]] += dws[static_cast<int64_t>(k) * H + h];
-    for (int64_t n = 0; n < N; ++n) {
-      const int32_t t = targets[n];
-      if (t < 0) continue;
+  for (int k = 0; k < S; ++k) {
+    const int c = samples[k] - v0;
+    if (c < 0 || c >= C) continue;
+    for (int h = threadIdx.x; h < H; h += kThreads) sdw[c * H + h] += dws[static_cast<int64_t>(k) * H + h];
+    if (threadIdx.x == 0) sdb[c] += dbs[k];
+  }
+  for (int64_t base = 0; base < N; base += kScatterTile) {
+    const int count = static_cast<int>(N - base < kScatterTile ? N - base : kScatterTile);
+    __syncthreads();  // the previous tile is read by every thread
+    for (int i = threadIdx.x; i < count; i += kThreads) tile[i] = targets[base + i];
+    __syncthreads();
+    for (int i = 0; i < count; ++i) {
+      const int c = tile[i] - v0;  // a row without a target (-1) is below every range
+      if (c < 0 || c >= C) continue;
+      const int64_t n = base + i;
       const int d = static_cast<int>(n / M);
-      dwh[t] += zall[n * Z] * x[(n % M) * ldx + static_cast<int64_t>(d) * H + h];
+      const float g = zall[n * Z];
+      const float* xr = x + (n % M) * ldx + static_cast<int64_t>(d) * H;
+      for (int h = threadIdx.x; h < H; h += kThreads) sdw[c * H + h] += g * xr[h];
+      if (threadIdx.x == 0) sdb[c] += g;
     }
   }
-  if (threadIdx.x == 0) {
-    for (int k = 0; k < S; ++k) dbacc[samples[k]] += dbs[k];
-    for (int64_t n = 0; n < N; ++n)
-      if (targets[n] >= 0) dbacc[targets[n]] += zall[n * Z];
-  }
   __syncthreads();
-  for (int v = threadIdx.x; v < V; v += kThreads) dbias[v] = static_cast<float>(dbacc[v]);
+  const int ids = V - v0 < C ? V - v0 : C;
+  for (int i = threadIdx.x; i < ids * H; i += kThreads) {  // consecutive threads: consecutive ids
+    const int h = i / ids, c = i % ids;
+    dw[static_cast<int64_t>(h) * V + v0 + c] = sdw[c * H + h];
+  }
+  for (int c = threadIdx.x; c < ids; c += kThreads) dbias[v0 + c] = static_cast<float>(sdb[c]);
 }
 
 }  // namespace
@@ -175,7 +206,7 @@ void lm_sampled_softmax(const LmSampledSoftmaxArgs& a, cudaStream_t stream) {
   SENTI_CHECK((D == 1 || D == 2) && M >= 1 && H >= 1 && V >= 2 && S >= 1,
               "lm_sampled_softmax: bad shape D=", D, " M=", M, " H=", H, " V=", V, " S=", S);
   SENTI_CHECK(N <= 0x7fffffff, "lm_sampled_softmax: ", N, " rows, at most 2^31 - 1");
-  SENTI_CHECK(static_cast<size_t>(H) * sizeof(float) <= 48 * 1024,
+  SENTI_CHECK(scatter_shared_bytes(scatter_ids(H), H) + sizeof(int32_t) * kScatterTile <= 48 * 1024,
               "lm_sampled_softmax: H = ", H, " does not fit a block's shared memory");
   const int64_t ldx = a.ldx > 0 ? a.ldx : static_cast<int64_t>(D) * H;
   SENTI_CHECK(ldx >= static_cast<int64_t>(D) * H, "lm_sampled_softmax: ldx ", ldx, " < D·H");
@@ -201,11 +232,10 @@ void lm_sampled_softmax(const LmSampledSoftmaxArgs& a, cudaStream_t stream) {
   if (!a.dx) return;
   float* dws = reinterpret_cast<float*>(base + c.dws);
   double* dbs = reinterpret_cast<double*>(base + c.dbs);
-  double* dbacc = reinterpret_cast<double*>(base + c.dbacc);
   launch(lm_candidate_grad_kernel, S, kThreads, 0, stream, D, M, H, S, a.x, ldx, z, dws, dbs);
-  SENTI_CUDA_CHECK(cudaMemsetAsync(a.dw, 0, sizeof(float) * static_cast<size_t>(H) * V, stream));
-  launch(lm_scatter_kernel, 1, kThreads, 0, stream, D, M, H, V, S, a.x, ldx, a.targets, z, samples,
-         dws, dbs, dbacc, a.dw, a.dbias);
+  const int C = scatter_ids(H);
+  launch(lm_scatter_kernel, (V + C - 1) / C, kThreads, scatter_shared_bytes(C, H), stream, D, M, H, V, S, C,
+         a.x, ldx, a.targets, z, samples, dws, dbs, a.dw, a.dbias);
 }
 
 }  // namespace senti::kernels

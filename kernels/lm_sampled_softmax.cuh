@@ -14,9 +14,10 @@
 //
 // Rows: n = d·M + r (kernels/lm_rows.cuh: M = T·B, d the direction); row n's state is
 // x + r·ldx + d·H, and its dL/dstate goes to the same place of dx. Launches: the draw, one block
-// a row (logits, loss, dz, dx), one block a candidate (its column of dW and db), one block for the
-// scatter into dW/db (fixed order: candidates, then rows), one for the metrics (lm_row_metrics).
-// No atomics: bit-reproducible. dW (H, V) and db (V) are overwritten.
+// a row (logits, loss, dz, dx), one block a candidate (its column of dW and db), one block a range
+// of ids for the scatter into dW/db (each id's sums in the fixed order: candidates, then rows),
+// one for the metrics (lm_row_metrics). No atomics: bit-reproducible, whatever the grid. dW (H, V)
+// and db (V) are overwritten. H at most ~11,700 (shared memory).
 #include <cstddef>
 #include <cstdint>
 

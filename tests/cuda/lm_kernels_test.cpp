@@ -3,7 +3,7 @@
 // kernels/common/math/lm.h (the ones LmHeadCpu calls) on dot products in double, and the backward
 // products in double. Cases: one and two directions, post and pre padding, rows that predict
 // nothing (length 1, padding), a tiny vocabulary (many accidental hits and repeated candidates),
-// odd H, S and V, a data-parallel share (mean over more rows than the batch); the targets and
+// odd H, S and V, more rows than the scatter's tile and H above a block's threads, a data-parallel share (mean over more rows than the batch); the targets and
 // weights exactly; bit-reproducible across calls; the shapes refused. Runs on a GPU and on the
 // emulated device (|ref - gpu| <= atol + rtol·|ref|).
 #include <gtest/gtest.h>
@@ -257,7 +257,9 @@ INSTANTIATE_TEST_SUITE_P(
                       LmCase{"OddShapesPost", 1, 5, 9, 13, 97, 31},
                       LmCase{"OddShapesPreBidirectional", 2, 5, 9, 13, 97, 31, true},
                       LmCase{"DataParallelShare", 2, 4, 7, 8, 41, 16, false, 11, 0},
-                      LmCase{"SeedLike", 2, 8, 20, 64, 1000, 128, false, 0, 12345}),
+                      LmCase{"SeedLike", 2, 8, 20, 64, 1000, 128, false, 0, 12345},
+                      // 720 rows: the scatter's target tiles (512) and H above a block's threads
+                      LmCase{"TilesAndWideH", 2, 9, 40, 150, 700, 64}),
     [](const ::testing::TestParamInfo<LmCase>& i) { return std::string(i.param.name); });
 
 TEST(LmHeadKernels, RefusesBadShapes) {
