@@ -16,7 +16,7 @@ namespace {
 constexpr int kThreads = 128;
 
 struct Carve {
-  size_t samples, sample_bias, z, row_loss, row_correct, dws, dbs, total;
+  size_t samples, sample_bias, wc_kh, wc_hk, z, row_loss, row_correct, dws, dbs, total;
 };
 
 Carve carve(int64_t N, int S, int H, int V) {
@@ -29,6 +29,8 @@ Carve carve(int64_t N, int S, int H, int V) {
   };
   c.samples = take(sizeof(int32_t) * S);
   c.sample_bias = take(sizeof(float) * S);
+  c.wc_kh = take(sizeof(float) * static_cast<size_t>(S) * H);
+  c.wc_hk = take(sizeof(float) * static_cast<size_t>(S) * H);
   c.z = take(sizeof(float) * static_cast<size_t>(N) * (S + 1));
   c.row_loss = take(sizeof(double) * N);
   c.row_correct = take(sizeof(int32_t) * N);
@@ -49,12 +51,29 @@ lm_draw_kernel(uint64_t seed, const int64_t* __restrict__ step, int S, int V,
   if (sample_bias) sample_bias[k] = bias[id] - math::lm_log_expected_count(id, V, S);
 }
 
+// The candidates' columns of W, gathered once a step in both layouts the rows read coalesced:
+// wc_hk (H, S) for the logits (thread k reads column k) and wc_kh (S, H) for dx (thread h reads
+// row k). W (H, V) itself is read with a stride of V; every row reading it would cost a memory
+// sector a multiply-add.
+static __global__ void __launch_bounds__(kThreads)
+lm_gather_candidates_kernel(int H, int V, int S, const float* __restrict__ w,
+                            const int32_t* __restrict__ samples, float* __restrict__ wc_kh,
+                            float* __restrict__ wc_hk) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x;  // i = h·S + k
+  if (i >= static_cast<int64_t>(H) * S) return;
+  const int h = static_cast<int>(i / S), k = static_cast<int>(i % S);
+  const float v = w[static_cast<int64_t>(h) * V + samples[k]];
+  wc_hk[i] = v;
+  wc_kh[static_cast<int64_t>(k) * H + h] = v;
+}
+
 // One block a row: the S + 1 logits into z (global), the loss and dz (thread 0, in place), dx.
 static __global__ void __launch_bounds__(kThreads)
 lm_rows_kernel(int64_t M, int H, int V, int S, const float* __restrict__ x, int64_t ldx,
                const int32_t* __restrict__ targets, const float* __restrict__ weights,
                const float* __restrict__ w, const float* __restrict__ bias,
                const int32_t* __restrict__ samples, const float* __restrict__ sample_bias,
+               const float* __restrict__ wc_kh, const float* __restrict__ wc_hk,
                float* __restrict__ zall, double* __restrict__ row_loss,
                int32_t* __restrict__ row_correct, float* __restrict__ dx) {
   SENTI_DYNAMIC_SHARED(float, xs);  // (H)
@@ -77,7 +96,7 @@ lm_rows_kernel(int64_t M, int H, int V, int S, const float* __restrict__ x, int6
   for (int k = threadIdx.x; k < S; k += kThreads) {
     const int32_t id = samples[k];
     float dot = 0.f;
-    for (int h = 0; h < H; ++h) dot += xs[h] * w[static_cast<int64_t>(h) * V + id];
+    for (int h = 0; h < H; ++h) dot += xs[h] * wc_hk[static_cast<int64_t>(h) * S + k];
     z[1 + k] = id == t ? math::kLmRemovedLogit : dot + sample_bias[k];
   }
   if (threadIdx.x == 0) {
@@ -93,10 +112,9 @@ lm_rows_kernel(int64_t M, int H, int V, int S, const float* __restrict__ x, int6
   __syncthreads();
   if (!dxr) return;
   for (int h = threadIdx.x; h < H; h += kThreads) {
-    const float* wh = w + static_cast<int64_t>(h) * V;
     float s = 0.f;
-    for (int k = 0; k < S; ++k) s += z[1 + k] * wh[samples[k]];
-    dxr[h] = s + z[0] * wh[t];
+    for (int k = 0; k < S; ++k) s += z[1 + k] * wc_kh[static_cast<int64_t>(k) * H + h];
+    dxr[h] = s + z[0] * w[static_cast<int64_t>(h) * V + t];
   }
 }
 
@@ -226,8 +244,13 @@ void lm_sampled_softmax(const LmSampledSoftmaxArgs& a, cudaStream_t stream) {
 
   launch(lm_draw_kernel, (S + kThreads - 1) / kThreads, kThreads, 0, stream, a.seed, a.step, S, V,
          a.bias, samples, sample_bias);
+  float* wc_kh = reinterpret_cast<float*>(base + c.wc_kh);
+  float* wc_hk = reinterpret_cast<float*>(base + c.wc_hk);
+  const int64_t gathered = static_cast<int64_t>(H) * S;
+  launch(lm_gather_candidates_kernel, static_cast<int>((gathered + kThreads - 1) / kThreads), kThreads, 0,
+         stream, H, V, S, a.w, samples, wc_kh, wc_hk);
   launch(lm_rows_kernel, N, kThreads, sizeof(float) * H, stream, M, H, V, S, a.x, ldx, a.targets,
-         a.weights, a.w, a.bias, samples, sample_bias, z, row_loss, row_correct, a.dx);
+         a.weights, a.w, a.bias, samples, sample_bias, wc_kh, wc_hk, z, row_loss, row_correct, a.dx);
   lm_row_metrics(row_loss, row_correct, a.targets, a.weights, N, a.metrics, a.objective, stream);
   if (!a.dx) return;
   float* dws = reinterpret_cast<float*>(base + c.dws);

@@ -13,7 +13,8 @@
 //   dW[:, t_n] += dz_n0 x_n, db[t_n] += dz_n0                    (rows in order)
 //
 // Rows: n = d·M + r (kernels/lm_rows.cuh: M = T·B, d the direction); row n's state is
-// x + r·ldx + d·H, and its dL/dstate goes to the same place of dx. Launches: the draw, one block
+// x + r·ldx + d·H, and its dL/dstate goes to the same place of dx. Launches: the draw, the
+// candidates' columns of W gathered in two layouts (coalesced reads for the rows), one block
 // a row (logits, loss, dz, dx), one block a candidate (its column of dW and db), one block a range
 // of ids for the scatter into dW/db (each id's sums in the fixed order: candidates, then rows),
 // one for the metrics (lm_row_metrics). No atomics: bit-reproducible, whatever the grid. dW (H, V)
