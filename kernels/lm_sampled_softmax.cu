@@ -127,15 +127,15 @@ lm_candidate_grad_kernel(int D, int64_t M, int H, int S, const float* __restrict
   const int Z = S + 1;
   const int64_t N = static_cast<int64_t>(D) * M;
   for (int h = threadIdx.x; h < H; h += kThreads) {
-    float s = 0.f;
-    for (int64_t n = 0; n < N; ++n) {
-      const int d = static_cast<int>(n / M);
-      const int64_t r = n % M;
-      s += x[r * ldx + static_cast<int64_t>(d) * H + h] * zall[n * Z + 1 + k];
+    float s = 0.f;  // rows n = d·M + r in order (no 64-bit division in the loop)
+    for (int d = 0; d < D; ++d) {
+      const float* xd = x + static_cast<int64_t>(d) * H + h;
+      const float* zd = zall + static_cast<int64_t>(d) * M * Z + 1 + k;
+      for (int64_t r = 0; r < M; ++r) s += xd[r * ldx] * zd[r * Z];
     }
     dws[static_cast<int64_t>(k) * H + h] = s;
   }
-  if (threadIdx.x == 0) {
+  if (threadIdx.x == (H < kThreads ? kThreads - 1 : 0)) {  // an idle thread where there is one
     double s = 0;
     for (int64_t n = 0; n < N; ++n) s += zall[n * Z + 1 + k];
     dbs[k] = s;
