@@ -116,3 +116,11 @@ void launch(void (*kernel)(Params...), LaunchGrid grid, dim3 block, size_t dynam
   extern __shared__ __align__(16) unsigned char senti_dynamic_shared_[]; \
   T* name = reinterpret_cast<T*>(senti_dynamic_shared_)
 #endif
+
+// `#pragma unroll` for nvcc (register arrays indexed by a loop counter stay in registers only
+// when the loop is unrolled); nothing for the emulator's host compiler, which does not know it.
+#if SENTI_CUDA_EMU
+#define SENTI_UNROLL
+#else
+#define SENTI_UNROLL _Pragma("unroll")
+#endif

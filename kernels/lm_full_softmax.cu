@@ -13,58 +13,100 @@ namespace {
 
 constexpr int kThreads = 128;
 
+// kRows rows a block (those with a target): each column of W is read once for all of them (one
+// row a block read all of W, 2.5 MB at H 64, V 10,000, for every token). Per row as before: the
+// dots over h in order, per thread a running maximum (first index) and Σ exp in double over the
+// thread's ids, combined in thread order by thread r for row r.
+template <int kRows>
 static __global__ void __launch_bounds__(kThreads)
-lm_full_rows_kernel(int64_t M, int H, int V, const float* __restrict__ x, int64_t ldx,
+lm_full_rows_kernel(int64_t M, int64_t N, int H, int V, const float* __restrict__ x, int64_t ldx,
                     const int32_t* __restrict__ targets, const float* __restrict__ w,
                     const float* __restrict__ bias, double* __restrict__ row_loss,
                     int32_t* __restrict__ row_correct) {
-  SENTI_DYNAMIC_SHARED(float, xs);  // (H)
-  __shared__ float best_z[kThreads];
-  __shared__ int best_v[kThreads];
-  __shared__ double sums[kThreads];
-  __shared__ float target_z;
-  const int64_t n = blockIdx.x;
-  const int32_t t = targets[n];
-  if (t < 0) return;  // the whole block
-  const int d = static_cast<int>(n / M);
-  const float* xr = x + (n % M) * ldx + static_cast<int64_t>(d) * H;
-  for (int h = threadIdx.x; h < H; h += kThreads) xs[h] = xr[h];
+  SENTI_DYNAMIC_SHARED(float, xs);  // (kRows, H)
+  __shared__ float best_z[kRows][kThreads];
+  __shared__ int best_v[kRows][kThreads];
+  __shared__ double sums[kRows][kThreads];
+  __shared__ float target_z[kRows];
+  const int64_t n0 = static_cast<int64_t>(blockIdx.x) * kRows;
+  int32_t t[kRows];
+  bool any = false;
+  SENTI_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+    t[r] = n0 + r < N ? targets[n0 + r] : -1;
+    any = any || t[r] >= 0;
+  }
+  if (!any) return;  // the whole block
+  SENTI_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+    const int64_t n = n0 + r;
+    const int d = t[r] >= 0 ? static_cast<int>(n / M) : 0;
+    const float* xr = x + (n % M) * ldx + static_cast<int64_t>(d) * H;
+    for (int h = threadIdx.x; h < H; h += kThreads) xs[r * H + h] = t[r] >= 0 ? xr[h] : 0.f;
+  }
   __syncthreads();
-  float m = -INFINITY;
-  int arg = V;
-  double s = 0;  // Σ exp(z - m) over this thread's ids
+  float m[kRows];
+  int arg[kRows];
+  double s[kRows];  // Σ exp(z - m) over this thread's ids
+  SENTI_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+    m[r] = -INFINITY;
+    arg[r] = V;
+    s[r] = 0;
+  }
   for (int v = threadIdx.x; v < V; v += kThreads) {
-    float dot = 0.f;
-    for (int h = 0; h < H; ++h) dot += xs[h] * w[static_cast<int64_t>(h) * V + v];
-    const float z = dot + bias[v];
-    if (v == t) target_z = z;
-    if (z > m) {  // ids rise within a thread: the first maximum stays
-      s = s * exp(static_cast<double>(m) - static_cast<double>(z)) + 1.0;
-      m = z;
-      arg = v;
-    } else {
-      s += exp(static_cast<double>(z) - static_cast<double>(m));
+    float dot[kRows];
+    SENTI_UNROLL
+    for (int r = 0; r < kRows; ++r) dot[r] = 0.f;
+    for (int h = 0; h < H; ++h) {
+      const float wv = w[static_cast<int64_t>(h) * V + v];
+      SENTI_UNROLL
+      for (int r = 0; r < kRows; ++r) dot[r] += xs[r * H + h] * wv;
+    }
+    const float b = bias[v];
+    SENTI_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+      if (t[r] < 0) continue;
+      const float z = dot[r] + b;
+      if (v == t[r]) target_z[r] = z;
+      if (z > m[r]) {  // ids rise within a thread: the first maximum stays
+        s[r] = s[r] * exp(static_cast<double>(m[r]) - static_cast<double>(z)) + 1.0;
+        m[r] = z;
+        arg[r] = v;
+      } else {
+        s[r] += exp(static_cast<double>(z) - static_cast<double>(m[r]));
+      }
     }
   }
-  best_z[threadIdx.x] = m;
-  best_v[threadIdx.x] = arg;
-  sums[threadIdx.x] = s;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float zmax = best_z[0];
-    int best = best_v[0];
-    for (int i = 1; i < kThreads; ++i)
-      if (best_z[i] > zmax || (best_z[i] == zmax && best_v[i] < best)) {
-        zmax = best_z[i];
-        best = best_v[i];
-      }
-    double e = 0;
-    for (int i = 0; i < kThreads; ++i)
-      if (best_v[i] < V) e += sums[i] * exp(static_cast<double>(best_z[i]) - static_cast<double>(zmax));
-    row_loss[n] = static_cast<double>(zmax) + log(e) - static_cast<double>(target_z);
-    row_correct[n] = best == t ? 1 : 0;
+  SENTI_UNROLL
+  for (int r = 0; r < kRows; ++r) {
+    best_z[r][threadIdx.x] = m[r];
+    best_v[r][threadIdx.x] = arg[r];
+    sums[r][threadIdx.x] = s[r];
   }
+  __syncthreads();
+  const int r = static_cast<int>(threadIdx.x);
+  if (r >= kRows) return;
+  int32_t target = -1;
+  SENTI_UNROLL
+  for (int i = 0; i < kRows; ++i)
+    if (i == r) target = t[i];  // (a register array indexed by constants only)
+  if (target < 0) return;
+  float zmax = best_z[r][0];
+  int best = best_v[r][0];
+  for (int i = 1; i < kThreads; ++i)
+    if (best_z[r][i] > zmax || (best_z[r][i] == zmax && best_v[r][i] < best)) {
+      zmax = best_z[r][i];
+      best = best_v[r][i];
+    }
+  double e = 0;
+  for (int i = 0; i < kThreads; ++i)
+    if (best_v[r][i] < V) e += sums[r][i] * exp(static_cast<double>(best_z[r][i]) - static_cast<double>(zmax));
+  row_loss[n0 + r] = static_cast<double>(zmax) + log(e) - static_cast<double>(target_z[r]);
+  row_correct[n0 + r] = best == target ? 1 : 0;
 }
+
+constexpr int kWideRows = 8;  // rows a block while kWideRows·H floats fit 32 KiB (H <= 1024)
 
 struct Carve {
   size_t row_loss, row_correct, total;
@@ -93,6 +135,7 @@ void lm_full_softmax(const LmFullSoftmaxArgs& a, cudaStream_t stream) {
   SENTI_CHECK(N <= 0x7fffffff, "lm_full_softmax: ", N, " rows, at most 2^31 - 1");
   SENTI_CHECK(static_cast<size_t>(H) * sizeof(float) <= 32 * 1024,
               "lm_full_softmax: H = ", H, " does not fit a block's shared memory");
+  const bool wide = static_cast<size_t>(kWideRows) * H * sizeof(float) <= 32 * 1024;
   const int64_t ldx = a.ldx > 0 ? a.ldx : static_cast<int64_t>(D) * H;
   SENTI_CHECK(ldx >= static_cast<int64_t>(D) * H, "lm_full_softmax: ldx ", ldx, " < D·H");
   SENTI_CHECK(a.x && a.targets && a.weights && a.w && a.bias && a.metrics,
@@ -104,8 +147,13 @@ void lm_full_softmax(const LmFullSoftmaxArgs& a, cudaStream_t stream) {
   char* base = static_cast<char*>(a.workspace);
   double* row_loss = reinterpret_cast<double*>(base + c.row_loss);
   int32_t* row_correct = reinterpret_cast<int32_t*>(base + c.row_correct);
-  launch(lm_full_rows_kernel, N, kThreads, sizeof(float) * H, stream, M, H, V, a.x, ldx,
-         a.targets, a.w, a.bias, row_loss, row_correct);
+  if (wide)
+    launch(lm_full_rows_kernel<kWideRows>, (N + kWideRows - 1) / kWideRows, kThreads,
+           sizeof(float) * kWideRows * H, stream, M, N, H, V, a.x, ldx, a.targets, a.w, a.bias, row_loss,
+           row_correct);
+  else
+    launch(lm_full_rows_kernel<1>, N, kThreads, sizeof(float) * H, stream, M, N, H, V, a.x, ldx, a.targets,
+           a.w, a.bias, row_loss, row_correct);
   lm_row_metrics(row_loss, row_correct, a.targets, a.weights, N, a.metrics, nullptr, stream);
 }
 

@@ -6,9 +6,10 @@
 //   loss_n = max_v z_nv + log Σ_v exp(z_nv - max) - z_n,t_n   (exact cross-entropy)
 //   correct_n = [argmax_v z_nv == t_n]  (the first maximum)
 //
-// One block a row (rows with a target only: kernels/lm_rows.cuh), threads over the vocabulary:
-// per thread a running maximum (first index) and Σ exp in double, combined in thread order; then
-// lm_row_metrics. No atomics: bit-reproducible. Row addressing as kernels/lm_sampled_softmax.cuh.
+// Eight rows a block (one where 8·H floats do not fit 32 KiB, H > 1024), rows with a target only
+// (kernels/lm_rows.cuh): each column of W read once for the block's rows; threads over the
+// vocabulary, per row and thread a running maximum (first index) and Σ exp in double, combined in
+// thread order; then lm_row_metrics. No atomics: bit-reproducible. Row addressing as kernels/lm_sampled_softmax.cuh.
 #include <cstddef>
 #include <cstdint>
 

@@ -19,7 +19,7 @@ struct Carve {
   size_t samples, sample_bias, wc_kh, wc_hk, z, row_loss, row_correct, dws, dbs, total;
 };
 
-Carve carve(int64_t N, int S, int H, int V) {
+Carve carve(int64_t N, int S, int H) {
   Carve c;
   size_t at = 0;
   auto take = [&](size_t bytes) {
@@ -208,7 +208,7 @@ lm_scatter_kernel(int D, int64_t M, int H, int V, int S, int C, const float* __r
 size_t lm_sampled_softmax_workspace_bytes(int64_t rows, int S, int H, int V) {
   SENTI_CHECK(rows >= 1 && S >= 1 && H >= 1 && V >= 2, "lm_sampled_softmax: bad shape rows=",
               rows, " S=", S, " H=", H, " V=", V);
-  return carve(rows, S, H, V).total;
+  return carve(rows, S, H).total;
 }
 
 void lm_draw_samples(uint64_t seed, const int64_t* step, int S, int V, int32_t* samples,
@@ -234,7 +234,7 @@ void lm_sampled_softmax(const LmSampledSoftmaxArgs& a, cudaStream_t stream) {
   const size_t need = lm_sampled_softmax_workspace_bytes(N, S, H, V);
   SENTI_CHECK(a.workspace && a.workspace_bytes >= need, "lm_sampled_softmax: workspace of ",
               a.workspace_bytes, " bytes, needs ", need);
-  const Carve c = carve(N, S, H, V);
+  const Carve c = carve(N, S, H);
   char* base = static_cast<char*>(a.workspace);
   int32_t* samples = reinterpret_cast<int32_t*>(base + c.samples);
   float* sample_bias = reinterpret_cast<float*>(base + c.sample_bias);

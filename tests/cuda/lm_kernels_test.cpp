@@ -259,7 +259,9 @@ INSTANTIATE_TEST_SUITE_P(
                       LmCase{"DataParallelShare", 2, 4, 7, 8, 41, 16, false, 11, 0},
                       LmCase{"SeedLike", 2, 8, 20, 64, 1000, 128, false, 0, 12345},
                       // 720 rows: the scatter's target tiles (512) and H above a block's threads
-                      LmCase{"TilesAndWideH", 2, 9, 40, 150, 700, 64}),
+                      LmCase{"TilesAndWideH", 2, 9, 40, 150, 700, 64},
+                      // H > 1024: the full softmax's one-row blocks (eight rows a block otherwise)
+                      LmCase{"HugeH", 1, 2, 3, 1030, 7, 3}),
     [](const ::testing::TestParamInfo<LmCase>& i) { return std::string(i.param.name); });
 
 TEST(LmHeadKernels, RefusesBadShapes) {
