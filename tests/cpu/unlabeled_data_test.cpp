@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,50 @@ TEST(RealUnlabeled, ValidationByRealMoviesIsDisjointAndNearTheFraction) {
     const auto pos = std::count_if(rows.validation.begin(), rows.validation.end(),
                                    [&](int64_t r) { return train.labels[static_cast<size_t>(r)] == 1; });
     EXPECT_NEAR(static_cast<double>(pos) / static_cast<double>(rows.validation.size()), 0.5, 0.1);
+  }
+}
+
+// What the urls files replace: the id-block approximation (blocks of 250 consecutive ids per
+// class) leaves some held-out reviews whose movie is also in training; the real movies none. The
+// shares are printed for docs/benchmarks.md ("Validation by real movie vs id blocks").
+TEST(RealUnlabeled, IdBlocksLeakMoviesThatRealMoviesKeepApart) {
+  REQUIRE_REAL_UNSUP();
+  const Split& train = real->corpus.train;
+  Split without_urls = train;
+  without_urls.movies.clear();
+  for (const uint64_t seed : {1337ull, 1338ull, 1339ull}) {
+    TrainOptions o;
+    o.validation_split_by = "movie";
+    o.validation_split = 0.2;
+    o.seed = seed;
+    EXPECT_STREQ(movie_grouping(without_urls, true), kMoviesFromIdBlocks);
+    auto leaked = [&](const SplitRows& rows) {
+      std::set<int32_t> tm;
+      for (int64_t r : rows.train) tm.insert(train.movies[static_cast<size_t>(r)]);
+      return std::count_if(rows.validation.begin(), rows.validation.end(),
+                           [&](int64_t r) { return tm.count(train.movies[static_cast<size_t>(r)]) > 0; });
+    };
+    const SplitRows blocks = split_rows(without_urls, o), movies = split_rows(train, o);
+    const auto leak_blocks = leaked(blocks), leak_movies = leaked(movies);
+    std::printf("seed %llu: id blocks hold out %zu reviews, %ld of them (%.1f %%) of movies also in training; "
+                "real movies hold out %zu, %ld\n",
+                static_cast<unsigned long long>(seed), blocks.validation.size(), static_cast<long>(leak_blocks),
+                100.0 * static_cast<double>(leak_blocks) / static_cast<double>(blocks.validation.size()),
+                movies.validation.size(), static_cast<long>(leak_movies));
+    EXPECT_EQ(leak_movies, 0);
+    // The blocks keep a movie's reviews of one class together (but for the movies cut at the two
+    // ends of each held-out block), not its reviews of the other class: that is most of the leak.
+    EXPECT_GT(leak_blocks, 0);
+    std::set<std::pair<int32_t, int32_t>> train_movie_class;
+    for (int64_t r : blocks.train)
+      train_movie_class.insert({train.movies[static_cast<size_t>(r)], train.labels[static_cast<size_t>(r)]});
+    std::set<std::pair<int32_t, int32_t>> both_sides;
+    for (int64_t r : blocks.validation) {
+      const std::pair<int32_t, int32_t> mc{train.movies[static_cast<size_t>(r)], train.labels[static_cast<size_t>(r)]};
+      if (train_movie_class.count(mc)) both_sides.insert(mc);
+    }
+    std::printf("  (movie, class) pairs on both sides: %zu\n", both_sides.size());
+    EXPECT_LE(both_sides.size(), 2 * (blocks.validation.size() / data::kMovieBlockIds + 2));
   }
 }
 
