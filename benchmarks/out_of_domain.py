@@ -22,9 +22,9 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
-import tempfile
+
+from senti_predict import predict_json
 
 
 def fasttext_lines(path):
@@ -58,20 +58,7 @@ def datasets(root):
 
 
 def predict(senti, checkpoint, texts, device):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        for t in texts:
-            f.write(t.replace("\n", " ") + "\n")
-        path = f.name
-    try:
-        res = subprocess.run([senti, "predict", "-q", "--json", "--device", device, "--batch", "256",
-                              "--checkpoint", checkpoint, "--file", path],
-                             check=True, capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    out = [json.loads(line)["label"] for line in res.stdout.splitlines() if line.strip()]
-    if len(out) != len(texts):
-        sys.exit(f"senti predict returned {len(out)} results for {len(texts)} texts ({checkpoint})")
-    return out
+    return [r["label"] for r in predict_json(senti, checkpoint, texts, device)]
 
 
 def main():

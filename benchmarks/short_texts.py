@@ -16,12 +16,11 @@ preprocessing), reporting accuracy and the mean length in words.
 """
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tarfile
-import tempfile
+
+from senti_predict import predict_json
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -58,17 +57,7 @@ def variants(text):
 
 
 def predict(senti, checkpoint, texts, device):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        for t in texts:
-            f.write(t.replace("\n", " ") + "\n")
-        path = f.name
-    try:
-        res = subprocess.run([senti, "predict", "-q", "--json", "--device", device, "--batch", "256",
-                              "--checkpoint", checkpoint, "--file", path],
-                             check=True, capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    return [json.loads(line)["prob_positive"] for line in res.stdout.splitlines() if line.strip()]
+    return [r["prob_positive"] for r in predict_json(senti, checkpoint, texts, device)]
 
 
 def main():
