@@ -38,6 +38,7 @@ racecheck    60  45  gpu  extra  racecheck on the kernels that reduce through sh
 bench_b256   60  40  gpu  extra  senti vs PyTorch at B256
 train_epoch 120  40  gpu  extra  one full seed epoch on the GPU (throughput)
 train_best  120  60  gpu  extra  --preset best on the GPU: test accuracy (25,000) >= 0.90 (issue 12), val_acc per epoch, ms/step
+pretrain     60  30  gpu  extra  senti pretrain (issue 24) one epoch on the GPU: tokens/s, ms/step, perplexity
 cpu_suite   240 150  -    extra  the CPU test suite (ctest -LE 'cuda|gpu-check')
 "
 GC_DRY_STAGES="probe deps binaries configure build"  # --dry-run: what a machine without a GPU can do

@@ -79,6 +79,19 @@ def metrics(path, batch):
           f"{test[-1]['test_acc']:.4f}" if test else "-", f"{last.get('train_seconds', 0):.1f}")
 
 
+def lm(path, batch):
+    """A language model's last epoch (senti pretrain): epochs, ms/step (batch / samples per second),
+    real tokens per second, validation perplexity, training seconds; "-" for what is missing."""
+    epochs, _, _ = load_metrics(path)
+    if not epochs:
+        print("0 - - - -")
+        return
+    last = epochs[-1]
+    sps, tps, ppl = last.get("samples_per_s"), last.get("real_tokens_per_s"), last.get("val_perplexity")
+    print(len(epochs), f"{1e3 * int(batch) / sps:.3f}" if sps else "-", f"{tps:.0f}" if tps else "-",
+          f"{ppl:.1f}" if ppl is not None else "-", f"{last.get('train_seconds', 0):.1f}")
+
+
 def history(path):
     """Every epoch's val_acc (comma-joined), the epoch early stopping restored, the test size."""
     epochs, test, early = load_metrics(path)
@@ -100,7 +113,7 @@ def run_all(path):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
-        {"suites": suites, "gtest": gtest, "metrics": metrics, "history": history,
+        {"suites": suites, "gtest": gtest, "metrics": metrics, "lm": lm, "history": history,
          "run_all": run_all}[cmd](*args)
     except (OSError, ValueError, KeyError) as e:
         print(f"gc_util {cmd}: {type(e).__name__}: {e}", file=sys.stderr)

@@ -206,14 +206,14 @@ class GpuCheckTest(unittest.TestCase):
 class FullRun(GpuCheckTest):
     def test_every_stage_runs_in_order_and_a_warm_rerun_passes(self):
         plan = ["probe", "deps", "binaries", "configure", "build", "cuda_tests", "train", "bench",
-                "memcheck", "racecheck", "bench_b256", "train_epoch", "train_best", "cpu_suite"]
-        mins = {"SENTI_GPU_CHECK_MINS": "racecheck=1 bench_b256=1 train_epoch=1 train_best=1"}
+                "memcheck", "racecheck", "bench_b256", "train_epoch", "train_best", "pretrain", "cpu_suite"]
+        mins = {"SENTI_GPU_CHECK_MINS": "racecheck=1 bench_b256=1 train_epoch=1 train_best=1 pretrain=1"}
         r = self.check("full", ["--budget", "100"], env=mins)
         self.assertEqual(r.rc, 0, r.summary)
         self.assert_complete(r, plan)
         self.assertEqual(set(os.listdir(r.out)), OUR_FILES)
         for s in ("probe", "deps", "binaries", "cuda_tests", "train", "bench", "memcheck", "racecheck",
-                  "bench_b256", "train_epoch", "train_best"):
+                  "bench_b256", "train_epoch", "train_best", "pretrain"):
             self.assertEqual(r.status(s), "ok", s)
         self.assertEqual(r.status("configure"), "skipped")  # the prebuilt binaries load
         self.assertEqual(r.status("build"), "skipped")
@@ -244,6 +244,32 @@ class FullRun(GpuCheckTest):
         self.assert_complete(r2, ["probe", "deps", "binaries", "train"])
         self.assertTrue(any("reused" in n for n in r2.notes()), r2.notes())
         self.assertEqual(r2.status("train"), "ok")
+
+    def test_pretrain_reports_speed_and_perplexity(self):
+        plan = ["probe", "binaries", "pretrain"]
+        mins = {"SENTI_GPU_CHECK_MINS": "pretrain=1"}
+        r = self.check("pretrain", ["--budget", "60"], plan, env=mins)
+        self.assertEqual(r.rc, 0, r.summary)
+        self.assert_complete(r, plan)
+        self.assertEqual(r.status("pretrain"), "ok")
+        res = r.results
+        self.assertEqual(res["pretrain_exit"], "0")
+        self.assertEqual(res["pretrain_ms_per_step"], "400.000")  # B64 at 160 samples/s
+        self.assertEqual(res["pretrain_tokens_per_s"], "40000")
+        self.assertEqual(res["pretrain_val_perplexity"], "512.3")
+        self.assertEqual(res["pretrain_train_s"], "2.5")
+        self.assertRegex(r.summary, r"\| exit 0 \| 400\.000 \| 40000 \| 512\.3 \| 2\.5 \| [\d.]+ \|")
+        self.assertEqual(r.failures(), [])
+        with tarfile.open(os.path.join(r.out, "logs.tar.gz")) as t:
+            self.assertIn("logs/pretrain.metrics.jsonl", t.getnames())
+            log = t.extractfile("logs/pretrain.log").read().decode()
+        self.assertIn("stand-in senti pretrain --device cuda", log)
+        # An error after the epoch: the stage fails, the figures it saw are still reported.
+        r = self.check("pretrain-error", ["--budget", "60"], plan, env=dict(mins, FAKE_PRETRAIN_EXIT="3"))
+        self.assertEqual(r.rc, 1)
+        self.assertTrue(r.status("pretrain").startswith("FAILED"), r.status("pretrain"))
+        self.assertEqual(r.results["pretrain_val_perplexity"], "512.3")
+        self.assertTrue(any("senti pretrain --device cuda: exit 3" in f for f in r.failures()), r.failures())
 
     def test_train_best_reports_test_accuracy_epochs_and_the_target(self):
         plan = ["probe", "binaries", "train_best"]
