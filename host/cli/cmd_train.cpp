@@ -257,7 +257,11 @@ void run_train(CLI::App* cmd, TrainFlags f) {
   Checkpoint pretrained;
   if (!f.init.empty()) {
     const std::string init_path = checkpoint_file(f.init);
-    pretrained = load_checkpoint(init_path);
+    try {
+      pretrained = load_checkpoint(init_path);
+    } catch (const UsageError& e) {  // name the flag: the message alone says "checkpoint"
+      SENTI_FAIL("--init: ", e.what());
+    }
     check_pretrained(pretrained, init_path, "--init");
     use_vocabulary_of(pretrained, cmd, &f.data);
   } else if (f.resume && !f.pretrain) {  // a fine-tuned run goes on with the ids it was trained on

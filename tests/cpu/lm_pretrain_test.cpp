@@ -261,6 +261,13 @@ TEST(PretrainCli, PretrainThenFineTuneFrozenKeepsThePretrainedTensors) {
                               &log),
             0);
   EXPECT_NE(log.find("not a language model"), std::string::npos) << log;
+  // A path that is no checkpoint: the error names the flag and the path.
+  EXPECT_NE(test::run_command(test::senti_bin() + " train --device cpu --data " + dir + "/train.csv --cache-dir " +
+                                  dir + "/cache --out " + dir + "/bad3 --init " + dir + "/no-such-lm --epochs 1",
+                              &log),
+            0);
+  EXPECT_NE(log.find("--init: cannot open checkpoint '" + dir + "/no-such-lm"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir + "/bad3"));
   // A language model has no classes to predict.
   EXPECT_NE(test::run_command("echo 'a lovely film' | " + test::senti_bin() + " predict --checkpoint " + dir + "/lm", &log), 0);
   EXPECT_NE(log.find("language model"), std::string::npos) << log;
