@@ -65,7 +65,7 @@ lm_full_rows_kernel(int64_t M, int64_t N, int H, int V, const float* __restrict_
     }
     const float b = bias[v];
     SENTI_UNROLL
-  for (int r = 0; r < kRows; ++r) {
+    for (int r = 0; r < kRows; ++r) {
       if (t[r] < 0) continue;
       const float z = dot[r] + b;
       if (v == t[r]) target_z[r] = z;

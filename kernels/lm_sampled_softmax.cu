@@ -150,12 +150,13 @@ lm_candidate_grad_kernel(int D, int64_t M, int H, int S, const float* __restrict
 // atomics. Every column of the range is written, zeros included.
 constexpr int kScatterTile = 512;
 
-int scatter_ids(int H) {
-  return std::max(1, std::min(64, (32 * 1024) / (H * static_cast<int>(sizeof(float)) + static_cast<int>(sizeof(double)))));
-}
-
 size_t scatter_shared_bytes(int C, int H) {
   return sizeof(double) * static_cast<size_t>(C) + sizeof(float) * static_cast<size_t>(C) * H;
+}
+
+// Ids a block: as many as fit 32 KiB of shared memory, 1 to 64.
+int scatter_ids(int H) {
+  return static_cast<int>(std::clamp<size_t>((32 * 1024) / scatter_shared_bytes(1, H), 1, 64));
 }
 
 static __global__ void __launch_bounds__(kThreads)

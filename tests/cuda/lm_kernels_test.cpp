@@ -3,9 +3,10 @@
 // kernels/common/math/lm.h (the ones LmHeadCpu calls) on dot products in double, and the backward
 // products in double. Cases: one and two directions, post and pre padding, rows that predict
 // nothing (length 1, padding), a tiny vocabulary (many accidental hits and repeated candidates),
-// odd H, S and V, more rows than the scatter's tile and H above a block's threads, a data-parallel share (mean over more rows than the batch); the targets and
-// weights exactly; bit-reproducible across calls; the shapes refused. Runs on a GPU and on the
-// emulated device (|ref - gpu| <= atol + rtol·|ref|).
+// odd H, S and V, more rows than the scatter's tile and H above a block's threads, H above the
+// full softmax's eight-row blocks, a data-parallel share (mean over more rows than the batch); the
+// targets and weights exactly; bit-reproducible across calls; the shapes refused. Runs on a GPU and
+// on the emulated device (|ref - gpu| <= atol + rtol·|ref|).
 #include <gtest/gtest.h>
 
 #include <cmath>
